@@ -1,0 +1,45 @@
+# One virtual environment per checkout; every target creates what it needs.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: tour test lint bench doc clean
+
+$(VENV)/.base: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+$(VENV)/.bench: $(VENV)/.base
+	$(PY) -m pip install -q -e ".[bench]"
+	touch $@
+
+$(VENV)/.doc: $(VENV)/.base
+	$(PY) -m pip install -q -e ".[doc,test]"
+	touch $@
+
+## tour: the main job, a quick tour of every estimator family (results table + plots in tour_output/)
+tour: $(VENV)/.base
+	$(PY) -m pip install -q matplotlib
+	MPLBACKEND=Agg $(PY) -m tour --out tour_output
+
+## test: install the test extras, lint, run the whole suite (doctests and examples included)
+test: $(VENV)/.test
+	$(PY) -m ruff check sksubspace tests tour benchmarks examples
+	MPLBACKEND=Agg $(PY) -m pytest -n 2 --durations=15
+
+lint: $(VENV)/.test
+	$(PY) -m ruff check sksubspace tests tour benchmarks examples
+	$(PY) -m ruff format --check sksubspace tests tour benchmarks examples
+
+## bench: side-by-side benchmarks against the tools users would pick instead
+bench: $(VENV)/.bench
+	for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) tour_output doc/_build

@@ -1,0 +1,258 @@
+"""The one module that knows about NumPy, CuPy and other array-API namespaces.
+
+Everything else in sksubspace is written once against an array namespace ``xp``
+(the array API standard, through ``array-api-compat``) and asks this module for
+the few operations the standard lacks (triangular solves, conversion to and from
+NumPy, the device switch).
+
+Semantics
+---------
+* **Everything follows X.** A CuPy input is computed on the GPU and CuPy comes
+  back; a NumPy input is computed on the CPU and NumPy comes back; any other
+  array-API namespace (e.g. ``array_api_strict``) is computed with that
+  namespace.
+* **The device switch.** Estimators take ``device=None | "cpu" | "gpu"``.
+  ``None`` follows the input. ``"gpu"`` computes on the GPU with CuPy whatever
+  the input is, and hands results (and fitted attributes) back in the
+  namespace of the input, so a NumPy ``Pipeline`` or ``GridSearchCV`` can use
+  the GPU and still sees NumPy. ``"cpu"`` computes with NumPy. The switch is a
+  plain string parameter, so it survives ``clone``, pickling and joblib workers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
+from array_api_compat import device as _device_of
+
+__all__ = [
+    "ComputeContext",
+    "compute_context",
+    "get_namespace",
+    "is_numpy",
+    "to_numpy",
+    "gpu_available",
+    "solve_triangular",
+    "cho_solve",
+    "to_float",
+]
+
+_GPU_HELP = (
+    "device='gpu' needs CuPy and a CUDA GPU. Install the GPU extra with "
+    "`pip install sksubspace[gpu]` (or `pip install cupy-cuda12x`) on a machine "
+    "with an NVIDIA GPU, or use device=None / 'cpu'."
+)
+
+DEVICE_OPTIONS = {None, "cpu", "gpu"}
+
+
+def _import_cupy():
+    try:
+        return importlib.import_module("cupy")
+    except Exception:  # ImportError, or a CUDA runtime error at import
+        return None
+
+
+def gpu_available() -> bool:
+    """Return True when CuPy imports and sees at least one CUDA device."""
+    cupy = _import_cupy()
+    if cupy is None:
+        return False
+    try:
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def get_namespace(*arrays):
+    """Array namespace of the (non-None, non-sparse) ``arrays``.
+
+    SciPy sparse matrices and Python scalars count as NumPy. Arrays from two
+    different namespaces raise a clear ``TypeError``.
+    """
+    dense = [a for a in arrays if a is not None and not sp.issparse(a)]
+    dense = [a for a in dense if not isinstance(a, (int, float, complex, list, tuple))]
+    if not dense:
+        return array_namespace(np.empty(0))
+    try:
+        return array_namespace(*dense)
+    except TypeError as exc:
+        kinds = sorted({type(a).__module__.split(".")[0] for a in dense})
+        raise TypeError(
+            f"Arrays from different libraries were mixed ({', '.join(kinds)}). "
+            "Pass all inputs from the same library (e.g. all NumPy or all CuPy); "
+            "to compute on the GPU from NumPy inputs use device='gpu'."
+        ) from exc
+
+
+def is_numpy(xp) -> bool:
+    """True when ``xp`` is NumPy (plain or array-api-compat wrapped)."""
+    return is_numpy_namespace(xp)
+
+
+def to_numpy(x):
+    """Copy any supported array (NumPy, CuPy, array-API) to a NumPy array."""
+    if x is None or isinstance(x, np.ndarray) or sp.issparse(x):
+        return x
+    if np.isscalar(x):
+        return np.asarray(x)
+    mod = type(x).__module__.split(".")[0]
+    if mod == "cupy":
+        return x.get()
+    if mod == "cupyx":  # cupyx.scipy.sparse
+        return x.get()
+    try:
+        return np.from_dlpack(x)
+    except Exception:
+        return np.asarray(x)
+
+
+def to_float(x) -> float:
+    """A Python float from a 0-d array of any namespace (synchronizes a GPU)."""
+    return float(to_numpy(x))
+
+
+def _as_namespace(x, xp, device=None):
+    """Move ``x`` (any namespace, or SciPy sparse) into namespace ``xp``."""
+    if x is None:
+        return None
+    if sp.issparse(x):
+        if is_numpy(xp):
+            return x
+        if is_cupy_namespace(xp):
+            cupyx_sparse = importlib.import_module("cupyx.scipy.sparse")
+            return cupyx_sparse.csr_matrix(x.tocsr())
+        return xp.asarray(x.toarray(), device=device)
+    if array_namespace(x) is xp or (is_numpy(xp) and isinstance(x, np.ndarray)):
+        return x
+    host = to_numpy(x)
+    if is_cupy_namespace(xp):
+        cupy = _import_cupy()
+        return cupy.asarray(host)
+    if device is not None:
+        return xp.asarray(host, device=device)
+    return xp.asarray(host)
+
+
+@dataclass(frozen=True)
+class ComputeContext:
+    """Where a computation runs and where its results go back to.
+
+    Attributes
+    ----------
+    xp : namespace
+        The namespace that does the computation.
+    out_xp : namespace
+        The namespace of the user's input; results are handed back in it.
+    device : object
+        Device of the computation within ``xp`` (``None`` for NumPy/CuPy's default).
+    """
+
+    xp: Any
+    out_xp: Any
+    device: Any = None
+
+    @property
+    def on_gpu(self) -> bool:
+        return is_cupy_namespace(self.xp)
+
+    @property
+    def moves(self) -> bool:
+        """True when inputs and outputs cross between namespaces."""
+        return self.xp is not self.out_xp
+
+    def asarray(self, x):
+        """Move an input array (any namespace, or SciPy sparse) to the compute namespace."""
+        return _as_namespace(x, self.xp, self.device)
+
+    def output(self, x):
+        """Hand a computed array back in the user's namespace."""
+        if x is None or not self.moves:
+            return x
+        if sp.issparse(x) or type(x).__module__.startswith("cupyx"):
+            return x.get() if hasattr(x, "get") else x
+        return _as_namespace(x, self.out_xp)
+
+
+def compute_context(device, *arrays) -> ComputeContext:
+    """Resolve the ``device`` parameter of an estimator against its inputs.
+
+    Parameters
+    ----------
+    device : {None, "cpu", "gpu"}
+        ``None`` follows the inputs, ``"cpu"`` computes with NumPy and
+        ``"gpu"`` with CuPy (raising a clear error when unavailable).
+    *arrays : arrays
+        The inputs (e.g. ``X``); their namespace is where results go back.
+
+    Returns
+    -------
+    ctx : ComputeContext
+    """
+    if device not in DEVICE_OPTIONS:
+        raise ValueError(f"device must be None, 'cpu' or 'gpu'; got {device!r}.")
+    out_xp = get_namespace(*arrays)
+    if device is None:
+        dense = [a for a in arrays if a is not None and not sp.issparse(a)]
+        dev = _device_of(dense[0]) if dense and not is_numpy(out_xp) else None
+        if is_cupy_namespace(out_xp):
+            dev = None
+        return ComputeContext(out_xp, out_xp, dev)
+    if device == "cpu":
+        return ComputeContext(array_namespace(np.empty(0)), out_xp, None)
+    if not gpu_available():
+        raise RuntimeError(_GPU_HELP)
+    cupy = _import_cupy()
+    return ComputeContext(array_namespace(cupy.empty(0)), out_xp, None)
+
+
+# --------------------------------------------------------------------------
+# Operations the array API standard lacks, dispatched per namespace.
+# --------------------------------------------------------------------------
+
+
+def solve_triangular(A, B, *, lower=True, trans=False, xp=None):
+    """Solve ``A X = B`` (or ``A' X = B`` with ``trans``) for triangular ``A``.
+
+    SciPy on NumPy, ``cupyx.scipy.linalg`` on CuPy and a general solve on any
+    other namespace (correct, only slower).
+    """
+    xp = get_namespace(A, B) if xp is None else xp
+    if is_numpy(xp):
+        return scipy.linalg.solve_triangular(
+            A, B, lower=lower, trans=1 if trans else 0, check_finite=False
+        )
+    if is_cupy_namespace(xp):
+        cpx_linalg = importlib.import_module("cupyx.scipy.linalg")
+        return cpx_linalg.solve_triangular(A, B, lower=lower, trans=1 if trans else 0)
+    A = A.T if trans else A
+    return xp.linalg.solve(A, B)
+
+
+def cho_solve(L, B, *, xp=None):
+    """Solve ``(L L') X = B`` given the lower Cholesky factor ``L``."""
+    Y = solve_triangular(L, B, lower=True, xp=xp)
+    return solve_triangular(L, Y, lower=True, trans=True, xp=xp)
+
+
+def from_numpy(arr, like):
+    """Move the NumPy array ``arr`` to the namespace, device and dtype of ``like``."""
+    xp = get_namespace(like)
+    if is_numpy(xp):
+        return np.asarray(arr, dtype=like.dtype)
+    dev = None if is_cupy_namespace(xp) else _device_of(like)
+    out = _as_namespace(np.asarray(arr), xp, dev)
+    return xp.astype(out, like.dtype) if xp.isdtype(out.dtype, "real floating") else out
+
+
+def device_of(x):
+    """The device of an array (``"cpu"`` for NumPy and SciPy sparse)."""
+    if sp.issparse(x) or isinstance(x, np.ndarray):
+        return "cpu"
+    return _device_of(x)

@@ -1,0 +1,3 @@
+"""kernel_ridge."""
+
+__all__ = []

@@ -1,0 +1,54 @@
+"""Shared helpers for the test-suite: estimator instances and generic data."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import is_classifier, is_clusterer, is_outlier_detector, is_regressor
+
+from sksubspace.utils import all_estimators
+
+
+def make_instance(cls):
+    """An instance of ``cls`` with the small parameters it declares for tests.
+
+    An estimator may define ``_test_init_params`` (a dict) so that the common
+    checks run fast and on their tiny data (e.g. ``n_clusters=2``).
+    """
+    return cls(**getattr(cls, "_test_init_params", {}))
+
+
+def expected_failed_checks(estimator):
+    """Checks an estimator declares it cannot pass, with the reason.
+
+    Declared as ``_expected_failed_checks = {check_name: reason}`` on the class;
+    our own checks (``check_array_api_strict``, ``check_pipeline_gridsearch``)
+    use the same mechanism.
+    """
+    return dict(getattr(estimator, "_expected_failed_checks", {}))
+
+
+def all_instances():
+    return [make_instance(cls) for _, cls in all_estimators()]
+
+
+def generic_data(estimator, n_samples=60, n_features=8, seed=0):
+    """Data every tabular estimator can fit: points near 3 lines in R^8, with labels."""
+    rng = np.random.RandomState(seed)
+    bases = rng.standard_normal((3, n_features))
+    y = np.repeat(np.arange(3), n_samples // 3)
+    X = rng.standard_normal((n_samples, 1)) * bases[y] + 0.05 * rng.standard_normal((n_samples, n_features))
+    if is_regressor(estimator):
+        y = X @ rng.standard_normal(n_features) + 0.1 * rng.standard_normal(n_samples)
+    return X, y
+
+
+def estimator_kind(estimator):
+    if is_classifier(estimator):
+        return "classifier"
+    if is_regressor(estimator):
+        return "regressor"
+    if is_clusterer(estimator):
+        return "cluster"
+    if is_outlier_detector(estimator):
+        return "outlier"
+    return "transformer"

@@ -1,0 +1,156 @@
+"""Checks every public estimator passes, found by ``all_estimators``.
+
+Adding an estimator to a family's ``__all__`` adds it here with no extra code.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import adjusted_rand_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sksubspace._backend import to_numpy
+
+from ._helpers import all_instances, estimator_kind, expected_failed_checks, generic_data
+
+INSTANCES = all_instances()
+IDS = [type(e).__name__ for e in INSTANCES]
+
+
+def test_discovery_finds_every_public_estimator():
+    # Every class a family exports that is an estimator is under test here.
+    import inspect
+
+    import sksubspace
+    from sklearn.base import BaseEstimator
+
+    exported = set()
+    for sub in ("cluster", "decomposition", "grassmann", "impute", "kernel_ridge"):
+        module = getattr(sksubspace, sub)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
+                exported.add(name)
+    assert exported == set(IDS)
+
+
+if INSTANCES:
+
+    @parametrize_with_checks(INSTANCES, expected_failed_checks=expected_failed_checks)
+    def test_sklearn_compatible(estimator, check):
+        check(estimator)
+
+
+def _outputs(est, X, y):
+    """Fit and collect what the estimator computes, as NumPy arrays."""
+    kind = estimator_kind(est)
+    if kind == "cluster":
+        labels = est.fit_predict(X) if hasattr(est, "fit_predict") else est.fit(X).labels_
+        return {"labels": to_numpy(labels)}
+    est.fit(X, y)
+    out = {}
+    for method in ("predict", "transform", "decision_function", "score_samples", "predict_proba"):
+        if hasattr(est, method):
+            out[method] = np.asarray(to_numpy(getattr(est, method)(X)), dtype=float)
+    return out
+
+
+def _skip_if_declared(est, check_name):
+    reason = expected_failed_checks(est).get(check_name)
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.mark.parametrize("estimator", INSTANCES, ids=IDS)
+def test_clone_pickle_roundtrip(estimator):
+    _skip_if_declared(estimator, "check_pipeline_gridsearch")
+    X, y = generic_data(estimator)
+    est = clone(estimator)
+    before = _outputs(est, X, y)
+    again = pickle.loads(pickle.dumps(est))
+    for method, value in before.items():
+        if method == "labels":
+            np.testing.assert_array_equal(again.labels_, value)
+        else:
+            np.testing.assert_allclose(np.asarray(getattr(again, method)(X), dtype=float), value, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("estimator", INSTANCES, ids=IDS)
+def test_pipeline_and_gridsearch_n_jobs_2(estimator):
+    """Inside a Pipeline and a GridSearchCV with two worker processes."""
+    _skip_if_declared(estimator, "check_pipeline_gridsearch")
+    X, y = generic_data(estimator)
+    kind = estimator_kind(estimator)
+    est = clone(estimator)
+    grid = {"est__device": [None, "cpu"]}
+    if kind == "transformer":
+        pipe = make_pipeline(StandardScaler(), est, LogisticRegression())
+        pipe.steps[1] = ("est", est)
+        scoring = None
+    elif kind == "cluster":
+        pipe = make_pipeline(StandardScaler(), est)
+        pipe.steps[1] = ("est", est)
+
+        def scoring(model, X_, y_):
+            return adjusted_rand_score(y_, model.fit_predict(X_))
+    elif kind == "outlier":
+        pipe = make_pipeline(StandardScaler(), est)
+        pipe.steps[1] = ("est", est)
+
+        def scoring(model, X_, y_):
+            return float(np.mean(model.predict(X_) == 1))
+    else:
+        pipe = make_pipeline(StandardScaler(), est)
+        pipe.steps[1] = ("est", est)
+        scoring = None
+    search = GridSearchCV(pipe, grid, cv=3, n_jobs=2, scoring=scoring, error_score="raise")
+    search.fit(X, y)
+    assert set(search.cv_results_["param_est__device"]) <= {None, "cpu"}
+    # device=None and device="cpu" compute the same thing on NumPy input.
+    scores = search.cv_results_["mean_test_score"]
+    assert np.isfinite(scores).all()
+    np.testing.assert_allclose(scores[0], scores[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("estimator", INSTANCES, ids=IDS)
+def test_array_api_strict_matches_numpy(estimator):
+    """The namespace-agnostic code path gives NumPy's results, in the input's namespace."""
+    xs = pytest.importorskip("array_api_strict")
+    _skip_if_declared(estimator, "check_array_api_strict")
+    X, y = generic_data(estimator)
+    ref = _outputs(clone(estimator), X, y)
+    est = clone(estimator)
+    Xs = xs.asarray(X)
+    kind = estimator_kind(est)
+    ys = y if kind in ("classifier", "cluster", "outlier", "transformer") else xs.asarray(y)
+    got = _outputs_strict(est, Xs, ys, kind)
+    for method, value in ref.items():
+        if method == "labels":
+            from sksubspace.metrics import clustering_accuracy
+
+            assert clustering_accuracy(value, got[method]) == 1.0
+        else:
+            np.testing.assert_allclose(got[method], value, rtol=1e-6, atol=1e-8, err_msg=method)
+
+
+def _outputs_strict(est, Xs, ys, kind):
+    import array_api_strict as xs
+
+    if kind == "cluster":
+        labels = est.fit_predict(Xs) if hasattr(est, "fit_predict") else est.fit(Xs).labels_
+        return {"labels": to_numpy(labels)}
+    est.fit(Xs, ys)
+    out = {}
+    for method in ("predict", "transform", "decision_function", "score_samples", "predict_proba"):
+        if hasattr(est, method):
+            res = getattr(est, method)(Xs)
+            if method != "predict" or kind == "regressor":
+                assert isinstance(res, type(xs.asarray([1.0]))), f"{method} left the input namespace"
+            out[method] = np.asarray(to_numpy(res), dtype=float)
+    return out

@@ -1,0 +1,242 @@
+"""Shared numerics against NumPy / SciPy references, on NumPy and array-api-strict."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import orthogonal_mp
+
+from sksubspace import _linalg as la
+from sksubspace._backend import to_numpy
+from sksubspace.metrics import clustering_accuracy
+
+try:
+    import array_api_strict as xs
+except ImportError:  # pragma: no cover
+    xs = None
+
+NAMESPACES = ["numpy", pytest.param("array_api_strict", marks=pytest.mark.skipif(xs is None, reason="array-api-strict missing"))]
+
+
+def _to(ns, a):
+    return xs.asarray(a) if ns == "array_api_strict" else a
+
+
+def _np(a):
+    return np.asarray(to_numpy(a))
+
+
+def _low_rank(m, n, r, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((m, r)) @ rng.standard_normal((r, n))
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_thresholds(ns):
+    x = np.array([-3.0, -0.5, 0.0, 0.2, 2.0])
+    np.testing.assert_allclose(_np(la.soft_threshold(_to(ns, x), 1.0)), [-2, 0, 0, 0, 1])
+    np.testing.assert_allclose(_np(la.hard_threshold(_to(ns, x), 1.0)), [-3, 0, 0, 0, 2])
+    M = np.array([[3.0, 0.1], [4.0, 0.1]])
+    G = _np(la.group_soft_threshold(_to(ns, M), 1.0, axis=0))
+    np.testing.assert_allclose(G[:, 0], M[:, 0] * 4 / 5)
+    np.testing.assert_allclose(G[:, 1], 0)
+
+
+def test_soft_threshold_is_the_l1_prox():
+    # prox minimizes 1/2 (z - x)^2 + t |z|: compare with a brute-force grid.
+    grid = np.linspace(-5, 5, 200001)
+    for x in (-2.3, -0.4, 0.7, 3.1):
+        best = grid[np.argmin(0.5 * (grid - x) ** 2 + 1.0 * np.abs(grid))]
+        assert abs(la.soft_threshold(np.array(x), 1.0) - best) < 1e-4
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_randomized_svd_matches_exact(ns):
+    A = _low_rank(300, 200, 20)
+    U, s, Vt = la.randomized_svd(_to(ns, A), 20, random_state=0)
+    s_ref = np.linalg.svd(A, compute_uv=False)[:20]
+    np.testing.assert_allclose(_np(s), s_ref, rtol=1e-10)
+    np.testing.assert_allclose(_np(U) * _np(s) @ _np(Vt), A, atol=1e-8)
+    np.testing.assert_allclose(_np(U).T @ _np(U), np.eye(20), atol=1e-10)
+
+
+def test_randomized_svd_2000_rank_50_within_1e6_of_exact():
+    A = _low_rank(2000, 2000, 50, seed=1)
+    U, s, Vt = la.randomized_svd(A, 50, random_state=0)
+    U0, s0, Vt0 = np.linalg.svd(A, full_matrices=False)
+    err = np.linalg.norm(A - (U * s) @ Vt) / np.linalg.norm(A)
+    err0 = np.linalg.norm(A - (U0[:, :50] * s0[:50]) @ Vt0[:50]) / np.linalg.norm(A)
+    assert abs(err - err0) < 1e-6
+
+
+def test_randomized_svd_sparse_and_wide():
+    # Block-diagonal: sparse storage, exact rank 5 + 5 = 10, wide.
+    A = sp.block_diag([_low_rank(200, 450, 5, seed=1), _low_rank(200, 450, 5, seed=2)], format="csr")
+    U, s, Vt = la.randomized_svd(A, 5, random_state=0)
+    s_ref = np.linalg.svd(A.toarray(), compute_uv=False)[:5]
+    np.testing.assert_allclose(s, s_ref, rtol=1e-6)
+    assert U.shape == (400, 5) and Vt.shape == (5, 900)
+
+
+def test_randomized_svd_signs_are_deterministic():
+    A = _low_rank(100, 80, 5)
+    U1, _, V1 = la.randomized_svd(A, 5, random_state=0)
+    U2, _, V2 = la.randomized_svd(A, 5, random_state=1)
+    np.testing.assert_allclose(U1, U2, atol=1e-8)
+    np.testing.assert_allclose(V1, V2, atol=1e-8)
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_svt_computes_only_values_above_threshold(ns):
+    rng = np.random.default_rng(0)
+    A = _low_rank(400, 300, 8) + 0.01 * rng.standard_normal((400, 300))
+    s_all = np.linalg.svd(A, compute_uv=False)
+    tau = 0.5 * (s_all[7] + s_all[8])
+    U, s, Vt = la.svt(_to(ns, A), tau, rank_guess=2, random_state=0)
+    assert _np(s).shape == (8,)
+    np.testing.assert_allclose(_np(s), s_all[:8] - tau, rtol=1e-6)
+    # The prox of tau ||.||_* : compare with a dense SVT.
+    U0, s0, Vt0 = np.linalg.svd(A, full_matrices=False)
+    ref = (U0 * np.maximum(s0 - tau, 0)) @ Vt0
+    np.testing.assert_allclose(_np(U) * _np(s) @ _np(Vt), ref, atol=1e-6)
+
+
+def test_svt_everything_below_threshold_gives_empty():
+    A = _low_rank(60, 60, 3)
+    U, s, Vt = la.svt(A, 1e6)
+    assert s.shape == (0,) and U.shape == (60, 0) and Vt.shape == (0, 60)
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_cholesky_and_solve(ns):
+    rng = np.random.default_rng(0)
+    B = rng.standard_normal((6, 6))
+    A = B @ B.T + 6 * np.eye(6)
+    L = la.cholesky(_to(ns, A))
+    np.testing.assert_allclose(_np(L) @ _np(L).T, A, atol=1e-10)
+    rhs = rng.standard_normal((6, 2))
+    np.testing.assert_allclose(A @ _np(la.cholesky_solve(_to(ns, A), _to(ns, rhs))), rhs, atol=1e-10)
+
+
+def test_cholesky_not_positive_definite_is_a_clear_error():
+    with pytest.raises(ValueError, match="not positive definite"):
+        la.cholesky(-np.eye(3))
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+@pytest.mark.parametrize("largest", [True, False])
+def test_eigh_topk(ns, largest):
+    rng = np.random.default_rng(0)
+    B = rng.standard_normal((30, 30))
+    A = B + B.T
+    w, V = la.eigh_topk(_to(ns, A), 4, largest=largest)
+    w_ref = np.linalg.eigvalsh(A)
+    w_ref = w_ref[::-1][:4] if largest else w_ref[:4]
+    np.testing.assert_allclose(_np(w), w_ref, atol=1e-10)
+    np.testing.assert_allclose(A @ _np(V), _np(V) * _np(w), atol=1e-9)
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_orthonormalize_is_unique_for_a_subspace(ns):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((10, 3))
+    R = np.triu(rng.uniform(1, 2, (3, 3)))  # same span, positive-diagonal change of basis
+    Q1, Q2 = _np(la.orthonormalize(_to(ns, A))), _np(la.orthonormalize(_to(ns, A @ R)))
+    np.testing.assert_allclose(Q1.T @ Q1, np.eye(3), atol=1e-12)
+    np.testing.assert_allclose(Q1, Q2, atol=1e-10)
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_polar_and_newton_schulz_agree(ns):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((12, 4))
+    P = _np(la.polar(_to(ns, A)))
+    np.testing.assert_allclose(P.T @ P, np.eye(4), atol=1e-12)
+    # The polar factor is the closest orthonormal matrix: A = P H with H symmetric PSD.
+    H = P.T @ A
+    np.testing.assert_allclose(H, H.T, atol=1e-10)
+    assert np.linalg.eigvalsh(H).min() > 0
+    np.testing.assert_allclose(_np(la.newton_schulz_polar(_to(ns, A), n_iter=60)), P, atol=1e-8)
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_principal_angles_closed_form(ns):
+    # span(e1, e2) and span(e1, cos t e2 + sin t e3): angles 0 and t.
+    t = 1e-9
+    A = np.eye(4)[:, :2]
+    B = np.column_stack([np.eye(4)[:, 0], np.cos(t) * np.eye(4)[:, 1] + np.sin(t) * np.eye(4)[:, 2]])
+    ang = _np(la.principal_angles(_to(ns, A), _to(ns, B)))
+    np.testing.assert_allclose(ang, [0.0, t], atol=1e-15, rtol=1e-10)
+    t = 1.2
+    B[:, 1] = np.cos(t) * np.eye(4)[:, 1] + np.sin(t) * np.eye(4)[:, 2]
+    np.testing.assert_allclose(_np(la.principal_angles(_to(ns, A), _to(ns, B))), [0.0, t], atol=1e-12)
+
+
+def test_principal_angles_batched_and_rotation_invariant():
+    rng = np.random.default_rng(0)
+    U = np.stack([np.linalg.qr(rng.standard_normal((20, 3)))[0] for _ in range(500)])
+    V = np.stack([np.linalg.qr(rng.standard_normal((20, 3)))[0] for _ in range(500)])
+    Q = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    a = la.principal_angles(U, V)
+    np.testing.assert_allclose(la.principal_angles(U @ Q, V), a, atol=1e-12)
+    from scipy.linalg import subspace_angles
+
+    np.testing.assert_allclose(a[7], np.sort(subspace_angles(U[7], V[7])), atol=1e-12)
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_batched_omp_matches_sklearn(ns):
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((40, 20))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    X = rng.standard_normal((100, 20))
+    idx, coef = la.batched_omp(_to(ns, X), _to(ns, D), n_nonzero_coefs=5)
+    ref = orthogonal_mp(D.T, X.T, n_nonzero_coefs=5).T
+    np.testing.assert_allclose(_np(la.omp_codes_dense(idx, coef, 40)), ref, atol=1e-10)
+    idx, coef = la.batched_omp(_to(ns, X), _to(ns, D), tol=4.0)
+    ref = orthogonal_mp(D.T, X.T, tol=4.0).T
+    np.testing.assert_allclose(_np(la.omp_codes_dense(idx, coef, 40)), ref, atol=1e-10)
+
+
+def test_batched_omp_recovers_planted_support_and_respects_exclude():
+    from sksubspace.datasets import make_sparse_coded_signals
+
+    X, D, C = make_sparse_coded_signals(200, 50, 30, n_nonzero_coefs=3, random_state=0)
+    idx, coef = la.batched_omp(X, D, n_nonzero_coefs=3, gram=D @ D.T)
+    codes = la.omp_codes_sparse(idx, coef, 50).toarray()
+    assert np.mean(np.all((codes != 0) == (C != 0), axis=1)) > 0.95
+    excl = np.argmax(np.abs(C), axis=1)
+    idx, _ = la.batched_omp(X, D, n_nonzero_coefs=3, exclude=excl)
+    assert not np.any(idx == excl[:, None])
+
+
+def test_spectral_clustering_dense_sparse_and_auto():
+    rng = np.random.default_rng(0)
+    blocks = [rng.uniform(0.5, 1.0, (30, 30)) for _ in range(3)]
+    W = np.zeros((90, 90))
+    for k, b in enumerate(blocks):
+        W[30 * k : 30 * (k + 1), 30 * k : 30 * (k + 1)] = (b + b.T) / 2
+    W += 0.01 * rng.uniform(size=(90, 90))
+    W = (W + W.T) / 2
+    y = np.repeat(np.arange(3), 30)
+    for A in (W, sp.csr_matrix(W)):
+        labels, k, ev = la.spectral_clustering(A, 3, random_state=0)
+        assert k == 3 and clustering_accuracy(y, labels) == 1.0
+    labels, k, ev = la.spectral_clustering(W, "auto", random_state=0)
+    assert k == 3
+
+
+def test_spectral_embedding_large_sparse_uses_arpack():
+    # 3 disconnected random 10-regular-ish graphs of 1000 nodes: eigenvalue 0 of
+    # the normalized Laplacian with multiplicity 3, then a clear gap.
+    rng = np.random.default_rng(0)
+    n, k = 3000, 10
+    rows = np.repeat(np.arange(n), k)
+    cols = (rows // 1000) * 1000 + rng.integers(0, 1000, n * k)
+    W = sp.coo_matrix((np.ones(n * k), (rows, cols)), shape=(n, n))
+    W = (W + W.T).tocsr()
+    ev, V = la.spectral_embedding(W, 4, random_state=0)
+    np.testing.assert_allclose(ev[:3], 0.0, atol=1e-8)
+    assert ev[3] > 0.1
+    y = np.repeat(np.arange(3), 1000)
+    labels, _, _ = la.spectral_clustering(W, 3, random_state=0)
+    assert clustering_accuracy(y, labels) == 1.0

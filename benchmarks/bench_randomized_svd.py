@@ -33,7 +33,9 @@ def main(n=2000, rank=50):
     print(f"{'method':<28}{'median s':>10}{'rel. error':>14}")
     print(f"{'numpy.linalg.svd (full)':<28}{t_np:>10.3f}{err_np:>14.2e}")
     print(f"{'sksubspace randomized_svd':<28}{t_rs:>10.3f}{err_rs:>14.2e}")
-    print(f"time ratio (ours / numpy): {t_rs / t_np:.3f}   |error difference|: {abs(err_rs - err_np):.1e}")
+    print(
+        f"time ratio (ours / numpy): {t_rs / t_np:.3f}   |error difference|: {abs(err_rs - err_np):.1e}"
+    )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,6 @@ Contents
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
@@ -34,7 +32,6 @@ from ._backend import (
     from_numpy,
     get_namespace,
     is_numpy,
-    solve_triangular,
     to_float,
     to_numpy,
 )
@@ -147,7 +144,11 @@ def newton_schulz_polar(A, *, n_iter=30, tol=None):
     xp = get_namespace(A)
     X = A / xp.linalg.matrix_norm(A, keepdims=True)
     eye = xp.eye(A.shape[-1], dtype=A.dtype)
-    tol = 10 * np.finfo(np.float32 if A.dtype == xp.float32 else np.float64).eps if tol is None else tol
+    tol = (
+        10 * np.finfo(np.float32 if A.dtype == xp.float32 else np.float64).eps
+        if tol is None
+        else tol
+    )
     for _ in range(n_iter):
         XtX = xp.matrix_transpose(X) @ X
         X = X @ (1.5 * eye - 0.5 * XtX)
@@ -320,7 +321,9 @@ def randomized_svd(
         n_iter = 7 if k < 0.1 * min(m, n) else 4
     transpose = m < n  # iterate on the smaller Gram side
     M = A.T if transpose else A
-    Q = randomized_range_finder(M, size, n_iter=n_iter, random_state=random_state, start=start if not transpose else None)
+    Q = randomized_range_finder(
+        M, size, n_iter=n_iter, random_state=random_state, start=start if not transpose else None
+    )
     like = _dense_like(A)
     xp = get_namespace(like)
     B = xp.matrix_transpose(_rmatmul_t(M, Q))  # Q' M, size x n
@@ -362,8 +365,12 @@ def partial_svd_above(A, threshold, *, rank_guess=None, n_iter=4, random_state=N
             U, s, Vt = _full_svd(A)
             break
         U, s, Vt = randomized_svd(
-            A, k, n_oversamples=max(10, k // 4), n_iter=n_iter,
-            random_state=random_state, start=start,
+            A,
+            k,
+            n_oversamples=max(10, k // 4),
+            n_iter=n_iter,
+            random_state=random_state,
+            start=start,
         )
         if to_float(s[-1]) <= threshold:
             break
@@ -462,7 +469,13 @@ def batched_omp(X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None
             prev = xp.take(D, xp.reshape(indices[:, :t], (-1,)), axis=0)
             prev = xp.reshape(prev, (n, t, d))
             if gram is not None:
-                g = xp.reshape(xp.take(xp.reshape(gram, (-1,)), xp.reshape(indices[:, :t] * n_atoms + j[:, None], (-1,))), (n, t))
+                g = xp.reshape(
+                    xp.take(
+                        xp.reshape(gram, (-1,)),
+                        xp.reshape(indices[:, :t] * n_atoms + j[:, None], (-1,)),
+                    ),
+                    (n, t),
+                )
             else:
                 g = xp.sum(prev * dj[:, None, :], axis=2)
             w = xp.linalg.solve(L[:, :t, :t], g[:, :, None])[..., 0]
@@ -470,14 +483,18 @@ def batched_omp(X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None
             ok = diag > eps * xp.take(atom_sq, j)
             active = active & ok  # an atom already in the span ends the pursuit
             L[:, t, :t] = xp.where(active[:, None], w, L[:, t, :t])
-            L[:, t, t] = xp.where(active, xp.sqrt(xp.where(ok, diag, xp.ones_like(diag))), xp.ones_like(diag))
+            L[:, t, t] = xp.where(
+                active, xp.sqrt(xp.where(ok, diag, xp.ones_like(diag))), xp.ones_like(diag)
+            )
         indices[:, t] = xp.where(active, j, indices[:, t])
         rhs[:, t] = xp.where(active, xp.sum(dj * X, axis=1), rhs[:, t])
         Lt = L[:, : t + 1, : t + 1]
         z = xp.linalg.solve(Lt, rhs[:, : t + 1, None])
         gamma = xp.linalg.solve(xp.matrix_transpose(Lt), z)[..., 0]
         coefs[:, : t + 1] = xp.where(active[:, None], gamma, coefs[:, : t + 1])
-        sel = xp.take(D, xp.reshape(xp.where(indices[:, : t + 1] >= 0, indices[:, : t + 1], 0), (-1,)), axis=0)
+        sel = xp.take(
+            D, xp.reshape(xp.where(indices[:, : t + 1] >= 0, indices[:, : t + 1], 0), (-1,)), axis=0
+        )
         sel = xp.reshape(sel, (n, t + 1, d))
         R = X - xp.sum(coefs[:, : t + 1, None] * sel, axis=1)
         if tol is not None:
@@ -502,9 +519,7 @@ def omp_codes_sparse(indices, coefs, n_atoms):
     n, K = idx.shape
     rows = np.repeat(np.arange(n), K)
     keep = idx.ravel() >= 0
-    return sp.csr_matrix(
-        (val.ravel()[keep], (rows[keep], idx.ravel()[keep])), shape=(n, n_atoms)
-    )
+    return sp.csr_matrix((val.ravel()[keep], (rows[keep], idx.ravel()[keep])), shape=(n, n_atoms))
 
 
 # ---------------------------------------------------------------------------
@@ -551,7 +566,6 @@ def spectral_embedding(affinity, n_components, *, random_state=None):
     else:
         dense = M.toarray() if sp.issparse(M) else M
         mu, V = eigh_topk(dense, k)
-    xp = get_namespace(V)
     return 1.0 - mu, V
 
 
@@ -592,5 +606,3 @@ def spectral_clustering(affinity, n_clusters, *, n_init=10, random_state=None, m
     km = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=random_state)
     labels = km.fit_predict(E)
     return labels, n_clusters, ev
-
-

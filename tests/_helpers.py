@@ -36,7 +36,9 @@ def generic_data(estimator, n_samples=60, n_features=8, seed=0):
     rng = np.random.RandomState(seed)
     bases = rng.standard_normal((3, n_features))
     y = np.repeat(np.arange(3), n_samples // 3)
-    X = rng.standard_normal((n_samples, 1)) * bases[y] + 0.05 * rng.standard_normal((n_samples, n_features))
+    X = rng.standard_normal((n_samples, 1)) * bases[y] + 0.05 * rng.standard_normal(
+        (n_samples, n_features)
+    )
     if is_regressor(estimator):
         y = X @ rng.standard_normal(n_features) + 0.1 * rng.standard_normal(n_samples)
     return X, y

@@ -27,8 +27,9 @@ def test_discovery_finds_every_public_estimator():
     # Every class a family exports that is an estimator is under test here.
     import inspect
 
-    import sksubspace
     from sklearn.base import BaseEstimator
+
+    import sksubspace
 
     exported = set()
     for sub in ("cluster", "decomposition", "grassmann", "impute", "kernel_ridge"):
@@ -78,7 +79,9 @@ def test_clone_pickle_roundtrip(estimator):
         if method == "labels":
             np.testing.assert_array_equal(again.labels_, value)
         else:
-            np.testing.assert_allclose(np.asarray(getattr(again, method)(X), dtype=float), value, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(
+                np.asarray(getattr(again, method)(X), dtype=float), value, rtol=1e-10, atol=1e-12
+            )
 
 
 @pytest.mark.parametrize("estimator", INSTANCES, ids=IDS)
@@ -151,6 +154,8 @@ def _outputs_strict(est, Xs, ys, kind):
         if hasattr(est, method):
             res = getattr(est, method)(Xs)
             if method != "predict" or kind == "regressor":
-                assert isinstance(res, type(xs.asarray([1.0]))), f"{method} left the input namespace"
+                assert isinstance(res, type(xs.asarray([1.0]))), (
+                    f"{method} left the input namespace"
+                )
             out[method] = np.asarray(to_numpy(res), dtype=float)
     return out

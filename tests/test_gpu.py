@@ -67,5 +67,6 @@ def test_estimator_on_gpu_matches_cpu(estimator, mode):
             np.testing.assert_allclose(
                 np.asarray(to_numpy(out), dtype=float),
                 np.asarray(getattr(cpu, method)(X), dtype=float),
-                rtol=1e-5, atol=1e-6,
+                rtol=1e-5,
+                atol=1e-6,
             )

@@ -14,7 +14,12 @@ try:
 except ImportError:  # pragma: no cover
     xs = None
 
-NAMESPACES = ["numpy", pytest.param("array_api_strict", marks=pytest.mark.skipif(xs is None, reason="array-api-strict missing"))]
+NAMESPACES = [
+    "numpy",
+    pytest.param(
+        "array_api_strict", marks=pytest.mark.skipif(xs is None, reason="array-api-strict missing")
+    ),
+]
 
 
 def _to(ns, a):
@@ -70,7 +75,9 @@ def test_randomized_svd_2000_rank_50_within_1e6_of_exact():
 
 def test_randomized_svd_sparse_and_wide():
     # Block-diagonal: sparse storage, exact rank 5 + 5 = 10, wide.
-    A = sp.block_diag([_low_rank(200, 450, 5, seed=1), _low_rank(200, 450, 5, seed=2)], format="csr")
+    A = sp.block_diag(
+        [_low_rank(200, 450, 5, seed=1), _low_rank(200, 450, 5, seed=2)], format="csr"
+    )
     U, s, Vt = la.randomized_svd(A, 5, random_state=0)
     s_ref = np.linalg.svd(A.toarray(), compute_uv=False)[:5]
     np.testing.assert_allclose(s, s_ref, rtol=1e-6)
@@ -114,7 +121,9 @@ def test_cholesky_and_solve(ns):
     L = la.cholesky(_to(ns, A))
     np.testing.assert_allclose(_np(L) @ _np(L).T, A, atol=1e-10)
     rhs = rng.standard_normal((6, 2))
-    np.testing.assert_allclose(A @ _np(la.cholesky_solve(_to(ns, A), _to(ns, rhs))), rhs, atol=1e-10)
+    np.testing.assert_allclose(
+        A @ _np(la.cholesky_solve(_to(ns, A), _to(ns, rhs))), rhs, atol=1e-10
+    )
 
 
 def test_cholesky_not_positive_definite_is_a_clear_error():
@@ -163,12 +172,16 @@ def test_principal_angles_closed_form(ns):
     # span(e1, e2) and span(e1, cos t e2 + sin t e3): angles 0 and t.
     t = 1e-9
     A = np.eye(4)[:, :2]
-    B = np.column_stack([np.eye(4)[:, 0], np.cos(t) * np.eye(4)[:, 1] + np.sin(t) * np.eye(4)[:, 2]])
+    B = np.column_stack(
+        [np.eye(4)[:, 0], np.cos(t) * np.eye(4)[:, 1] + np.sin(t) * np.eye(4)[:, 2]]
+    )
     ang = _np(la.principal_angles(_to(ns, A), _to(ns, B)))
     np.testing.assert_allclose(ang, [0.0, t], atol=1e-15, rtol=1e-10)
     t = 1.2
     B[:, 1] = np.cos(t) * np.eye(4)[:, 1] + np.sin(t) * np.eye(4)[:, 2]
-    np.testing.assert_allclose(_np(la.principal_angles(_to(ns, A), _to(ns, B))), [0.0, t], atol=1e-12)
+    np.testing.assert_allclose(
+        _np(la.principal_angles(_to(ns, A), _to(ns, B))), [0.0, t], atol=1e-12
+    )
 
 
 def test_principal_angles_batched_and_rotation_invariant():

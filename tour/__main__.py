@@ -14,7 +14,9 @@ import tour
 
 
 def _sections():
-    names = sorted(m.name for m in pkgutil.iter_modules(tour.__path__) if not m.name.startswith("_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(tour.__path__) if not m.name.startswith("_")
+    )
     return [importlib.import_module(f"tour.{name}") for name in names]
 
 

@@ -19,8 +19,16 @@ def run(out_dir):
     U, s, Vt = randomized_svd(A, 50, random_state=0)
     t_rand = time.perf_counter() - t0
     err = np.linalg.norm(A - (U * s) @ Vt) / np.linalg.norm(A)
-    rows.append(dict(family="foundation", estimator="randomized_svd (rank 50)", data="2000x2000 rank 50",
-                     metric="relative error", value=err, seconds=t_rand))
+    rows.append(
+        dict(
+            family="foundation",
+            estimator="randomized_svd (rank 50)",
+            data="2000x2000 rank 50",
+            metric="relative error",
+            value=err,
+            seconds=t_rand,
+        )
+    )
 
     # Union of subspaces -> absolute cosine affinity -> normalized spectral clustering.
     X, y, _ = make_subspaces(3, 2, 20, 100, noise=0.01, random_state=0)
@@ -28,8 +36,16 @@ def run(out_dir):
     t0 = time.perf_counter()
     W = np.abs(Xn @ Xn.T) ** 8
     labels, _, ev = spectral_clustering(W, 3, random_state=0)
-    rows.append(dict(family="foundation", estimator="spectral_clustering(|cos|^8)", data="3 planes in R^20",
-                     metric="accuracy", value=clustering_accuracy(y, labels), seconds=time.perf_counter() - t0))
+    rows.append(
+        dict(
+            family="foundation",
+            estimator="spectral_clustering(|cos|^8)",
+            data="3 planes in R^20",
+            metric="accuracy",
+            value=clustering_accuracy(y, labels),
+            seconds=time.perf_counter() - t0,
+        )
+    )
 
     import matplotlib.pyplot as plt
 

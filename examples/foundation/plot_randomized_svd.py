@@ -24,7 +24,7 @@ U0 = np.linalg.qr(rng.standard_normal((n, n)))[0]
 V0 = np.linalg.qr(rng.standard_normal((n, n)))[0]
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-for ax, decay in zip(axes, [0.8, 0.98]):
+for ax, decay in zip(axes, [0.8, 0.98], strict=True):
     s_true = decay ** np.arange(n)
     A = (U0 * s_true) @ V0.T
     t0 = time.perf_counter()

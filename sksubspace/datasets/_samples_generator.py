@@ -230,8 +230,12 @@ def make_image_sets(
     y : ndarray of shape (n_sets,)
     bases : ndarray of shape (n_classes, n_features, class_dim)
     """
-    _check_positive(n_classes=n_classes, n_sets_per_class=n_sets_per_class,
-                    n_features=n_features, class_dim=class_dim)
+    _check_positive(
+        n_classes=n_classes,
+        n_sets_per_class=n_sets_per_class,
+        n_features=n_features,
+        class_dim=class_dim,
+    )
     rng = check_random_state(random_state)
     lo, hi = (set_size, set_size) if np.isscalar(set_size) else set_size
     if not 1 <= lo <= hi:
@@ -245,7 +249,12 @@ def make_image_sets(
             S = coef @ bases[c].T
             if nuisance_dim > 0:
                 N = _orth(rng, n_features, nuisance_dim)
-                S += nuisance_scale * rng.standard_normal((m, nuisance_dim)) @ N.T * np.sqrt(class_dim / nuisance_dim)
+                S += (
+                    nuisance_scale
+                    * rng.standard_normal((m, nuisance_dim))
+                    @ N.T
+                    * np.sqrt(class_dim / nuisance_dim)
+                )
             S += noise * rng.standard_normal(S.shape)
             sets.append(S)
             y.append(c)
@@ -301,12 +310,18 @@ def make_sparse_coded_signals(
         D /= np.linalg.norm(D, axis=1, keepdims=True)
     if density is not None:
         _check_fraction("density", density)
-        C = rng.standard_normal((n_samples, n_components)) * (rng.random_sample((n_samples, n_components)) < density)
+        C = rng.standard_normal((n_samples, n_components)) * (
+            rng.random_sample((n_samples, n_components)) < density
+        )
     else:
         if not 1 <= n_nonzero_coefs <= n_components:
-            raise ValueError(f"n_nonzero_coefs must be in [1, n_components]; got {n_nonzero_coefs}.")
+            raise ValueError(
+                f"n_nonzero_coefs must be in [1, n_components]; got {n_nonzero_coefs}."
+            )
         C = np.zeros((n_samples, n_components))
-        support = np.argsort(rng.random_sample((n_samples, n_components)), axis=1)[:, :n_nonzero_coefs]
+        support = np.argsort(rng.random_sample((n_samples, n_components)), axis=1)[
+            :, :n_nonzero_coefs
+        ]
         np.put_along_axis(C, support, rng.standard_normal((n_samples, n_nonzero_coefs)), axis=1)
     X = C @ D + noise * rng.standard_normal((n_samples, D.shape[1]))
     return X, D, C

@@ -55,7 +55,9 @@ def all_estimators(type_filter=None):
     filters = [type_filter] if isinstance(type_filter, str) else list(type_filter)
     unknown = set(filters) - set(_TYPE_MIXINS)
     if unknown:
-        raise ValueError(f"type_filter must be among {sorted(_TYPE_MIXINS)}; got {sorted(unknown)}.")
+        raise ValueError(
+            f"type_filter must be among {sorted(_TYPE_MIXINS)}; got {sorted(unknown)}."
+        )
     wanted = {_TYPE_MIXINS[f] for f in filters}
     return [
         (name, cls)

@@ -438,14 +438,14 @@ def batched_omp(X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None
     K = int(min(n_nonzero_coefs, n_atoms, d))
     atom_sq = xp.sum(D * D, axis=1)
     atom_norm = xp.sqrt(xp.where(atom_sq > 0, atom_sq, xp.ones_like(atom_sq)))
+    Dn_t = xp.matrix_transpose(D / atom_norm[:, None])  # unit atoms as columns
     eps = float(np.finfo(np.float32 if X.dtype == xp.float32 else np.float64).eps)
-
-    atom_ids = xp.arange(n_atoms)[None, :]
+    # Chosen atoms need no mask: the residual is orthogonal to them, and an atom
+    # picked again (rounding) fails the Cholesky update below, ending the pursuit
+    # for that signal, as in scikit-learn's OMP.
+    banned = None
     if exclude is not None:
-        used = atom_ids == xp.reshape(exclude, (-1, 1))
-    else:
-        used = xp.zeros((n, n_atoms), dtype=xp.bool)
-    used = used | (atom_sq <= 0)[None, :]
+        banned = xp.arange(n_atoms)[None, :] == xp.reshape(exclude, (-1, 1))
 
     indices = xp.full((n, K), -1, dtype=xp.int64)
     coefs = xp.zeros((n, K), dtype=X.dtype)
@@ -457,11 +457,10 @@ def batched_omp(X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None
     for t in range(K):
         if not bool(to_float(xp.any(active))):
             break
-        corr = xp.abs(R @ xp.matrix_transpose(D)) / atom_norm[None, :]
-        corr = xp.where(used, -xp.ones_like(corr), corr)
+        corr = xp.abs(R @ Dn_t)
+        if banned is not None:
+            corr = xp.where(banned, -xp.ones_like(corr), corr)
         j = xp.argmax(corr, axis=1)
-        hit = atom_ids == j[:, None]
-        used = used | (hit & active[:, None])
         dj = xp.take(D, j, axis=0)  # (n, d)
         if t == 0:
             L[:, 0, 0] = xp.sqrt(xp.take(atom_sq, j))
@@ -480,7 +479,8 @@ def batched_omp(X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None
                 g = xp.sum(prev * dj[:, None, :], axis=2)
             w = xp.linalg.solve(L[:, :t, :t], g[:, :, None])[..., 0]
             diag = xp.take(atom_sq, j) - xp.sum(w * w, axis=1)
-            ok = diag > eps * xp.take(atom_sq, j)
+            repeat = xp.any(indices[:, :t] == j[:, None], axis=1)
+            ok = (diag > eps * xp.take(atom_sq, j)) & ~repeat
             active = active & ok  # an atom already in the span ends the pursuit
             L[:, t, :t] = xp.where(active[:, None], w, L[:, t, :t])
             L[:, t, t] = xp.where(

@@ -24,8 +24,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # the checkout, so the docs describe this tree's code
 sys.path.insert(0, str(HERE / "_ext"))
 
-import sksubspace  # noqa: E402
 from sksubspace_docs import gallery_subsection_order  # noqa: E402
+
+import sksubspace  # noqa: E402
 
 # -- Project -----------------------------------------------------------------
 project = "sksubspace"

@@ -21,9 +21,9 @@ import), so ``tests/test_docs.py`` checks them without building the site.
 from __future__ import annotations
 
 import ast
-import re
 import importlib
 import inspect
+import re
 from pathlib import Path
 
 DOC_DIR = Path(__file__).resolve().parent.parent

@@ -271,6 +271,30 @@ def gallery_subsection_order(examples_dir):
     return [f"../examples/{name}" for name in ordered] + ["*"]
 
 
+def remove_stale_gallery_pages(doc_dir=DOC_DIR, examples_dir=ROOT / "examples"):
+    """Delete generated gallery pages whose example or folder no longer exists.
+
+    sphinx-gallery never deletes its output, so a renamed example would leave
+    a page outside every toctree (a warning, hence an error with ``-W``).
+    """
+    import shutil
+
+    gallery = Path(doc_dir) / "auto_examples"
+    if not gallery.is_dir():
+        return
+    keep = {"index.rst", "sg_execution_times.rst"}
+    for sub in gallery.iterdir():
+        if not sub.is_dir() or sub.name == "images":
+            continue
+        source = Path(examples_dir) / sub.name
+        if not source.is_dir():
+            shutil.rmtree(sub)
+            continue
+        for page in sub.glob("*.rst"):
+            if page.name not in keep and not (source / f"{page.stem}.py").is_file():
+                page.unlink()
+
+
 # --------------------------------------------------------------------------
 # Sphinx glue
 # --------------------------------------------------------------------------
@@ -329,6 +353,7 @@ def strip_foreign_refs(app, what, name, obj, options, lines):
 
 def _on_config_inited(app, config):
     generate_pages(Path(app.srcdir))
+    remove_stale_gallery_pages(Path(app.srcdir))
 
 
 def setup(app):

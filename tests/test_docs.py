@@ -35,15 +35,15 @@ SUBMODULES = list(sksubspace.__all__)
 # Foundation functions written before this test whose docstrings do not yet document
 # every parameter (their Examples are checked all the same). Do not add to this list:
 # new public functions document all their parameters.
-PARAMETERS_NOT_YET_DOCUMENTED = {
-    "sksubspace.datasets.make_image_sets",
-    "sksubspace.datasets.make_low_rank_completion",
-    "sksubspace.datasets.make_low_rank_sparse",
-    "sksubspace.datasets.make_sparse_coded_signals",
-    "sksubspace.metrics.dictionary_recovery_score",
-    "sksubspace.metrics.relative_error",
-    "sksubspace.metrics.subspace_clustering_error",
-    "sksubspace.metrics.subspace_distance",
+PARAMETERS_NOT_YET_DOCUMENTED = {  # where they are defined (re-exports included)
+    "sksubspace.datasets._samples_generator.make_image_sets",
+    "sksubspace.datasets._samples_generator.make_low_rank_completion",
+    "sksubspace.datasets._samples_generator.make_low_rank_sparse",
+    "sksubspace.datasets._samples_generator.make_sparse_coded_signals",
+    "sksubspace.metrics._recovery.dictionary_recovery_score",
+    "sksubspace.metrics._recovery.relative_error",
+    "sksubspace.metrics._clustering.subspace_clustering_error",
+    "sksubspace.metrics._subspace.subspace_distance",
 }
 
 
@@ -145,7 +145,7 @@ def test_function_docstring(name, func):
     documented = _documented_parameters(sections.get("Parameters", []))
     extra = [p for p in documented if p not in params]
     assert not extra, f"{name}: documented parameters not in the signature: {extra}"
-    if name in PARAMETERS_NOT_YET_DOCUMENTED:
+    if f"{func.__module__}.{func.__qualname__}" in PARAMETERS_NOT_YET_DOCUMENTED:
         return
     if params:
         assert "Parameters" in sections, f"{name}: the docstring has no Parameters section"

@@ -351,6 +351,31 @@ def strip_foreign_refs(app, what, name, obj, options, lines):
     lines[:] = [_FOREIGN_ROLE.sub(r"\1", line) for line in lines]
 
 
+_PARAM_LINE = re.compile(r"^(\s*[\w*][\w*, ]* : )(.+)$")
+_LITERAL = re.compile(r"(``.*?``|`[^`]*`)")
+_TRAILING_UNDERSCORE = re.compile(r"\b([A-Za-z]\w*?)_(?![\w\\])")
+
+
+def escape_type_underscores(app, what, name, obj, options, lines):
+    """Escape fitted-attribute names in numpydoc type specs.
+
+    ``components_ : ndarray of shape (rank_, n_features)`` is valid numpydoc,
+    but reStructuredText reads ``rank_`` as a link to a target named "rank"
+    (an error). Runs before numpydoc and only touches the type part of
+    ``name : type`` lines, outside inline literals.
+    """
+    for i, line in enumerate(lines):
+        match = _PARAM_LINE.match(line)
+        if not match or "_" not in match.group(2):
+            continue
+        parts = _LITERAL.split(match.group(2))
+        parts = [
+            part if k % 2 else _TRAILING_UNDERSCORE.sub(r"\1\\_", part)
+            for k, part in enumerate(parts)
+        ]
+        lines[i] = match.group(1) + "".join(parts)
+
+
 def _on_config_inited(app, config):
     generate_pages(Path(app.srcdir))
     remove_stale_gallery_pages(Path(app.srcdir))
@@ -361,4 +386,6 @@ def setup(app):
     # before autosummary (at builder-inited) scans them for stubs to write.
     app.connect("config-inited", _on_config_inited)
     app.connect("autodoc-process-docstring", strip_foreign_refs)
+    # Before numpydoc (priority 500) turns the sections into reStructuredText.
+    app.connect("autodoc-process-docstring", escape_type_underscores, priority=400)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import os
 import re
 from pathlib import Path
 
@@ -202,6 +203,105 @@ def api_index_page(submodules):
 
 
 # --------------------------------------------------------------------------
+# Feature table of the landing page
+# --------------------------------------------------------------------------
+
+# (family, user guide page, submodule, highlights, which public names belong to it)
+FAMILIES = (
+    (
+        "Subspace clustering",
+        "user_guide/subspace_clustering",
+        "cluster",
+        "sparse / low-rank self-representation, spectral clustering, ``predict`` for new "
+        "points, ``n_clusters='auto'``, per-cluster bases",
+        None,
+    ),
+    (
+        "Robust PCA",
+        "user_guide/robust_pca",
+        "decomposition",
+        "low rank + sparse with missing values and a robust ``transform``; corrupted "
+        "samples; streams; anomaly scores",
+        lambda name: "PCA" in name or "Outlier" in name,
+    ),
+    (
+        "Dictionary learning",
+        "user_guide/dictionary_learning",
+        "decomposition",
+        "online and K-SVD dictionaries, orthogonal dictionaries by l_p maximization, "
+        "batched sparse coding (OMP, lasso, l0)",
+        lambda name: not ("PCA" in name or "Outlier" in name),
+    ),
+    (
+        "Matrix completion",
+        "user_guide/matrix_completion",
+        "impute",
+        "dense (NaN) or sparse input, imputer convention with inductive ``transform``",
+        None,
+    ),
+    (
+        "Kernel regression",
+        "user_guide/kernel_ridge",
+        "kernel_ridge",
+        "exact, Nystroem / FALKON for millions of rows, semi-supervised, online",
+        None,
+    ),
+    (
+        "Grassmann classifiers",
+        "user_guide/grassmann",
+        "grassmann",
+        "subspaces as classes or as samples; principal angles, distances, means",
+        None,
+    ),
+    (
+        "Foundation",
+        None,
+        "datasets metrics",
+        "planted-problem generators; clustering accuracy, subspace distances, recovery scores",
+        None,
+    ),
+)
+
+
+def families_table():
+    """reStructuredText of the landing page's feature table, from the code."""
+    lines = [
+        ".. list-table::",
+        "   :header-rows: 1",
+        "   :widths: 16 18 38 28",
+        "   :class: feature-table",
+        "",
+        "   * - Family",
+        "     - Module",
+        "     - Estimators and functions",
+        "     - Highlights",
+    ]
+    public = set(public_submodules())
+    for family, guide, modules, highlights, keep in FAMILIES:
+        modules = [m for m in modules.split() if m in public]
+        if not modules:
+            continue
+        names = []
+        for sub in modules:
+            groups = public_names(sub)
+            objs = groups["estimators"] + groups["classes"]
+            if family == "Foundation":
+                objs += groups["functions"]
+            elif keep is not None:
+                objs += groups["functions"]
+            objs = [n for n in objs if keep is None or keep(n)]
+            names += [f":obj:`~sksubspace.{sub}.{n}`" for n in objs]
+        title = f":doc:`{family} <{guide}>`" if guide else family
+        lines += [
+            f"   * - {title}",
+            "     - " + ", ".join(f":mod:`sksubspace.{m}`" for m in modules),
+            "     - " + (", ".join(names) if names else "(in development)"),
+            f"     - {highlights}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------
 # Benchmarks page
 # --------------------------------------------------------------------------
 
@@ -326,12 +426,13 @@ def generate_pages(doc_dir=DOC_DIR):
         _write_if_changed(api_dir / f"sksubspace.{sub}.rst", api_module_page(sub))
         for kind, _, _ in _SECTIONS:
             stubs.update(f"sksubspace.{sub}.{name}.rst" for name in public_names(sub)[kind])
-    for stale in api_dir.glob("*.rst"):
+    for stale in api_dir.glob("*.rst"):  # a submodule that went away
         if stale.name not in pages:
             stale.unlink()
     for stale in (api_dir / "generated").glob("*.rst"):
         if stale.name not in stubs:
             stale.unlink()
+    _write_if_changed(api_dir / "families.rst.inc", families_table())
     _write_if_changed(doc_dir / "benchmarks" / "results.rst.inc", benchmarks_include(ROOT, doc_dir))
 
 
@@ -376,6 +477,28 @@ def escape_type_underscores(app, what, name, obj, options, lines):
         lines[i] = match.group(1) + "".join(parts)
 
 
+def warn_dangling_sksubspace_refs(app, env, node, contnode):
+    """With ``SKSUBSPACE_DOC_STRICT_REFS=1``, warn about references to missing names.
+
+    The user guide names estimators by their public path; after an estimator
+    is renamed or removed, such a reference silently renders as plain text.
+    The strict mode turns each into a warning (an error under ``-W``).
+    """
+    if not os.environ.get("SKSUBSPACE_DOC_STRICT_REFS") or node.get("refdomain") != "py":
+        return None
+    target = node.get("reftarget", "")
+    module = node.get("py:module") or ""
+    if "." not in target and module.startswith("sksubspace"):
+        target = f"{module}.{target}"
+    if target.startswith("sksubspace"):
+        from sphinx.util import logging
+
+        logging.getLogger(__name__).warning(
+            "reference to %s, which is not documented", target, location=node
+        )
+    return None
+
+
 def _on_config_inited(app, config):
     generate_pages(Path(app.srcdir))
     remove_stale_gallery_pages(Path(app.srcdir))
@@ -386,6 +509,7 @@ def setup(app):
     # before autosummary (at builder-inited) scans them for stubs to write.
     app.connect("config-inited", _on_config_inited)
     app.connect("autodoc-process-docstring", strip_foreign_refs)
+    app.connect("missing-reference", warn_dangling_sksubspace_refs)
     # Before numpydoc (priority 500) turns the sections into reStructuredText.
     app.connect("autodoc-process-docstring", escape_type_underscores, priority=400)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

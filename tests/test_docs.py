@@ -215,3 +215,11 @@ def test_gallery_folder(folder):
         assert doc and _has_rst_title(doc.group(1)), (
             f"{script}: starts with a docstring holding an rst title (sphinx-gallery)"
         )
+
+
+def test_landing_page_table_lists_every_estimator():
+    from sksubspace.utils import all_estimators
+
+    table = sksubspace_docs.families_table()
+    for name, _cls in all_estimators():
+        assert f".{name}`" in table, f"{name} is missing from the landing page's feature table"

@@ -331,7 +331,8 @@ def benchmarks_include(root=ROOT, doc_dir=DOC_DIR):
         lines += [f"Script: ``benchmarks/{script.name}``", ""]
         doc = _script_docstring(script)
         if doc:
-            lines += ["::", ""] + [f"    {line}" if line else "" for line in doc.splitlines()]
+            lines += [".. code-block:: none", ""]
+            lines += [f"   {line}" if line else "" for line in doc.splitlines()]
             lines += [""]
         result = Path(doc_dir) / "benchmarks" / f"{name}.txt"
         if result.is_file():

@@ -52,8 +52,8 @@ SUBMODULE_INFO = {
     "impute": ("Matrix completion", ["user_guide/matrix_completion"]),
     "kernel_ridge": ("Kernel regression", ["user_guide/kernel_ridge"]),
     "grassmann": ("Grassmann classifiers and geometry", ["user_guide/grassmann"]),
-    "datasets": ("Planted-problem generators", []),
-    "metrics": ("Metrics", []),
+    "datasets": ("Planted-problem generators", ["user_guide/datasets_metrics"]),
+    "metrics": ("Metrics", ["user_guide/datasets_metrics"]),
     "utils": ("Utilities", ["user_guide/gpu"]),
 }
 
@@ -255,7 +255,7 @@ FAMILIES = (
     ),
     (
         "Foundation",
-        None,
+        "user_guide/datasets_metrics",
         "datasets metrics",
         "planted-problem generators; clustering accuracy, subspace distances, recovery scores",
         None,

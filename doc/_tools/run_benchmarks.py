@@ -177,7 +177,7 @@ def find_scripts(selection):
     return chosen
 
 
-def run_one(script, python, timeout, out_dir):
+def run_one(script, python, timeout, out_dir, echo=True):
     """Run ``script``; on success write ``<out_dir>/<name>.txt``. Return True if it passed."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -212,7 +212,9 @@ def run_one(script, python, timeout, out_dir):
     tmp = target.with_suffix(".txt.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)
-    print(f"   {wall:.1f} s -> {target.relative_to(ROOT)}")
+    if echo:
+        print(proc.stdout, end="" if proc.stdout.endswith("\n") else "\n")
+    print(f"   {wall:.1f} s -> {target.relative_to(ROOT)}", flush=True)
     return True
 
 
@@ -223,6 +225,7 @@ def main(argv=None):
     parser.add_argument("--python", default=sys.executable, help="interpreter to run them with")
     parser.add_argument("--out-dir", type=Path, default=OUT_DIR, help="where the .txt files go")
     parser.add_argument("--list", action="store_true", help="list the scripts and exit")
+    parser.add_argument("--quiet", action="store_true", help="do not echo the scripts' output")
     args = parser.parse_args(argv)
     scripts = find_scripts(args.scripts)
     if args.list:
@@ -231,7 +234,7 @@ def main(argv=None):
     failed = []
     for script in scripts:
         print(f"== {script.relative_to(ROOT)}", flush=True)
-        if not run_one(script, args.python, args.timeout, args.out_dir):
+        if not run_one(script, args.python, args.timeout, args.out_dir, echo=not args.quiet):
             failed.append(script.stem)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)

@@ -229,6 +229,13 @@ def make_image_sets(
     sets : ndarray (n_sets, set_size, n_features) or list of ndarrays
     y : ndarray of shape (n_sets,)
     bases : ndarray of shape (n_classes, n_features, class_dim)
+
+    Examples
+    --------
+    >>> from sksubspace.datasets import make_image_sets
+    >>> sets, y, bases = make_image_sets(3, 4, set_size=10, random_state=0)
+    >>> sets.shape, y.shape, bases.shape
+    ((12, 10, 100), (12,), (3, 100, 5))
     """
     _check_positive(
         n_classes=n_classes,

@@ -43,5 +43,12 @@ def clustering_accuracy(labels_true, labels_pred):
 
 
 def subspace_clustering_error(labels_true, labels_pred):
-    """``1 - clustering_accuracy``: the error rate reported by subspace clustering papers."""
+    """``1 - clustering_accuracy``: the error rate reported by subspace clustering papers.
+
+    Examples
+    --------
+    >>> from sksubspace.metrics import subspace_clustering_error
+    >>> subspace_clustering_error([0, 0, 1, 1], [1, 1, 0, 2])
+    0.25
+    """
     return 1.0 - clustering_accuracy(labels_true, labels_pred)

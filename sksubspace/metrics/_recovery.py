@@ -8,7 +8,15 @@ from .._backend import to_numpy
 
 
 def relative_error(estimate, truth):
-    """``||estimate - truth||_F / ||truth||_F`` (a Python float)."""
+    """``||estimate - truth||_F / ||truth||_F`` (a Python float).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksubspace.metrics import relative_error
+    >>> relative_error(np.array([3.0, 4.0]), np.array([3.0, 0.0]))
+    1.3333333333333333
+    """
     estimate, truth = np.asarray(to_numpy(estimate)), np.asarray(to_numpy(truth))
     if estimate.shape != truth.shape:
         raise ValueError(f"Shapes differ: {estimate.shape} and {truth.shape}.")

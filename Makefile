@@ -37,9 +37,13 @@ lint: $(VENV)/.test
 	$(PY) -m ruff check sksubspace tests tour benchmarks examples
 	$(PY) -m ruff format --check sksubspace tests tour benchmarks examples
 
-## bench: side-by-side benchmarks against the tools users would pick instead
+## bench: side-by-side benchmarks; records doc/benchmarks/<name>.txt for the docs' benchmarks page
 bench: $(VENV)/.bench
-	for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	MPLBACKEND=Agg $(PY) doc/_tools/run_benchmarks.py
+
+## doc: the documentation site into doc/_build/html (API reference, gallery, benchmarks); warnings are errors
+doc: $(VENV)/.doc
+	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html doc doc/_build/html
 
 clean:
-	rm -rf $(VENV) tour_output doc/_build
+	rm -rf $(VENV) tour_output doc/_build doc/api doc/auto_examples doc/benchmarks/results.rst.inc

@@ -7,6 +7,7 @@ classifier, over a batched geometry module (principal angles, distances,
 exponential and logarithm maps, retractions, Karcher and flag means, kernels).
 """
 
+from ._gcr import GrassmannClassRepresentation
 from ._geometry import (
     binet_cauchy_kernel,
     flag_mean,
@@ -24,6 +25,7 @@ from ._geometry import (
 from ._subspace_classifier import SubspaceClassifier
 
 __all__ = [
+    "GrassmannClassRepresentation",
     "SubspaceClassifier",
     "binet_cauchy_kernel",
     "flag_mean",

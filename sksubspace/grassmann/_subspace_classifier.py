@@ -11,7 +11,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, from_numpy, get_namespace, to_numpy
+from .._backend import (
+    _as_namespace,
+    compute_context,
+    device_of,
+    from_numpy,
+    get_namespace,
+    to_numpy,
+)
 from .._linalg import svd_flip
 from .._validation import validate_data
 
@@ -58,13 +65,15 @@ def _class_subspaces(X, codes, n_classes, n_components):
     return evecs * keep[:, None, :], evals * keep
 
 
-def _codes_like(codes, X):
-    """Integer class codes moved to the namespace and device of ``X``."""
-    from .._backend import _as_namespace, device_of
+def _device(X):
+    """Device of ``X`` to pass to ``xp`` creation functions (None on the host)."""
+    dev = device_of(X)
+    return None if dev == "cpu" else dev
 
-    xp = get_namespace(X)
-    dev = None if device_of(X) == "cpu" else device_of(X)
-    return _as_namespace(np.asarray(codes, dtype=np.int64), xp, dev)
+
+def _codes_like(codes, X):
+    """Integer host array (class codes, indices) moved to the namespace and device of ``X``."""
+    return _as_namespace(np.asarray(codes, dtype=np.int64), get_namespace(X), _device(X))
 
 
 def _projection_norms(S, X):

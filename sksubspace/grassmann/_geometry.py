@@ -449,7 +449,7 @@ def pairwise_subspace_distances(A, B=None, *, metric="geodesic", chunk_size=None
         chunk_size = max(1, int(1e6 // max(1, m2 * n * max(k1, B.shape[2]))))
     rows = []
     for start in range(0, m1, chunk_size):
-        Ai = xp.expand_dims(A[start : start + chunk_size, ...], axis=1)
+        Ai = xp.expand_dims(A[start : min(start + chunk_size, m1), ...], axis=1)
         Bi = xp.expand_dims(B, axis=0)
         rows.append(subspace_distance(Ai, Bi, metric=metric, orthonormal=True))
     return xp.concat(rows, axis=0)

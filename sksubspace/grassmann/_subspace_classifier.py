@@ -51,11 +51,9 @@ def _class_subspaces(X, codes, n_classes, n_components):
     projection norm).
     """
     xp = get_namespace(X)
-    codes_x = _codes_like(codes, X)
     grams = []
     for c in range(n_classes):
-        w = xp.astype(codes_x == c, X.dtype)
-        Xc = X * w[:, None]
+        Xc = xp.take(X, _codes_like(np.flatnonzero(codes == c), X), axis=0)
         grams.append(xp.matrix_transpose(Xc) @ Xc)
     evals, evecs = xp.linalg.eigh(xp.stack(grams))  # ascending, batched
     evals = xp.flip(evals, axis=-1)[:, :n_components]

@@ -7,7 +7,9 @@ classifier, over a batched geometry module (principal angles, distances,
 exponential and logarithm maps, retractions, Karcher and flag means, kernels).
 """
 
+from ._embedding import SubspaceEmbedding
 from ._gcr import GrassmannClassRepresentation
+from ._gda import GrassmannDiscriminantAnalysis
 from ._geometry import (
     binet_cauchy_kernel,
     flag_mean,
@@ -22,11 +24,17 @@ from ._geometry import (
     retract,
     subspace_distance,
 )
+from ._minimum_distance import GrassmannMinimumDistanceClassifier
+from ._msm import MutualSubspaceClassifier
 from ._subspace_classifier import SubspaceClassifier
 
 __all__ = [
     "GrassmannClassRepresentation",
+    "GrassmannDiscriminantAnalysis",
+    "GrassmannMinimumDistanceClassifier",
+    "MutualSubspaceClassifier",
     "SubspaceClassifier",
+    "SubspaceEmbedding",
     "binet_cauchy_kernel",
     "flag_mean",
     "grassmann_exp",

@@ -162,7 +162,7 @@ class GrassmannClassRepresentation(ClassifierMixin, BaseEstimator):
 
     References
     ----------
-    H. Wang, J. Zhang, et al., "Get the Best of Both Worlds: Improving Accuracy
+    H. Wang, Z. Li and W. Zhang, "Get the Best of Both Worlds: Improving Accuracy
     and Transferability by Grassmann Class Representation", ICCV 2023.
     P.-A. Absil, R. Mahony and R. Sepulchre, "Optimization Algorithms on Matrix
     Manifolds", Princeton University Press, 2008.

@@ -327,3 +327,31 @@ def test_gcr_errors():
         clf.partial_fit(X, y + 5)
     with pytest.raises(ValueError, match="n_components=9 must be at most"):
         GrassmannClassRepresentation(n_components=9).fit(X, y)
+
+
+def test_geometry_input_errors():
+    U = _bases(3, 6, 2)
+    with pytest.raises(ValueError, match="same n and k"):
+        grassmann_log(U, _bases(3, 6, 3))
+    with pytest.raises(ValueError, match="same n and k"):
+        grassmann_exp(U, np.zeros((3, 5, 2)))
+    with pytest.raises(ValueError, match="non-negative"):
+        karcher_mean(U, weights=[1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="stack of bases"):
+        karcher_mean(U[0])
+    # Weighted Karcher mean: all weight on one point gives that point.
+    _close_subspaces(karcher_mean(U, weights=[0.0, 1.0, 0.0]), U[1], 1e-8)
+
+
+def test_gcr_verbose_and_convergence_warning(capsys):
+    X, y, _ = make_subspaces(2, 2, 6, 20, noise=0.2, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        GrassmannClassRepresentation(n_components=2, max_iter=2, verbose=1, random_state=0).fit(
+            X, y
+        )
+    assert "[GCR] epoch 2" in capsys.readouterr().out
+    clf = GrassmannClassRepresentation(n_components=2, tol=10.0, n_iter_no_change=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(X, y)  # a loose tolerance stops early, without a warning
+    assert clf.n_iter_ == 3

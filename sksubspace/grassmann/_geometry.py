@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import get_namespace, to_float
+from .._backend import from_numpy, get_namespace, to_float, to_numpy
 from .._linalg import orthonormalize, polar
 from ..metrics import principal_angles, subspace_distance
 
@@ -54,6 +54,15 @@ def _eps(xp, dtype):
     return float(np.finfo(np.float32 if dtype == xp.float32 else np.float64).eps)
 
 
+def _check_same_shape(U, V, names=("U", "V")):
+    """Bases of one Grassmannian: same (n, k) trailing shape, batch dims broadcasting."""
+    if U.ndim < 2 or V.ndim < 2 or tuple(U.shape[-2:]) != tuple(V.shape[-2:]):
+        raise ValueError(
+            f"{names[0]} and {names[1]} must be (..., n, k) arrays with the same n and k; "
+            f"got shapes {tuple(U.shape)} and {tuple(V.shape)}."
+        )
+
+
 def project_tangent(U, G):
     """Project ``G`` on the (horizontal) tangent space of the Grassmannian at ``U``.
 
@@ -78,6 +87,7 @@ def project_tangent(U, G):
     >>> project_tangent(U, np.ones((3, 1))).ravel()
     array([0., 1., 1.])
     """
+    _check_same_shape(U, G, ("U", "G"))
     return G - U @ (_mT(U) @ G)
 
 
@@ -110,6 +120,7 @@ def retract(U, H, *, method="qr"):
     >>> np.allclose(V.T @ V, np.eye(2))
     True
     """
+    _check_same_shape(U, H, ("U", "H"))
     if method == "qr":
         return orthonormalize(U + H)
     if method == "polar":
@@ -147,6 +158,7 @@ def grassmann_exp(U, H, t=1.0):
     >>> float(np.round(principal_angles(U, grassmann_exp(U, H))[0], 12))
     0.3
     """
+    _check_same_shape(U, H, ("U", "H"))
     xp = get_namespace(U, H)
     Q, s, Vt = xp.linalg.svd(H, full_matrices=False)
     ts = t * s
@@ -183,6 +195,7 @@ def grassmann_log(U, V):
     >>> np.round(grassmann_log(U, V).ravel(), 12)
     array([0. , 0.4])
     """
+    _check_same_shape(U, V)
     xp = get_namespace(U, V)
     A, cos, Bt = xp.linalg.svd(_mT(U) @ V, full_matrices=False)
     VB = V @ _mT(Bt)
@@ -259,12 +272,18 @@ def karcher_mean(U, *, weights=None, init=None, max_iter=100, tol=1e-10, return_
     True
     """
     xp = get_namespace(U)
+    if U.ndim != 3:
+        raise ValueError(f"U must be a stack of bases of shape (m, n, k); got {tuple(U.shape)}.")
     m = U.shape[0]
     if weights is None:
         w = xp.full((m,), 1.0 / m, dtype=U.dtype)
     else:
-        w = xp.asarray(weights, dtype=U.dtype)
-        w = w / xp.sum(w)
+        w_host = np.asarray(to_numpy(weights), dtype=np.float64)
+        if w_host.shape != (m,) or (w_host < 0).any() or w_host.sum() <= 0:
+            raise ValueError(
+                f"weights must be {m} non-negative numbers with a positive sum; got {w_host!r}."
+            )
+        w = from_numpy(w_host / w_host.sum(), like=U)
     M = flag_mean(U, U.shape[-1], weights=weights) if init is None else init
     n_iter = 0
     while n_iter < max_iter:

@@ -293,15 +293,17 @@ def test_gcr_logits_invariant_to_basis_change():
 
 
 def test_gcr_improves_on_its_clafic_initialisation(digits_split):
+    # With small subspaces the generative CLAFIC fit leaves room that the
+    # discriminative training fills (here about +1.5 points of accuracy).
     Xtr, Xte, ytr, yte = digits_split
-    clafic = SubspaceClassifier(n_components=6).fit(Xtr, ytr)
-    gcr = GrassmannClassRepresentation(n_components=6, max_iter=15, random_state=0)
+    clafic = SubspaceClassifier(n_components=4).fit(Xtr, ytr)
+    gcr = GrassmannClassRepresentation(n_components=4, max_iter=15, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         gcr.fit(Xtr, ytr)
-    assert gcr.loss_curve_[-1] < 0.5 * gcr.loss_curve_[0]
-    assert gcr.score(Xte, yte) > clafic.score(Xte, yte)
-    assert gcr.score(Xte, yte) >= 0.98
+    assert gcr.loss_curve_[-1] < 0.1 * gcr.loss_curve_[0]
+    assert gcr.score(Xte, yte) >= clafic.score(Xte, yte) + 0.01
+    assert gcr.score(Xte, yte) >= 0.975
 
 
 def test_gcr_feature_map_and_dtype():
@@ -355,3 +357,14 @@ def test_gcr_verbose_and_convergence_warning(capsys):
         warnings.simplefilter("error", ConvergenceWarning)
         clf.fit(X, y)  # a loose tolerance stops early, without a warning
     assert clf.n_iter_ == 3
+
+
+def test_gcr_partial_fit_on_a_stream(digits_split):
+    Xtr, Xte, ytr, yte = digits_split
+    clf = GrassmannClassRepresentation(n_components=8, batch_size=64, random_state=0)
+    classes = np.unique(ytr)
+    for _epoch in range(3):
+        for batch in np.array_split(np.arange(len(ytr)), 5):
+            clf.partial_fit(Xtr[batch], ytr[batch], classes=classes)
+    assert clf.n_iter_ == 15
+    assert clf.score(Xte, yte) >= 0.96

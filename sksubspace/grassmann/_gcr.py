@@ -172,7 +172,7 @@ class GrassmannClassRepresentation(ClassifierMixin, BaseEstimator):
     >>> from sklearn.datasets import load_digits
     >>> from sksubspace.grassmann import GrassmannClassRepresentation
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = GrassmannClassRepresentation(n_components=8, max_iter=20, random_state=0)
+    >>> clf = GrassmannClassRepresentation(n_components=8, random_state=0)
     >>> clf = clf.fit(X[::2], y[::2])
     >>> clf.score(X[1::2], y[1::2]) > 0.97
     True
@@ -268,7 +268,7 @@ class GrassmannClassRepresentation(ClassifierMixin, BaseEstimator):
         if self.scale == "auto":
             present = np.isin(np.arange(n_classes), codes)
             scale = _fit_scale(_projection_norms(S, U), codes) if present.all() else 16.0
-            scale = float(np.clip(scale, 1.0, 100.0))
+            scale = float(np.clip(scale, 1.0, 30.0))
         else:
             scale = float(self.scale)
         self._S, self._W = S, W

@@ -8,6 +8,17 @@ Accepted forms of ``X`` (documented in every set-valued estimator):
 * a 2-d array ``(n_sets, n_features)``: every row is a set of one vector (its
   subspace is the line it spans). This makes the estimators usable on
   ordinary tabular data and in scikit-learn's common checks.
+
+What the common checks can and cannot cover: scikit-learn's
+``parametrize_with_checks`` (and our clone / pickle / Pipeline + GridSearchCV /
+array-api-strict checks) only ever pass 2-d arrays, so they exercise the
+set-valued estimators on sets of one vector, and all of them pass there (no
+``_expected_failed_checks`` entry; the classifiers declare the ``poor_score``
+tag because lines through the origin are not what isotropic blobs are). The
+set forms themselves (3-d arrays, ragged lists) are outside what those checks
+can express; ``tests/test_grassmann_sets.py`` tests them: agreement of the 3-d
+and list forms, invariance to mixing the vectors of a set, validation errors,
+GridSearchCV over ``n_components``, Pipelines and array-api-strict.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ tour: $(VENV)/.base
 ## test: install the test extras, lint, run the whole suite (doctests and examples included)
 test: $(VENV)/.test
 	$(PY) -m ruff check sksubspace tests tour benchmarks examples
-	MPLBACKEND=Agg $(PY) -m pytest -n 2 --durations=15
+	MPLBACKEND=Agg OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 --durations=15
 
 lint: $(VENV)/.test
 	$(PY) -m ruff check sksubspace tests tour benchmarks examples

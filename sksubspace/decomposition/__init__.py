@@ -1,3 +1,7 @@
 """decomposition."""
 
-__all__ = []
+from ._robust_pca import RobustPCA
+
+__all__ = [
+    "RobustPCA",
+]

@@ -37,6 +37,22 @@ def _keep_smallest(scores, n_keep):
     return ranks < n_keep
 
 
+def _normalized_scores(P, keep):
+    """Largest squared coordinate of each row of ``P`` relative to its column's
+    median over the kept rows: ``max_j P_ij^2 / median_kept P_.j^2``.
+
+    Outliers that inflate the variance along a direction the inliers barely
+    occupy score orders of magnitude above 1, while an inlier coordinate is
+    about chi2_1-distributed relative to its median whatever the direction's
+    variance.
+    """
+    xp = get_namespace(P)
+    P2 = P * P
+    kept = xp.sort(P2[keep, :], axis=0)
+    med = kept[kept.shape[0] // 2, :]
+    return xp.max(P2 / xp.where(med > 0, med, xp.ones_like(med)), axis=1)
+
+
 def _top_subspace(Xk, V, n_power_iter):
     """Warm-started subspace iteration for the top right singular space of ``Xk``.
 
@@ -59,14 +75,25 @@ def _ritz(Xk, V):
 
 
 def _filter_pca(
-    X, V, n_out, *, center, n_rounds, n_power_iter, verbose, prior=None, prior_mean=None
+    X,
+    V,
+    n_out,
+    *,
+    center,
+    n_rounds,
+    n_power_iter,
+    verbose,
+    random_state=None,
+    prior=None,
+    prior_mean=None,
 ):
     """Iterative filtering with a removal budget.
 
     Over ``n_rounds`` rounds, refit the top-k subspace ``V`` (warm-started
     power iterations) on the samples still kept and remove, among them, those
-    of largest projected variance ``||V (x - m)||^2``, until ``n_out``
-    samples are removed in total. Removal is monotone (a removed sample never
+    of largest normalized score (:func:`_normalized_scores`): a share of the
+    budget per round, or all samples scoring above ``_STREAM_CUTOFF`` if
+    more, until ``n_out`` samples are removed in total. Removal is monotone (a removed sample never
     comes back), as in the filters of Diakonikolas et al.: once the outliers
     that hijacked the subspace are gone, they would score low against the
     clean subspace and must not return.
@@ -91,13 +118,17 @@ def _filter_pca(
         if prior is not None:
             M = xp.concat([prior, M], axis=0)
         V = _top_subspace(M, V, n_power_iter)
-        target = (n_out * r) // n_rounds
-        if target > removed:
-            scores = xp.sum((Xc @ xp.matrix_transpose(V)) ** 2, axis=1)
+        if removed < n_out:
+            scores = _normalized_scores(Xc @ xp.matrix_transpose(V), keep)
             scores = xp.where(keep, scores, xp.full_like(scores, -1.0))
-            top = ~_keep_smallest(scores, n - (target - removed))
+            # This round's share of the budget, or more when more samples are
+            # clearly outlying (remove them while they still show).
+            share = (n_out * r) // n_rounds - removed
+            flagged = _count(scores > _STREAM_CUTOFF)
+            n_remove = min(n_out - removed, max(share, flagged))
+            top = ~_keep_smallest(scores, n - n_remove)
             keep = keep & ~top
-            removed = target
+            removed += n_remove
         if verbose:
             print(f"OutlierRobustPCA: round {r:3d}, {removed} samples removed")
     w = xp.astype(keep, X.dtype)
@@ -109,6 +140,12 @@ def _filter_pca(
         mean = xp.zeros((X.shape[1],), dtype=X.dtype)
     Xk = (X - mean) * w[:, None]
     M = Xk if prior is None else xp.concat([prior, Xk], axis=0)
+    k = V.shape[0]
+    if M.shape[0] >= M.shape[1]:  # warm-started randomized SVD with oversampling
+        _, s, V = randomized_svd(
+            M, k, n_iter=n_power_iter + 2, random_state=random_state, start=xp.matrix_transpose(V)
+        )
+        return V, s, mean, keep
     V = _top_subspace(M, V, 2 * n_power_iter)
     s, Vc = _ritz(M, V)
     return xp.matrix_transpose(Vc), s, mean, keep
@@ -125,8 +162,10 @@ class OutlierRobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     * the top-``n_components`` subspace ``V`` of the samples kept, by
       warm-started power (subspace) iterations: O(n d k) per round, no full
       SVD, so the fit time grows linearly in ``n_samples``;
-    * scores ``tau_i = ||V (x_i - m)||^2`` (the variance a sample adds along
-      the current components) and a filter that drops the
+    * scores ``tau_i = max_j (v_j . (x_i - m))^2 / median_l (v_j . (x_l - m))^2``
+      (the variance a sample adds along a current component, relative to the
+      typical kept sample: large along a direction that outliers inflate and
+      inliers barely occupy) and a filter that drops the
       ``ceil(contamination * n_samples)`` samples of largest score in
       ``n_rounds`` shares (a hard-threshold variant of the paper's soft
       down-weighting),
@@ -193,7 +232,7 @@ class OutlierRobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     >>> import numpy as np
     >>> from sksubspace.decomposition import OutlierRobustPCA
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((300, 2)) @ np.eye(2, 10) * 3 + rng.standard_normal((300, 10))
+    >>> X = rng.standard_normal((300, 10)) * np.r_[4.0, 2.0, np.full(8, 0.3)]
     >>> X[:30] = 40.0 * np.eye(10)[5]  # 10% of samples far along a wrong axis
     >>> est = OutlierRobustPCA(n_components=2, random_state=0).fit(X)
     >>> np.round(np.abs(est.components_[:, :3]), 1)
@@ -267,6 +306,7 @@ class OutlierRobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             n_rounds=self.n_rounds,
             n_power_iter=self.n_power_iter,
             verbose=self.verbose,
+            random_state=rng,
         )
         self._set_fitted(ctx, V, s, mean, _count(keep))
         self.inlier_mask_ = ctx.output(keep)
@@ -286,7 +326,7 @@ class OutlierRobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         """Update the components with one chunk of rows (one streaming pass).
 
         Each chunk is filtered like a batch (its ``contamination`` share of
-        rows of largest projected variance is removed) against the subspace
+        rows of largest normalized score is removed) against the subspace
         of the chunk together with what was seen before (``diag(s) V``), then
         the kept rows are merged by an incremental SVD. A row whose energy
         along one direction of that subspace exceeds 40 times the median over
@@ -337,6 +377,7 @@ class OutlierRobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             n_rounds=self.n_rounds,
             n_power_iter=self.n_power_iter,
             verbose=self.verbose,
+            random_state=check_random_state(self.random_state),
             prior=prior,
             prior_mean=prior_mean,
         )
@@ -349,10 +390,7 @@ class OutlierRobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             w = xp.astype(keep, Xc.dtype)
             chunk_centre = xp.sum(Xc * w[:, None], axis=0) / float(_count(keep))
             centre = chunk_centre if self.center else xp.zeros_like(chunk_centre)
-        P2 = ((Xc - centre) @ Vft) ** 2
-        kept_sorted = xp.sort(P2[keep, :], axis=0)
-        med = kept_sorted[kept_sorted.shape[0] // 2, :]
-        ratio = xp.max(P2 / xp.where(med > 0, med, xp.ones_like(med)), axis=1)
+        ratio = _normalized_scores((Xc - centre) @ Vft, keep)
         keep = keep & (ratio <= _STREAM_CUTOFF)
         Xk = Xc[keep, :]
         m_new = Xk.shape[0]

@@ -161,7 +161,7 @@ class StreamingPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         perm = from_numpy(rng.permutation(X.shape[0]), like=xp.zeros(1, dtype=xp.int64))
         Xp = xp.take(X, perm, axis=0)
         for lo in range(0, X.shape[0], self.batch_size):
-            self._partial_fit(Xp[lo : lo + self.batch_size, :], rng)
+            self._partial_fit(Xp[lo : min(lo + self.batch_size, X.shape[0]), :], rng)
         return self
 
     def partial_fit(self, X, y=None):

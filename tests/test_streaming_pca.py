@@ -63,3 +63,19 @@ def test_streaming_errors():
     est = StreamingPCA().partial_fit(X)
     with pytest.raises(ValueError, match="features"):
         est.partial_fit(X[:, :3])
+
+
+def test_streaming_and_orpca_partial_fit_array_api_strict():
+    xs = pytest.importorskip("array_api_strict")
+    from sksubspace.decomposition import OutlierRobustPCA
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 10))
+    X[::100] *= 20.0  # heavy rows
+    for cls in (StreamingPCA, OutlierRobustPCA):
+        ref, got = cls(random_state=0), cls(random_state=0)
+        for chunk in np.array_split(X, 3):
+            ref.partial_fit(chunk)
+            got.partial_fit(xs.asarray(chunk))
+        assert isinstance(got.components_, type(xs.asarray([1.0])))
+        np.testing.assert_allclose(np.asarray(got.components_), ref.components_, atol=1e-8)

@@ -48,7 +48,7 @@ def _normalized_scores(P, keep):
     """
     xp = get_namespace(P)
     P2 = P * P
-    kept = xp.sort(P2[keep, :], axis=0)
+    kept = xp.sort(P2[keep], axis=0)
     med = kept[kept.shape[0] // 2, :]
     return xp.max(P2 / xp.where(med > 0, med, xp.ones_like(med)), axis=1)
 
@@ -392,7 +392,7 @@ class OutlierRobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             centre = chunk_centre if self.center else xp.zeros_like(chunk_centre)
         ratio = _normalized_scores((Xc - centre) @ Vft, keep)
         keep = keep & (ratio <= _STREAM_CUTOFF)
-        Xk = Xc[keep, :]
+        Xk = Xc[keep]
         m_new = Xk.shape[0]
         total = m_prev + m_new
         chunk_mean = xp.mean(Xk, axis=0) if self.center else xp.zeros_like(Xc[0, :])

@@ -207,11 +207,11 @@ class StreamingPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         mean_sq = (self._sq_total + to_float(xp.sum(sq))) / seen
         heavy = sq >= self.heavy_ratio * mean_sq
         if self.max_heavy > 0 and bool(to_float(xp.any(heavy))):
-            H = xp.concat([H, Xc[heavy, :]], axis=0)
+            H = xp.concat([H, Xc[heavy]], axis=0)
             if H.shape[0] > self.max_heavy:  # keep the heaviest
                 order = xp.argsort(-xp.sum(H * H, axis=1), stable=True)
                 H = xp.take(H, order[: self.max_heavy], axis=0)
-            L = Xc[~heavy, :]
+            L = Xc[~heavy]
         else:
             L = Xc
         if L.shape[0] > 0:

@@ -61,7 +61,7 @@ def _pcp_ialm(D, mask, lam, *, mu, rho, tol, max_iter, random_state, verbose):
             D - S + Y / mu,
             1.0 / mu,
             rank_guess=rank + max(5, rank // 10),
-            n_iter=2,
+            n_iter=1,  # one power iteration suffices with the warm start
             random_state=rng,
             start=start,
         )

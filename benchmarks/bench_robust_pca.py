@@ -44,7 +44,7 @@ def row(name, t, t_svd, err, rank, n_iter):
     print(f"{name:<34}{t:>9.3f}{t / t_svd:>9.2f}{err:>12.2e}{rank:>6}{n_iter:>7}")
 
 
-def main(n=1000, rank=50, repeats=3, competitors=True):
+def main(n=1000, rank=50, repeats=3, competitors=True, tl_iter=100):
     D, L, _ = make_low_rank_sparse(n, n, rank, corruption=0.05, random_state=0)
     print(f"make_low_rank_sparse {n}x{n}, rank {rank}, 5% corruption; medians of {repeats}")
     print(f"{'method':<34}{'seconds':>9}{'/svd':>9}{'rel err L':>12}{'rank':>6}{'iters':>7}")
@@ -68,7 +68,12 @@ def main(n=1000, rank=50, repeats=3, competitors=True):
             def tl():
                 with contextlib.redirect_stdout(io.StringIO()):
                     return robust_pca(
-                        D, reg_E=2 * lam, tol=1e-7, n_iter_max=100, verbose=0, return_errors=True
+                        D,
+                        reg_E=2 * lam,
+                        tol=1e-7,
+                        n_iter_max=tl_iter,
+                        verbose=0,
+                        return_errors=True,
                     )
 
             t_tl, (L_tl, _, errs) = median_time(tl, 1)
@@ -130,7 +135,8 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-competitors", action="store_true")
     parser.add_argument("--no-tall", action="store_true")
+    parser.add_argument("--tl-iter", type=int, default=100, help="tensorly's n_iter_max")
     args = parser.parse_args()
-    main(args.n, args.rank, args.repeats, not args.no_competitors)
+    main(args.n, args.rank, args.repeats, not args.no_competitors, args.tl_iter)
     if not args.no_tall:
         tall_and_missing()

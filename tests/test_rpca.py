@@ -147,3 +147,15 @@ def test_rpca_array_api_strict_nan(planted):
     got = RobustPCA(random_state=0).fit(xs.asarray(D))
     assert isinstance(got.low_rank_, type(xs.asarray([1.0])))
     np.testing.assert_allclose(np.asarray(got.low_rank_), ref.low_rank_, atol=1e-8)
+
+
+def test_rpca_tall_matrix_never_forms_samples_by_samples_array():
+    import tracemalloc
+
+    D, L, _ = make_low_rank_sparse(3000, 60, 3, corruption=0.05, random_state=0)
+    tracemalloc.start()
+    est = RobustPCA(random_state=0).fit(D)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert relative_error(est.low_rank_, L) < 1e-5
+    assert peak < 0.25 * D.shape[0] ** 2 * 8  # a 3000 x 3000 float64 array is 72 MB

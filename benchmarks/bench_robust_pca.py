@@ -78,7 +78,7 @@ def main(n=1000, rank=50, repeats=3, competitors=True, tl_iter=100):
 
             t_tl, (L_tl, _, errs) = median_time(tl, 1)
             row(
-                "tensorly robust_pca (100 it max)",
+                f"tensorly robust_pca ({tl_iter} it max)",
                 t_tl,
                 t_svd,
                 relative_error(L_tl, L),

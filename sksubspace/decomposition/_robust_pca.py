@@ -1,0 +1,467 @@
+"""Robust PCA: Principal Component Pursuit (low rank + sparse) by inexact ALM."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._backend import compute_context, get_namespace, to_float
+from .._linalg import randomized_svd, soft_threshold, svd_flip, svt
+from .._validation import check_random_state, validate_data
+
+__all__ = ["RobustPCA"]
+
+
+def _eps(xp, dtype):
+    return float(np.finfo(np.float32 if dtype == xp.float32 else np.float64).eps)
+
+
+def _pcp_ialm(D, mask, lam, *, mu, rho, tol, max_iter, random_state, verbose):
+    """Inexact ALM for ``min ||L||_* + lam ||P(S)||_1  s.t.  P(L + S) = P(D)``.
+
+    ``D`` is tall (m >= n) with zeros where ``mask`` is False (``mask`` is None
+    when every entry is observed); off the mask ``S`` is free, so ``L`` there
+    is a completion. Returns ``L`` as factors ``(U, s, Vt)``, ``S``, the number
+    of iterations and the final relative residual.
+    """
+    xp = get_namespace(D)
+    m, n = D.shape
+    rng = check_random_state(random_state)
+    norm_fro = to_float(xp.linalg.vector_norm(D))
+    if norm_fro == 0.0:
+        z = xp.zeros((m, 0), dtype=D.dtype)
+        return z, xp.zeros((0,), dtype=D.dtype), xp.zeros((0, n), dtype=D.dtype), D, 0, 0.0
+    norm_two = to_float(randomized_svd(D, 1, random_state=rng)[1][0])
+    norm_inf = to_float(xp.max(xp.abs(D))) / lam
+    Y = D / max(norm_two, norm_inf)
+    mu = 1.25 / norm_two if mu is None else float(mu)
+    L = xp.zeros_like(D)
+    U = s = Vt = None
+    rank = 0
+    err = np.inf
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        T = D - L + Y / mu
+        S = soft_threshold(T, lam / mu)
+        if mask is not None:
+            S = xp.where(mask, S, T)  # unobserved entries: S is free
+        start = None if Vt is None or Vt.shape[0] == 0 else xp.matrix_transpose(Vt)
+        U, s, Vt = svt(
+            D - S + Y / mu,
+            1.0 / mu,
+            rank_guess=rank + max(5, rank // 10),
+            n_iter=1,  # one power iteration suffices with the warm start
+            random_state=rng,
+            start=start,
+        )
+        rank = s.shape[0]
+        L = (U * s) @ Vt
+        Z = D - L - S
+        Y = Y + mu * Z
+        mu = mu * rho
+        err = to_float(xp.linalg.vector_norm(Z)) / norm_fro
+        if verbose:
+            print(f"RobustPCA: iteration {n_iter:3d}, rank {rank:4d}, residual {err:.3e}")
+        if err <= tol:
+            break
+    return U, s, Vt, S, n_iter, err
+
+
+def _row_median(A):
+    """Median of each row of ``A`` (array API: sort and take the middle)."""
+    xp = get_namespace(A)
+    d = A.shape[1]
+    srt = xp.sort(A, axis=1)
+    if d % 2:
+        return srt[:, d // 2]
+    return 0.5 * (srt[:, d // 2 - 1] + srt[:, d // 2])
+
+
+def _masked_least_squares(X, V, inlier, *, chunk_elems=2_000_000):
+    """Per row ``b``: ``argmin_w sum_{j in inlier_b} (x_bj - (w V)_j)^2`` (batched)."""
+    xp = get_namespace(X, V)
+    n, d = X.shape
+    k = V.shape[0]
+    W = xp.zeros((n, k), dtype=X.dtype)
+    Vt = xp.matrix_transpose(V)
+    eye = xp.eye(k, dtype=X.dtype)
+    ridge = 1e3 * _eps(xp, X.dtype)
+    step = max(1, chunk_elems // max(1, k * d))
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        m = xp.astype(inlier[lo:hi, :], X.dtype)
+        G = (V[None, :, :] * m[:, None, :]) @ Vt  # (b, k, k)
+        rhs = (X[lo:hi, :] * m) @ Vt
+        W[lo:hi, :] = xp.linalg.solve(G + ridge * eye, rhs[:, :, None])[:, :, 0]
+    return W
+
+
+def _robust_coordinates(X, V, mask=None, *, max_iter=100, tol=1e-10, cutoff=2.5):
+    """Robust coordinates of the rows of ``X`` on the orthonormal rows of ``V``.
+
+    Per row, alternating minimization of ``1/2 ||x - w V - s||^2 + t ||s||_1``
+    where the threshold ``t = cutoff * 1.4826 * median|x - w V|`` follows the
+    robust (MAD) scale of the row's residual, then ``w`` is refitted by least
+    squares on the entries the sparse part left alone (debiasing). Entries
+    outside ``mask`` are missing: ``s`` is free there.
+    """
+    xp = get_namespace(X, V)
+    n, d = X.shape
+    k = V.shape[0]
+    if k == 0 or n == 0:
+        return xp.zeros((n, k), dtype=X.dtype)
+    Vt = xp.matrix_transpose(V)
+    if mask is not None:
+        X = xp.where(mask, X, xp.zeros_like(X))
+    W = X @ Vt
+    scale = xp.sqrt(xp.sum(X * X, axis=1) / d)
+    floor = (1e3 * _eps(xp, X.dtype)) * xp.where(scale > 0, scale, xp.ones_like(scale))
+    S = xp.zeros_like(X)
+    for _ in range(max_iter):
+        R = X - W @ V
+        absR = xp.abs(R)
+        if mask is not None:
+            R = xp.where(mask, R, xp.zeros_like(R))
+            absR = xp.where(mask, absR, xp.full_like(absR, xp.inf))
+        thr = xp.maximum(cutoff * 1.4826 * _row_median(absR), floor)
+        S = soft_threshold(R, thr[:, None])
+        if mask is not None:
+            S = xp.where(mask, S, X - W @ V)
+        W_new = (X - S) @ Vt
+        change = to_float(xp.max(xp.abs(W_new - W)))
+        W = W_new
+        if change <= tol * max(1.0, to_float(xp.max(xp.abs(W)))):
+            break
+    inlier = S == 0
+    if mask is not None:
+        inlier = inlier & mask
+    return _masked_least_squares(X, V, inlier)
+
+
+class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    r"""Robust PCA by Principal Component Pursuit (low rank plus sparse).
+
+    Splits the data matrix ``X`` (n_samples x n_features) into a low-rank part
+    ``L`` and a sparse part ``S`` of gross corruptions by solving
+
+    .. math::
+
+        \min_{L, S} \|L\|_* + \lambda \|P_\Omega(S)\|_1
+        \quad \text{s.t.} \quad P_\Omega(L + S) = P_\Omega(X),
+
+    where :math:`\Omega` is the set of observed (non-NaN) entries, so that
+    missing entries are completed (robust matrix completion). The solver is
+    the inexact augmented Lagrange multiplier method (Lin, Chen & Ma): with
+    multiplier :math:`Y` and penalty :math:`\mu`,
+
+    * ``S = shrink(X - L + Y/mu, lam/mu)`` (free off :math:`\Omega`),
+    * ``L = svt(X - S + Y/mu, 1/mu)``: singular value thresholding that only
+      computes the singular values above ``1/mu`` (a randomized partial SVD
+      whose rank is predicted from the previous iteration and warm-started
+      with its singular vectors), so an iteration costs O(m n r),
+    * ``Y += mu (X - L - S)``, ``mu *= rho``,
+
+    until ``||P(X - L - S)||_F <= tol ||P(X)||_F``.
+
+    **Convention.** ``lam`` is the weight of the l1 norm against the nuclear
+    norm (default ``1 / sqrt(max(n_samples, n_features))``, Candes et al.);
+    ``mu`` is the *initial* augmented-Lagrangian penalty (the coefficient of
+    ``mu/2 ||X - L - S||_F^2``; default ``1.25 / ||X||_2``), so the thresholds
+    of the two proximal steps are ``1/mu`` (singular values) and ``lam/mu``
+    (entries); ``mu`` grows by ``rho`` every iteration.
+
+    ``transform`` is robust: each new row ``x`` gets the coordinates ``w`` of
+
+    .. math::
+
+        \min_{w, s} \tfrac12 \|x - m - w V^\top - s\|_2^2 + t \|s\|_1
+
+    (batched over rows; ``V`` holds ``components_``, ``m`` is ``mean_``),
+    with the per-row threshold ``t`` set from the robust (MAD) scale of the
+    row's residual, followed by a least-squares refit of ``w`` on the entries
+    where ``s = 0``. A row with a few grossly corrupted (or missing) entries
+    thus gets the coordinates of its clean version, where a plain projection
+    does not.
+
+    Parameters
+    ----------
+    lam : float, default=None
+        Weight of the l1 norm of ``S``; ``None`` means
+        ``1 / sqrt(max(n_samples, n_features))``.
+    mu : float, default=None
+        Initial penalty of the augmented Lagrangian; ``None`` means
+        ``1.25 / ||X||_2`` (spectral norm).
+    rho : float, default=1.5
+        Growth factor of ``mu`` per iteration (> 1).
+    tol : float, default=1e-7
+        Stop when ``||P(X - L - S)||_F <= tol ||P(X)||_F``. For float32 data
+        ``tol`` is raised to ``10 * eps(float32)``.
+    max_iter : int, default=100
+        Maximum number of ALM iterations.
+    center : bool, default=False
+        If True, ``mean_`` is the column mean of the recovered ``L`` and the
+        components describe ``L - mean_`` (PCA of the clean part). The
+        decomposition ``L + S`` itself is the same.
+    transform_max_iter : int, default=100
+        Maximum alternating iterations of the robust ``transform``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the randomized partial SVDs.
+    verbose : int, default=0
+        Print the rank and residual of every iteration.
+    device : {None, "cpu", "gpu"}, default=None
+        Where to compute: ``None`` follows the input, ``"gpu"`` uses CuPy and
+        hands results back in the input's namespace.
+
+    Attributes
+    ----------
+    low_rank_ : ndarray of shape (n_samples, n_features)
+        The low-rank part ``L`` (filled in at missing entries).
+    sparse_ : ndarray of shape (n_samples, n_features)
+        The sparse part ``S`` (0 at missing entries).
+    components_ : ndarray of shape (rank_, n_features)
+        Orthonormal principal axes of ``L`` (of ``L - mean_`` when centred).
+    singular_values_ : ndarray of shape (rank_,)
+        Singular values of ``L`` (of ``L - mean_`` when centred).
+    mean_ : ndarray of shape (n_features,) or None
+        Column mean of ``L`` when ``center=True``, else None.
+    rank_ : int
+        Rank of the recovered ``L``.
+    lam_ : float
+        The l1 weight used.
+    n_iter_ : int
+        Number of ALM iterations run.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit (string column names only).
+
+    References
+    ----------
+    E. J. Candes, X. Li, Y. Ma, J. Wright, "Robust principal component
+    analysis?", Journal of the ACM 58(3), 2011.
+    Z. Lin, M. Chen, Y. Ma, "The augmented Lagrange multiplier method for
+    exact recovery of corrupted low-rank matrices", arXiv:1009.5055, 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksubspace.datasets import make_low_rank_sparse
+    >>> from sksubspace.decomposition import RobustPCA
+    >>> X, L, S = make_low_rank_sparse(200, 100, 5, corruption=0.05, random_state=0)
+    >>> rpca = RobustPCA(random_state=0).fit(X)
+    >>> rpca.rank_
+    5
+    >>> bool(np.linalg.norm(rpca.low_rank_ - L) < 1e-5 * np.linalg.norm(L))
+    True
+    >>> rpca.transform(X[:3]).shape
+    (3, 5)
+    """
+
+    _parameter_constraints = {
+        "lam": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "mu": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "rho": [Interval(numbers.Real, 1, None, closed="neither")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "center": ["boolean"],
+        "transform_max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [StrOptions({"cpu", "gpu"}), None],
+    }
+    _expected_failed_checks = {
+        "check_transformer_general": (
+            "fit_transform returns the coordinates of the low-rank part found by "
+            "PCP on the whole matrix, transform solves a per-row robust regression "
+            "on the fitted components; they agree on low-rank plus sparse data, "
+            "not on arbitrary noisy data"
+        ),
+        "check_transformer_data_not_an_array": (
+            "compares fit_transform with transform, which differ by design (see "
+            "check_transformer_general)"
+        ),
+    }
+
+    def __init__(
+        self,
+        *,
+        lam=None,
+        mu=None,
+        rho=1.5,
+        tol=1e-7,
+        max_iter=100,
+        center=False,
+        transform_max_iter=100,
+        random_state=None,
+        verbose=0,
+        device=None,
+    ):
+        self.lam = lam
+        self.mu = mu
+        self.rho = rho
+        self.tol = tol
+        self.max_iter = max_iter
+        self.center = center
+        self.transform_max_iter = transform_max_iter
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def fit(self, X, y=None):
+        """Decompose ``X`` into low-rank and sparse parts.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data; NaN marks missing entries.
+        y : Ignored
+
+        Returns
+        -------
+        self : object
+        """
+        self.fit_transform(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit and return the coordinates of the low-rank part.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data; NaN marks missing entries.
+        y : Ignored
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, rank_)
+            ``(L - mean_) @ components_.T``.
+        """
+        X = validate_data(self, X, allow_nan=True)
+        ctx = compute_context(self.device, X)
+        xp = ctx.xp
+        Xc = ctx.asarray(X)
+        m, n = Xc.shape
+        observed = xp.isfinite(Xc)
+        if not bool(to_float(xp.any(observed))):
+            raise ValueError("X has no observed (non-NaN) entry; RobustPCA needs some data.")
+        all_observed = bool(to_float(xp.all(observed)))
+        mask = None if all_observed else observed
+        D = Xc if all_observed else xp.where(observed, Xc, xp.zeros_like(Xc))
+        lam = float(1.0 / np.sqrt(max(m, n)) if self.lam is None else self.lam)
+        tol = max(self.tol, 10 * _eps(xp, D.dtype)) if D.dtype == xp.float32 else self.tol
+
+        transpose = m < n  # iterate on the tall orientation (warm starts, economy SVDs)
+        Dt = xp.matrix_transpose(D) if transpose else D
+        mt = None if mask is None else (xp.matrix_transpose(mask) if transpose else mask)
+        U, s, Vt, S, n_iter, err = _pcp_ialm(
+            Dt,
+            mt,
+            lam,
+            mu=self.mu,
+            rho=self.rho,
+            tol=tol,
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+            verbose=self.verbose,
+        )
+        if transpose:
+            U, Vt, S = xp.matrix_transpose(Vt), xp.matrix_transpose(U), xp.matrix_transpose(S)
+        if err > tol:
+            warnings.warn(
+                f"RobustPCA did not converge in max_iter={self.max_iter} iterations "
+                f"(relative residual {err:.2e} > tol={tol:.1e}); increase max_iter.",
+                ConvergenceWarning,
+            )
+        L = (U * s) @ Vt
+        if mask is not None:
+            S = xp.where(mask, S, xp.zeros_like(S))
+        mean = None
+        if self.center and s.shape[0] > 0:
+            mean = xp.mean(L, axis=0)
+            B = (U - xp.mean(U, axis=0)) * s
+            P, s, Qt = xp.linalg.svd(B, full_matrices=False)
+            keep = s > s[0] * max(m, n) * _eps(xp, D.dtype) if s.shape[0] else s > 0
+            r = int(to_float(xp.sum(xp.astype(keep, xp.int64))))
+            U, s, Vt = P[:, :r], s[:r], Qt[:r, :] @ Vt
+            U, Vt = svd_flip(U, Vt)
+        elif self.center:
+            mean = xp.mean(L, axis=0)
+
+        self.low_rank_ = ctx.output(L)
+        self.sparse_ = ctx.output(S)
+        self.components_ = ctx.output(Vt)
+        self.singular_values_ = ctx.output(s)
+        self.mean_ = ctx.output(mean)
+        self.rank_ = int(s.shape[0])
+        self.lam_ = lam
+        self.n_iter_ = n_iter
+        self._n_features_out = self.rank_
+        return ctx.output(U * s)
+
+    def transform(self, X):
+        """Robust coordinates of new rows on the fitted components.
+
+        Each row may hold gross sparse corruptions and missing entries (NaN);
+        they are ignored by the per-row robust regression.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, rank_)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, allow_nan=True)
+        ctx = compute_context(self.device, X)
+        xp = ctx.xp
+        Xc = ctx.asarray(X)
+        V = ctx.asarray(self.components_)
+        if self.mean_ is not None:
+            Xc = Xc - ctx.asarray(self.mean_)
+        observed = xp.isfinite(Xc)
+        mask = None if bool(to_float(xp.all(observed))) else observed
+        W = _robust_coordinates(Xc, xp.astype(V, Xc.dtype), mask, max_iter=self.transform_max_iter)
+        return ctx.output(W)
+
+    def inverse_transform(self, X):
+        """Map coordinates back to the feature space: ``X @ components_ + mean_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, rank_)
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        if isinstance(X, (list, tuple)):
+            X = np.asarray(X, dtype=float)
+        ctx = compute_context(self.device, X)
+        xp = ctx.xp
+        Z = ctx.asarray(X)
+        V = ctx.asarray(self.components_)
+        out = Z @ xp.astype(V, Z.dtype)
+        if self.mean_ is not None:
+            out = out + xp.astype(ctx.asarray(self.mean_), Z.dtype)
+        return ctx.output(out)

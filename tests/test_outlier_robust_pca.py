@@ -1,0 +1,139 @@
+"""OutlierRobustPCA and SubspaceOutlierDetector: planted recovery, streaming, detection."""
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sksubspace.decomposition import OutlierRobustPCA, SubspaceOutlierDetector
+from sksubspace.metrics import principal_angles
+
+
+def adversarial(n=1000, d=50, k=5, eps=0.1, seed=0):
+    """Inliers near a k-dim subspace; an eps fraction far along one wrong direction."""
+    rng = np.random.default_rng(seed)
+    B = np.linalg.qr(rng.standard_normal((d, k)))[0]
+    X = rng.standard_normal((n, k)) * np.linspace(3, 1.5, k) @ B.T
+    X += 0.3 * rng.standard_normal((n, d))
+    u = rng.standard_normal(d)
+    u -= B @ (B.T @ u)
+    u /= np.linalg.norm(u)
+    n_out = int(eps * n)
+    X[:n_out] = (20 + rng.standard_normal((n_out, 1))) * u + 0.3 * rng.standard_normal((n_out, d))
+    perm = rng.permutation(n)
+    return X[perm], B, perm < n_out
+
+
+def max_angle_deg(V, B):
+    return float(np.degrees(principal_angles(V.T, B).max()))
+
+
+def test_orpca_resists_adversarial_samples():
+    X, B, outlier = adversarial()
+    assert max_angle_deg(PCA(5).fit(X).components_, B) > 60
+    est = OutlierRobustPCA(5, random_state=0).fit(X)
+    assert max_angle_deg(est.components_, B) < 10
+    assert not est.inlier_mask_[outlier].any()
+    np.testing.assert_allclose(est.components_ @ est.components_.T, np.eye(5), atol=1e-10)
+    Xin = X[est.inlier_mask_]
+    np.testing.assert_allclose(est.mean_, Xin.mean(axis=0), atol=1e-12)
+    ref = PCA(5).fit(Xin)
+    np.testing.assert_allclose(est.explained_variance_, ref.explained_variance_, rtol=1e-4)
+    Z = est.transform(X)
+    np.testing.assert_allclose(Z, (X - est.mean_) @ est.components_.T)
+    np.testing.assert_allclose(est.inverse_transform(Z)[~outlier], X[~outlier], atol=2.5)
+
+
+def test_orpca_partial_fit_matches_batch():
+    X, B, _ = adversarial()
+    batch = OutlierRobustPCA(5, random_state=0).fit(X)
+    stream = OutlierRobustPCA(5, random_state=0)
+    for chunk in np.array_split(X, 10):
+        stream.partial_fit(chunk)
+    assert max_angle_deg(stream.components_, B) < 10
+    angle = np.degrees(principal_angles(stream.components_.T, batch.components_.T).max())
+    assert angle < 5
+    assert stream._sketch.shape[0] <= 2 * 5 + 10  # memory O(n_features * n_components)
+
+
+def test_orpca_without_contamination_is_pca():
+    X, _, _ = adversarial(n=300, eps=0.0)
+    est = OutlierRobustPCA(3, contamination=0.0, n_power_iter=20, random_state=0).fit(X)
+    ref = PCA(3).fit(X)
+    assert np.degrees(principal_angles(est.components_.T, ref.components_.T).max()) < 1e-3
+    assert est.inlier_mask_.all()
+
+
+def test_orpca_float32_and_errors():
+    X, _, _ = adversarial(n=200)
+    est = OutlierRobustPCA(2, random_state=0).fit(X.astype(np.float32))
+    assert est.components_.dtype == np.float32
+    with pytest.raises(ValueError, match="n_components=60 must be at most"):
+        OutlierRobustPCA(60).fit(X)
+    with pytest.raises(ValueError, match="at least"):
+        OutlierRobustPCA(5).partial_fit(X[:8])
+
+
+def planted_anomalies(seed=0):
+    rng = np.random.default_rng(seed)
+    B = rng.standard_normal((5, 50))
+    train = rng.standard_normal((300, 5)) @ B + 0.1 * rng.standard_normal((300, 50))
+    inl = rng.standard_normal((200, 5)) @ B + 0.1 * rng.standard_normal((200, 50))
+    out = rng.standard_normal((20, 5)) @ B + 0.1 * rng.standard_normal((20, 50))
+    out += 0.5 * rng.standard_normal((20, 50))  # off the subspace
+    y = np.r_[np.ones(200), -np.ones(20)]
+    return train, np.vstack([inl, out]), y
+
+
+def test_detector_auc_and_predict():
+    train, test, y = planted_anomalies()
+    det = SubspaceOutlierDetector().fit(train)
+    assert det.n_components_ == 5  # 99% of the variance
+    assert roc_auc_score(y, det.score_samples(test)) >= 0.95
+    det = SubspaceOutlierDetector(contamination="auto").fit(train)
+    assert np.mean(det.predict(test) == y) > 0.95
+    dec = det.decision_function(test)
+    np.testing.assert_allclose(dec, det.score_samples(test) - det.offset_)
+    # contamination sets the share of training samples flagged.
+    det = SubspaceOutlierDetector(contamination=0.05).fit(train)
+    assert abs(np.mean(det.predict(train) == -1) - 0.05) < 0.01
+
+
+def test_detector_robust_fit_on_contaminated_training():
+    train, test, y = planted_anomalies()
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal(50)
+    train = np.vstack([train, 30.0 * w / np.linalg.norm(w) + rng.standard_normal((30, 50))])
+    plain = SubspaceOutlierDetector(n_components=5).fit(train)
+    robust = SubspaceOutlierDetector(n_components=5, robust=True, random_state=0).fit(train)
+    assert roc_auc_score(y, robust.score_samples(test)) >= 0.95
+    assert roc_auc_score(y, robust.score_samples(test)) >= roc_auc_score(
+        y, plain.score_samples(test)
+    )
+
+
+def test_detector_pipeline_gridsearch_scoring():
+    train, test, y = planted_anomalies()
+    X = np.vstack([train, test])
+    yy = np.r_[np.ones(len(train)), y]
+
+    def auc(model, X_, y_):
+        return roc_auc_score(y_, model.score_samples(X_))
+
+    pipe = make_pipeline(StandardScaler(), SubspaceOutlierDetector())
+    search = GridSearchCV(
+        pipe,
+        {"subspaceoutlierdetector__n_components": [1, 5]},
+        scoring=auc,
+        cv=KFold(3, shuffle=True, random_state=0),
+    ).fit(X, yy)
+    assert search.best_params_["subspaceoutlierdetector__n_components"] == 5
+    assert search.best_score_ > 0.9
+
+
+def test_detector_errors():
+    with pytest.raises(ValueError, match="n_components=9 must be at most"):
+        SubspaceOutlierDetector(n_components=9).fit(np.ones((5, 8)) + np.eye(5, 8))

@@ -1,0 +1,81 @@
+"""StreamingPCA: planted top eigenvectors from random-order streams."""
+
+import numpy as np
+import pytest
+
+from sksubspace.decomposition import StreamingPCA
+
+
+def planted(R, n=4000, d=40, seed=0):
+    """Rows with covariance Q diag(R, 1, ..., 1) Q': gap R = s1^2 / s2^2."""
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    X = rng.standard_normal((n, d)) * np.sqrt(np.r_[R, np.ones(d - 1)]) @ Q.T
+    return X, Q[:, 0]
+
+
+@pytest.mark.parametrize("R", [5, 20, 100])
+def test_streaming_top_eigenvector_random_order(R):
+    X, v = planted(R)
+    est = StreamingPCA(random_state=0)
+    for chunk in np.array_split(X, 40):
+        est.partial_fit(chunk)
+    assert abs(est.components_[0] @ v) >= 1 - 2 / R
+    assert est.n_samples_seen_ == X.shape[0]
+    np.testing.assert_allclose(est.explained_variance_[0], R, rtol=0.2)
+    # fit shuffles and streams the same way.
+    assert abs(StreamingPCA(random_state=1).fit(X).components_[0] @ v) >= 1 - 2 / R
+
+
+def test_streaming_heavy_rows_are_kept_exactly():
+    # The top direction lives in a handful of heavy rows only.
+    rng = np.random.default_rng(0)
+    d = 40
+    X = rng.standard_normal((3000, d))
+    v = np.zeros(d)
+    v[7] = 1.0
+    heavy = 60.0 * v + rng.standard_normal((5, d))
+    X = np.vstack([X, heavy])[rng.permutation(3005)]
+    est = StreamingPCA(random_state=0)
+    for chunk in np.array_split(X, 30):
+        est.partial_fit(chunk)
+    assert est.n_heavy_ >= 5
+    assert abs(est.components_[0] @ v) > 0.99
+    ref = np.linalg.eigh(X.T @ X)[1][:, -1]
+    assert abs(est.components_[0] @ ref) > 0.99
+
+
+def test_streaming_several_components_and_transform():
+    rng = np.random.default_rng(0)
+    d = 30
+    Q = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    X = rng.standard_normal((4000, d)) * np.sqrt(np.r_[50.0, 20.0, np.ones(d - 2)]) @ Q.T
+    est = StreamingPCA(n_components=2, random_state=0).fit(X)
+    np.testing.assert_allclose(np.abs(est.components_ @ Q[:, :2]), np.eye(2), atol=0.05)
+    np.testing.assert_allclose(est.transform(X), X @ est.components_.T)
+    assert est.transform(X.astype(np.float32)).dtype == np.float32
+
+
+def test_streaming_errors():
+    X, _ = planted(5, n=50, d=4)
+    with pytest.raises(ValueError, match="n_components=5 must be at most"):
+        StreamingPCA(n_components=5).partial_fit(X)
+    est = StreamingPCA().partial_fit(X)
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(X[:, :3])
+
+
+def test_streaming_and_orpca_partial_fit_array_api_strict():
+    xs = pytest.importorskip("array_api_strict")
+    from sksubspace.decomposition import OutlierRobustPCA
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 10))
+    X[::100] *= 20.0  # heavy rows
+    for cls in (StreamingPCA, OutlierRobustPCA):
+        ref, got = cls(random_state=0), cls(random_state=0)
+        for chunk in np.array_split(X, 3):
+            ref.partial_fit(chunk)
+            got.partial_fit(xs.asarray(chunk))
+        assert isinstance(got.components_, type(xs.asarray([1.0])))
+        np.testing.assert_allclose(np.asarray(got.components_), ref.components_, atol=1e-8)

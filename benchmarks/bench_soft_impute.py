@@ -36,35 +36,43 @@ def main(n=2000, repeats=3):
     X, M, mask = make_low_rank_completion(n, n, 10, observed_fraction=0.1, random_state=0)
     print(f"data: {n} x {n}, rank 10, {mask.mean():.1%} observed, no noise")
     X0 = np.nan_to_num(X)
-    t_svd, _ = timed(lambda: np.linalg.svd(X0), max(1, repeats - 1))
+    t_svd, _ = timed(lambda: np.linalg.svd(X0), 2)
     print(f"numpy.linalg.svd(zero-filled): {t_svd:.2f} s (median)")
-
-    rows = []
-    for solver in ("exact_als", "als", "svd"):
-        est = SoftImpute(max_rank=20, solver=solver, random_state=0)
-        reps = repeats if solver == "exact_als" else 1
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            t, Z = timed(lambda est=est: est.fit_transform(X), reps)
-        err = held_out_rel_rmse(Z, M, mask)
-        rows.append((f"sksubspace SoftImpute(solver={solver!r})", err, t, est.n_iter_, est.rank_))
-
-    try:
-        from fancyimpute import SoftImpute as FancySoftImpute
-    except Exception as exc:  # noqa: BLE001
-        print(f"fancyimpute: does not import ({type(exc).__name__}: {exc})")
-    else:
-        fancy = FancySoftImpute(max_rank=20, verbose=False)
-        t, Z = timed(lambda: fancy.fit_transform(X), 1)
-        rows.append(
-            ("fancyimpute SoftImpute(max_rank=20)", held_out_rel_rmse(Z, M, mask), t, "", "")
-        )
 
     print(
         f"{'method':45s} {'rel. RMSE':>10s} {'time (s)':>9s} {'x svd':>7s} {'iter':>5s} {'rank':>5s}"
     )
-    for name, err, t, it, rk in rows:
-        print(f"{name:45s} {err:10.4f} {t:9.2f} {t / t_svd:7.2f} {it!s:>5s} {rk!s:>5s}")
+
+    def report(name, err, t, it="", rk=""):
+        print(f"{name:45s} {err:10.4f} {t:9.2f} {t / t_svd:7.2f} {it!s:>5s} {rk!s:>5s}", flush=True)
+
+    for solver, reps in (("exact_als", repeats), ("als", 1)):
+        est = SoftImpute(max_rank=20, solver=solver, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t, Z = timed(lambda est=est: est.fit_transform(X), reps)
+        name = f"sksubspace SoftImpute(solver={solver!r})"
+        report(name, held_out_rel_rmse(Z, M, mask), t, est.n_iter_, est.rank_)
+
+    try:
+        import fancyimpute.solver
+        from fancyimpute import SoftImpute as FancySoftImpute
+    except Exception as exc:  # noqa: BLE001
+        print(f"fancyimpute: does not import ({type(exc).__name__}: {exc})")
+        return
+    # fancyimpute 0.7 calls check_array(force_all_finite=...), a keyword that
+    # scikit-learn >= 1.8 removed: its fit_transform raises a TypeError as
+    # installed. Translate the keyword so that it can be timed at all.
+    from sklearn.utils import check_array
+
+    def _check_array(X, force_all_finite=True, **kw):
+        return check_array(X, ensure_all_finite=force_all_finite, **kw)
+
+    fancyimpute.solver.check_array = _check_array
+    print("fancyimpute: fit_transform needed a shim (force_all_finite -> ensure_all_finite)")
+    fancy = FancySoftImpute(max_rank=20, verbose=False)
+    t, Z = timed(lambda: fancy.fit_transform(X), 1)
+    report("fancyimpute SoftImpute(max_rank=20)", held_out_rel_rmse(Z, M, mask), t)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from .._backend import from_numpy, to_float
-from .._linalg import randomized_svd, svt
+from .._linalg import randomized_svd
 from ._base import (
     _BaseCompletion,
     _check_rank,
@@ -164,7 +164,9 @@ def soft_impute_svd(
         W = xp.asarray(W)
     else:
         W = obs.W
-    capped = max_rank < min(m, n) // 4
+    # Randomized SVDs only where a dense one is costly: their error in the
+    # small trailing singular triplets stalls the iteration on small problems.
+    capped = max_rank < min(m, n) // 4 and min(m, n) > 1000
     for n_iter in range(1, max_iter + 1):
         U0, d0, V0 = U, d, V
         Z = (U * d) @ xp.matrix_transpose(V)
@@ -174,10 +176,8 @@ def soft_impute_svd(
             U, s, Vt = randomized_svd(Y, max_rank, n_iter=4, random_state=random_state, start=start)
             s = xp.clip(s - lam, 0, None)
         else:
-            U, s, Vt = svt(
-                Y, lam, rank_guess=V.shape[1] + 5, random_state=random_state, start=start
-            )
-            U, s, Vt = U[:, :max_rank], s[:max_rank], Vt[:max_rank, :]
+            U, s, Vt = xp.linalg.svd(Y, full_matrices=False)
+            U, s, Vt = U[:, :max_rank], xp.clip(s[:max_rank] - lam, 0, None), Vt[:max_rank, :]
         d, V = s, xp.matrix_transpose(Vt)
         change = relative_change(U0, d0, V0, U, d, V, xp)
         if verbose:

@@ -1,6 +1,5 @@
 """Matrix completion family: planted recovery, references, invariances, errors."""
 
-import warnings
 
 import numpy as np
 import pytest

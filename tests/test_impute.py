@@ -1,6 +1,5 @@
 """Matrix completion family: planted recovery, references, invariances, errors."""
 
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -11,7 +10,7 @@ from sklearn.pipeline import make_pipeline
 
 from sksubspace._backend import to_numpy
 from sksubspace.datasets import make_low_rank_completion
-from sksubspace.impute import SoftImpute, soft_impute_path
+from sksubspace.impute import AltMinCompletion, SoftImpute, soft_impute_path
 
 
 def _held_out(Z, M, mask):
@@ -274,3 +273,55 @@ def test_soft_impute_path_errors(planted):
         soft_impute_path(X, validation_fraction=1.5)
     with pytest.raises(ValueError, match="solver"):
         soft_impute_path(X, solver="svd")
+
+
+# --------------------------------------------------------------------------
+# AltMinCompletion
+# --------------------------------------------------------------------------
+
+
+def test_altmin_planted_recovery_dense_and_sparse():
+    X, M, mask = make_low_rank_completion(200, 150, 4, observed_fraction=0.25, random_state=0)
+    est = AltMinCompletion(rank=4, random_state=0)
+    Z = est.fit_transform(X)
+    assert _held_out(Z, M, mask) < 1e-3
+    assert est.rank_ == 4 and est.n_iter_ < 50
+    sparse = AltMinCompletion(rank=4, random_state=0).fit(_to_sparse(X))
+    rows, cols = np.nonzero(~mask)
+    np.testing.assert_allclose(sparse.predict_entries(rows, cols), Z[rows, cols], atol=1e-3)
+
+
+def test_altmin_inexact_steps_reach_exact_ridge_solution():
+    # With a ridge the objective has a well-defined minimizer near the start:
+    # one CG step per half-step and many reach the same fit as exact solves.
+    X, M, mask = make_low_rank_completion(
+        80, 60, 3, observed_fraction=0.5, noise=0.2, random_state=1
+    )
+    fits = []
+    for n_cg in (1, 20):
+        est = AltMinCompletion(
+            rank=3, regularization=1.0, n_cg_steps=n_cg, tol=1e-10, max_iter=2000, random_state=0
+        ).fit(X)
+        fits.append(est.row_factors_ @ est.components_)
+    np.testing.assert_allclose(fits[0], fits[1], atol=1e-5 * np.abs(fits[1]).max())
+    # The exact alternating ridge of SoftImpute's solver reaches it too.
+    from sksubspace.impute._base import ridge_rows
+
+    obs_rows, obs_cols = np.nonzero(mask)
+    W = mask.astype(float)
+    X0 = np.where(mask, X, 0.0)
+    U, s, Vt = np.linalg.svd(fits[1], full_matrices=False)
+    B = Vt[:3].T * np.sqrt(s[:3])
+    A = ridge_rows(W, X0, B, 1.0, np)
+    np.testing.assert_allclose(A @ B.T, fits[1], atol=1e-4 * np.abs(fits[1]).max())
+
+
+def test_altmin_inductive_and_errors():
+    X, M, mask = make_low_rank_completion(200, 100, 3, observed_fraction=0.3, random_state=0)
+    est = AltMinCompletion(rank=3, random_state=0).fit(X[:160])
+    Z = est.transform(X[160:])
+    assert _held_out(Z, M[160:], mask[160:]) < 1e-3
+    with pytest.raises(ValueError, match="rank=500 must be at most"):
+        AltMinCompletion(rank=500).fit(X)
+    with pytest.warns(ConvergenceWarning):
+        AltMinCompletion(rank=3, max_iter=1, random_state=0).fit(X)

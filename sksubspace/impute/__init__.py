@@ -6,7 +6,8 @@ training rows, ``transform`` folds new rows in against the fitted column
 factors, ``predict_entries`` predicts given (row, column) pairs.
 """
 
+from ._altmin import AltMinCompletion
 from ._path import soft_impute_path
 from ._soft_impute import SoftImpute
 
-__all__ = ["SoftImpute", "soft_impute_path"]
+__all__ = ["AltMinCompletion", "SoftImpute", "soft_impute_path"]

@@ -468,7 +468,7 @@ def _check_rank(rank, shape, name):
     limit = min(shape)
     if isinstance(rank, numbers.Integral) and rank > limit:
         raise ValueError(
-            f"{name}={rank} must be at most min(n_samples, n_features)={limit} for data of "
-            f"shape {tuple(shape)}; lower {name}."
+            f"{name}={rank} must be at most min(n_samples, n_features)={limit} for data with "
+            f"n_samples={shape[0]}, n_features={shape[1]}; lower {name}."
         )
     return rank

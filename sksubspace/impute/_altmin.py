@@ -255,7 +255,7 @@ class AltMinCompletion(_BaseCompletion):
         converged = False
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):
-            s_b = min(n, max(200, 20 * k)) if self.sketch_size is None else min(n, s_b)
+            s_b = min(n, max(200, 20 * k)) if self.sketch_size is None else min(n, self.sketch_size)
             mu_b = _effective_ridge(mu, B, xp)
             A = cg_half_step(
                 obs, A, B, mu_b, self.n_cg_steps, _sketch_preconditioner(obs, B, mu_b, s_b, rng, xp)

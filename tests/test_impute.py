@@ -1,5 +1,7 @@
 """Matrix completion family: planted recovery, references, invariances, errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -10,7 +12,12 @@ from sklearn.pipeline import make_pipeline
 
 from sksubspace._backend import to_numpy
 from sksubspace.datasets import make_low_rank_completion
-from sksubspace.impute import AltMinCompletion, SoftImpute, soft_impute_path
+from sksubspace.impute import (
+    AltMinCompletion,
+    FactorizedCompletion,
+    SoftImpute,
+    soft_impute_path,
+)
 
 
 def _held_out(Z, M, mask):
@@ -325,3 +332,53 @@ def test_altmin_inductive_and_errors():
         AltMinCompletion(rank=500).fit(X)
     with pytest.warns(ConvergenceWarning):
         AltMinCompletion(rank=3, max_iter=1, random_state=0).fit(X)
+
+
+# --------------------------------------------------------------------------
+# FactorizedCompletion
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kw", [dict(init="svd"), dict(init="random"), dict(batch_size=1000)])
+def test_factorized_planted_recovery_overparameterized(kw):
+    X, M, mask = make_low_rank_completion(200, 150, 3, observed_fraction=0.4, random_state=0)
+    est = FactorizedCompletion(rank=6, random_state=0, max_iter=1000, **kw)
+    Z = est.fit_transform(X)
+    assert _held_out(Z, M, mask) < 1e-3
+    s = est.singular_values_
+    assert s[3] < 1e-3 * s[0]  # over-parameterized components vanish
+
+
+def test_factorized_rebalancing_removes_initialization_scale_slowdown():
+    # Tiny random start, rank over-estimated: without the one-step
+    # re-balancing the spurious components decay slowly.
+    X, M, mask = make_low_rank_completion(200, 150, 3, observed_fraction=0.4, random_state=0)
+    spurious = {}
+    for rebalance in (None, 1):
+        est = FactorizedCompletion(
+            rank=6,
+            init="random",
+            init_scale=1e-3,
+            rebalance_iter=rebalance,
+            tol=0,
+            max_iter=150,
+            random_state=0,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X)
+        spurious[rebalance] = est.singular_values_[3] / est.singular_values_[0]
+    assert spurious[1] < 0.1 * spurious[None]
+
+
+def test_factorized_sparse_matches_dense_and_inductive():
+    X, M, mask = make_low_rank_completion(120, 80, 3, observed_fraction=0.4, random_state=0)
+    a = FactorizedCompletion(rank=3, random_state=0).fit(X)
+    b = FactorizedCompletion(rank=3, random_state=0).fit(_to_sparse(X))
+    np.testing.assert_allclose(
+        a.row_factors_ @ a.components_, b.row_factors_ @ b.components_, atol=1e-4
+    )
+    c = FactorizedCompletion(rank=3, random_state=0).fit(X[:100])
+    assert _held_out(c.transform(X[100:]), M[100:], mask[100:]) < 1e-3
+    with pytest.raises(FloatingPointError, match="learning_rate"):
+        FactorizedCompletion(rank=3, learning_rate=50.0, random_state=0).fit(X)

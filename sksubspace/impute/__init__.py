@@ -7,7 +7,8 @@ factors, ``predict_entries`` predicts given (row, column) pairs.
 """
 
 from ._altmin import AltMinCompletion
+from ._factorized import FactorizedCompletion
 from ._path import soft_impute_path
 from ._soft_impute import SoftImpute
 
-__all__ = ["AltMinCompletion", "SoftImpute", "soft_impute_path"]
+__all__ = ["AltMinCompletion", "FactorizedCompletion", "SoftImpute", "soft_impute_path"]

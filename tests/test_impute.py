@@ -254,22 +254,22 @@ def test_soft_impute_in_pipeline_and_gridsearch():
 
 def test_soft_impute_path_chooses_shrinkage_by_held_out_error():
     X, M, mask = make_low_rank_completion(
-        150, 100, 3, observed_fraction=0.3, noise=0.5, random_state=0
+        120, 80, 3, observed_fraction=0.3, noise=0.5, random_state=0
     )
-    path = soft_impute_path(X, n_shrinkages=8, min_ratio=1e-3, max_rank=15, random_state=0)
+    path = soft_impute_path(X, n_shrinkages=6, min_ratio=1e-2, max_rank=10, random_state=0)
     assert np.all(np.diff(path.shrinkages) < 0)
     assert path.ranks[0] <= 1  # lambda_0 (estimated on the training entries) gives ~zero
     best = int(np.argmin(path.validation_rmse))
     # Noisy data: the held-out error is U-shaped, the best lambda is interior.
     assert 0 < best < len(path.shrinkages) - 1
     # The chosen lambda beats the smallest one on the true matrix.
-    fit = lambda lam: SoftImpute(lam, max_rank=15, random_state=0).fit_transform(X)  # noqa: E731
+    fit = lambda lam: SoftImpute(lam, max_rank=10, random_state=0).fit_transform(X)  # noqa: E731
     assert _held_out(fit(path.best_shrinkage), M, mask) < _held_out(
         fit(path.shrinkages[-1]), M, mask
     )
     # Same on sparse input.
     sparse_path = soft_impute_path(
-        _to_sparse(X), n_shrinkages=8, min_ratio=1e-3, max_rank=15, random_state=0
+        _to_sparse(X), n_shrinkages=6, min_ratio=1e-2, max_rank=10, random_state=0
     )
     np.testing.assert_allclose(sparse_path.validation_rmse, path.validation_rmse, rtol=1e-6)
 

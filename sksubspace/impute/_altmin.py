@@ -208,7 +208,7 @@ class AltMinCompletion(_BaseCompletion):
         "device": [StrOptions({"cpu", "gpu"}), None],
         "verbose": ["verbose"],
     }
-    _test_init_params = {"rank": 2}
+    _test_init_params = {"rank": 2, "max_iter": 50}
 
     def __init__(
         self,

@@ -145,7 +145,7 @@ class FactorizedCompletion(_BaseCompletion):
         "device": [StrOptions({"cpu", "gpu"}), None],
         "verbose": ["verbose"],
     }
-    _test_init_params = {"rank": 2}
+    _test_init_params = {"rank": 2, "max_iter": 100}
 
     def __init__(
         self,

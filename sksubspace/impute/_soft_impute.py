@@ -313,6 +313,8 @@ class SoftImpute(_BaseCompletion):
         "verbose": ["verbose"],
     }
 
+    _test_init_params = {"max_iter": 50}
+
     def __init__(
         self,
         shrinkage=None,

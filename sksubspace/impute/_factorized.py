@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
-from .._backend import from_numpy, to_float
+from .._backend import from_numpy, is_numpy, to_float
 from ._base import _BaseCompletion, _check_rank, _matmul, _rmatmul, relative_change, svd_of_product
 from ._soft_impute import initial_factors, lambda_max
 
@@ -78,8 +78,9 @@ class FactorizedCompletion(_BaseCompletion):
         disables it.
     batch_size : int or None, default=None
         ``None``: full gradient steps. An integer: minibatch stochastic
-        gradient over the observed entries, shuffled every epoch (NumPy only;
-        for data that arrive in chunks).
+        gradient over the observed entries, shuffled every epoch (for data
+        that arrive in chunks). NumPy and sparse input only; other namespaces
+        (CuPy) take full gradient steps.
     center : bool, default=False
         Remove the column means of the observed entries first.
     keep_observed : bool, default=True
@@ -204,7 +205,7 @@ class FactorizedCompletion(_BaseCompletion):
         eta = self.learning_rate / sigma1
         mu = float(self.regularization)
         minibatch = self.batch_size is not None and obs.sparse
-        if self.batch_size is not None and not obs.sparse:
+        if self.batch_size is not None and not obs.sparse and is_numpy(xp):
             # Dense (masked) storage: minibatches need indexed entries.
             from ._base import _Observed
 

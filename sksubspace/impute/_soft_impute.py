@@ -221,12 +221,24 @@ class SoftImpute(_BaseCompletion):
         ``GridSearchCV`` over ``shrinkage``).
     max_rank : int or None, default=None
         Cap on the rank of the iterate (the working rank ``r`` of the ALS
-        solver). ``None`` uses ``min(n_samples, n_features)``; set it for
-        large data (ALS costs ``O(|Omega| r + (m + n) r^2)`` per iteration).
-    solver : {"als", "svd"}, default="als"
-        ``"als"``: softImpute-ALS, the iterate stays sparse + low rank and
-        the dense matrix is never formed. ``"svd"``: Soft-Impute with a
-        partial SVD of the dense filled-in matrix per iteration.
+        solvers). ``None`` uses ``min(n_samples, n_features)``; set it for
+        large data.
+    solver : {"exact_als", "als", "svd"}, default="exact_als"
+        All three minimize the same objective (and agree at convergence);
+        none forms the dense matrix from sparse input except ``"svd"``.
+
+        - ``"exact_als"``: alternating ridge regressions on the factored
+          form (Hastie et al. 2015, Algorithm 2.1), every row / column solved
+          exactly in batches; ``O(|Omega| r^2 + (m + n) r^3)`` per iteration,
+          few iterations. The default: it reaches high accuracy fastest when
+          few entries are observed.
+        - ``"als"``: softImpute-ALS (Hastie et al. 2015, Algorithm 3.1); the
+          iterate stays sparse + low rank, ``O(|Omega| r + (m + n) r^2)`` per
+          iteration, but the iterations contract only by about ``1 - p``
+          (``p`` the observed fraction): many are needed for high accuracy.
+        - ``"svd"``: Soft-Impute (Mazumder et al. 2010), an SVD of the dense
+          filled-in matrix per iteration (randomized above 1000 rows and
+          columns when ``max_rank`` is small); for moderate sizes.
     max_iter : int, default=200
         Maximum number of iterations.
     tol : float, default=1e-4

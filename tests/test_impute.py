@@ -393,3 +393,30 @@ def test_factorized_sparse_matches_dense_and_inductive():
     assert _held_out(c.transform(X[100:]), M[100:], mask[100:]) < 1e-3
     with pytest.raises(FloatingPointError, match="learning_rate"):
         FactorizedCompletion(rank=3, learning_rate=50.0, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize("Est", [SoftImpute, AltMinCompletion])
+def test_center_both_removes_row_and_column_effects(Est):
+    X, M, mask = make_low_rank_completion(120, 80, 2, observed_fraction=0.4, random_state=0)
+    rng = np.random.RandomState(0)
+    row_eff, col_eff = 3 * rng.standard_normal(120), 5 + 2 * rng.standard_normal(80)
+    shift = row_eff[:, None] + col_eff
+    Xs, Ms = X + shift, M + shift
+    kw = dict(max_rank=6) if Est is SoftImpute else dict(rank=4)
+    both = Est(center="both", random_state=0, **kw)
+    Z = both.fit_transform(Xs)
+    assert _held_out(Z, Ms, mask) < 1e-2
+    if Est is SoftImpute:
+        assert _held_out(Z, Ms, mask) < 0.5 * _held_out(
+            Est(center="columns", random_state=0, **kw).fit_transform(Xs), Ms, mask
+        )
+    # New rows: their offsets are estimated from their own observed entries.
+    est = Est(center="both", random_state=0, **kw).fit(Xs[:100])
+    Zn = est.transform(Xs[100:])
+    assert _held_out(Zn, Ms[100:], mask[100:]) < 2e-2
+    rows, cols = np.nonzero(~mask[100:])
+    np.testing.assert_allclose(est.predict_entries(rows, cols, X=Xs[100:]), Zn[rows, cols])
+    sparse = Est(center="both", random_state=0, **kw).fit(_to_sparse(Xs[:100]))
+    np.testing.assert_allclose(
+        sparse.predict_entries(rows, cols, X=_to_sparse(Xs[100:])), Zn[rows, cols], atol=1e-3
+    )

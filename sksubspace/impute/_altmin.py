@@ -143,8 +143,13 @@ class AltMinCompletion(_BaseCompletion):
     sketch_size : int or None, default=None
         Rows of the fixed factor sampled to build the preconditioner; ``None``
         uses ``min(n, max(200, 20 * rank))``.
-    center : bool, default=False
-        Remove the column means of the observed entries first.
+    center : bool or {"columns", "both"}, default=False
+        ``True`` / ``"columns"``: remove the mean of the observed entries of
+        every column first (kept in ``mean_``, carried to new rows).
+        ``"both"``: also remove row effects, alternating row and column
+        centring (the additive part of bi-scaling); a new row's offset is the
+        mean of its observed entries after column centring. Added back to
+        the completion.
     keep_observed : bool, default=True
         Keep observed entries in ``transform`` / ``fit_transform``.
     missing_values : float, default=np.nan
@@ -165,6 +170,9 @@ class AltMinCompletion(_BaseCompletion):
     row_factors_ : ndarray of shape (n_samples, rank_)
         ``row_factors_ @ components_ + mean_`` is the fit of the training rows.
     mean_ : ndarray of shape (n_features,)
+        Column means removed before the fit (zeros without ``center``).
+    row_offsets_ : ndarray of shape (n_samples,)
+        Row effects of the training rows (zeros unless ``center="both"``).
     rank_ : int
     n_iter_ : int
     n_features_in_ : int
@@ -201,7 +209,7 @@ class AltMinCompletion(_BaseCompletion):
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "n_cg_steps": [Interval(numbers.Integral, 1, None, closed="left")],
         "sketch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "center": ["boolean"],
+        "center": ["boolean", StrOptions({"columns", "both"})],
         "keep_observed": ["boolean"],
         "missing_values": [numbers.Real],
         "random_state": ["random_state"],

@@ -102,6 +102,45 @@ class _Observed:
             self.X0 = self.W * (self.X0 - mean)
         return self
 
+    def row_means(self):
+        xp = self.xp
+        if self.sparse:
+            m = self.shape[0]
+            counts = np.bincount(self.rows, minlength=m)
+            sums = np.bincount(self.rows, weights=self.values, minlength=m)
+            return (sums / np.maximum(counts, 1)).astype(self.dtype)
+        counts = xp.sum(self.W, axis=1)
+        return xp.sum(self.X0, axis=1) / xp.where(counts > 0, counts, xp.ones_like(counts))
+
+    def subtract_rows(self, offsets):
+        """Observed values minus ``offsets[row]``."""
+        if self.sparse:
+            self.values = self.values - offsets[self.rows]
+        else:
+            self.X0 = self.W * (self.X0 - offsets[:, None])
+        return self
+
+    def center(self, mode, n_alternations=10):
+        """Remove column means (``"columns"``) or row and column effects (``"both"``).
+
+        ``"both"`` alternates row and column centring of the observed entries
+        (the additive part of bi-scaling, Hastie et al. 2015, Section 6).
+        Returns the column means and row offsets removed.
+        """
+        xp = self.xp
+        mean = self.column_means()
+        self.subtract(mean)
+        offsets = xp.zeros(self.shape[0], dtype=self.dtype)
+        if mode == "both":
+            for _ in range(n_alternations):
+                r = self.row_means()
+                self.subtract_rows(r)
+                offsets = offsets + r
+                c = self.column_means()
+                self.subtract(c)
+                mean = mean + c
+        return mean, offsets
+
     # -- products -----------------------------------------------------------
     def _csr(self, data):
         return sp.csr_matrix((data, self.cols, self.indptr), shape=self.shape)
@@ -227,22 +266,39 @@ def ridge_rows(W, Xc, basis, ridge, xp):
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
 
-def fold_in(Xn, basis, ridge, mean, missing_values, xp):
+def fold_in(Xn, basis, ridge, mean, missing_values, xp, *, row_offsets=False):
     """Ridge fold-in of new rows against column factors.
 
     For every row ``x`` with observed set ``o``, solves
-    ``min_a ||x_o - mean_o - B_o a||^2 + ridge ||a||^2`` (see :func:`ridge_rows`).
-    ``Xn`` is dense with missing entries, or SciPy sparse (stored = observed).
+    ``min_a ||x_o - mean_o - r - B_o a||^2 + ridge ||a||^2`` (see
+    :func:`ridge_rows`), where the row offset ``r`` is the mean of
+    ``x_o - mean_o`` when ``row_offsets`` and zero otherwise. ``Xn`` is dense
+    with missing entries, or SciPy sparse (stored = observed). Returns the
+    row factors ``A`` and the offsets.
     """
     if sp.issparse(Xn):
         Xn = sp.csr_matrix(Xn)
         W = sp.csr_matrix((np.ones_like(Xn.data), Xn.indices, Xn.indptr), shape=Xn.shape)
-        Xc = sp.csr_matrix((Xn.data - mean[Xn.indices], Xn.indices, Xn.indptr), shape=Xn.shape)
+        data = Xn.data - mean[Xn.indices]
+        rows = np.repeat(np.arange(Xn.shape[0]), np.diff(Xn.indptr))
+        offsets = np.zeros(Xn.shape[0], dtype=basis.dtype)
+        if row_offsets:
+            counts = np.maximum(np.diff(Xn.indptr), 1)
+            offsets = (np.bincount(rows, weights=data, minlength=Xn.shape[0]) / counts).astype(
+                basis.dtype
+            )
+            data = data - offsets[rows]
+        Xc = sp.csr_matrix((data, Xn.indices, Xn.indptr), shape=Xn.shape)
     else:
         observed = ~_is_missing(Xn, missing_values, xp)
         W = xp.astype(observed, basis.dtype)
         Xc = xp.where(observed, Xn - mean, xp.zeros_like(Xn))
-    return ridge_rows(W, Xc, basis, ridge, xp)
+        offsets = xp.zeros(Xn.shape[0], dtype=basis.dtype)
+        if row_offsets:
+            counts = xp.sum(W, axis=1)
+            offsets = xp.sum(Xc, axis=1) / xp.where(counts > 0, counts, xp.ones_like(counts))
+            Xc = W * (Xc - offsets[:, None])
+    return ridge_rows(W, Xc, basis, ridge, xp), offsets
 
 
 def factors_from(U, s, Vt, xp):
@@ -298,12 +354,18 @@ class _BaseCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Xc = ctx.asarray(X)
             xp = ctx.xp
             obs = _Observed.from_dense(Xc, self.missing_values, xp)
-        if self.center:
-            mean = obs.column_means()
-            obs.subtract(mean)
-        else:
+        mode = self._center_mode()
+        if mode is None:
             mean = xp.zeros(obs.shape[1], dtype=obs.dtype)
-        return obs, mean, xp
+            offsets = xp.zeros(obs.shape[0], dtype=obs.dtype)
+        else:
+            mean, offsets = obs.center(mode)
+        return obs, mean, offsets, xp
+
+    def _center_mode(self):
+        if self.center is False or self.center is None:
+            return None
+        return "both" if self.center == "both" else "columns"
 
     def _context(self, X):
         if sp.issparse(X):
@@ -313,11 +375,12 @@ class _BaseCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _fit(self, X):
         X = self._check_input(X, reset=True)
         ctx = self._context(X)
-        obs, mean, xp = self._observe(X, ctx)
+        obs, mean, offsets, xp = self._observe(X, ctx)
         U, s, Vt = self._fit_factors(obs, xp)
         U, s, Vt = factors_from(U, s, Vt, xp)
         self.rank_ = int(s.shape[0])
         self.mean_ = ctx.output(mean)
+        self.row_offsets_ = ctx.output(offsets)
         self.components_ = ctx.output(Vt)
         self.singular_values_ = ctx.output(s)
         self.row_factors_ = ctx.output(U * s)
@@ -354,6 +417,7 @@ class _BaseCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         X, ctx = self._fit(X)
         Z = ctx.asarray(self.row_factors_) @ ctx.asarray(self.components_) + ctx.asarray(self.mean_)
+        Z = Z + ctx.asarray(self.row_offsets_)[:, None]
         return ctx.output(self._merge(X, Z, ctx))
 
     def _merge(self, X, Z, ctx):
@@ -382,8 +446,16 @@ class _BaseCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         mean = ctx.asarray(self.mean_)
         basis = self._basis(xp, ctx)
         Xn = X if sp.issparse(X) else ctx.asarray(X)
-        A = fold_in(Xn, basis, self._fold_in_ridge(), mean, self.missing_values, xp)
-        return X, ctx, A, basis, mean
+        A, offsets = fold_in(
+            Xn,
+            basis,
+            self._fold_in_ridge(),
+            mean,
+            self.missing_values,
+            xp,
+            row_offsets=self._center_mode() == "both",
+        )
+        return X, ctx, A, basis, mean + offsets[:, None]
 
     def transform(self, X):
         """Complete new rows: fold each one in against the fitted column factors.
@@ -418,7 +490,8 @@ class _BaseCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         factors : ndarray of shape (n_samples, rank_)
             Same scale as :attr:`row_factors_` (the completion is
-            ``factors @ components_ + mean_``).
+            ``factors @ components_ + mean_``, plus each row's offset with
+            ``center="both"``).
         """
         X, ctx, A, basis, mean = self._fold(X)
         return ctx.output(A * ctx.xp.sqrt(ctx.asarray(self.singular_values_)))
@@ -451,16 +524,19 @@ class _BaseCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"rows must be in [0, {n_rows}).")
         if cols.size and (cols.min() < 0 or cols.max() >= self.n_features_in_):
             raise ValueError(f"cols must be in [0, {self.n_features_in_}).")
+        mean = np.asarray(to_numpy(self.mean_))
         if X is None:
             A = np.asarray(to_numpy(self.row_factors_))
+            offsets = np.asarray(to_numpy(self.row_offsets_))
         else:
-            A = np.asarray(to_numpy(self.transform_factors(X)))
+            _, ctx, A, _, full_mean = self._fold(X)
+            A = np.asarray(to_numpy(A * ctx.xp.sqrt(ctx.asarray(self.singular_values_))))
+            offsets = np.asarray(to_numpy(full_mean[:, 0])) - mean[0]
         V = np.asarray(to_numpy(self.components_)).T
-        mean = np.asarray(to_numpy(self.mean_))
         out = np.empty(rows.shape[0], dtype=A.dtype)
         for start in range(0, rows.shape[0], _CHUNK):
             r, c = rows[start : start + _CHUNK], cols[start : start + _CHUNK]
-            out[start : start + _CHUNK] = np.einsum("ij,ij->i", A[r], V[c]) + mean[c]
+            out[start : start + _CHUNK] = np.einsum("ij,ij->i", A[r], V[c]) + mean[c] + offsets[r]
         return out
 
 

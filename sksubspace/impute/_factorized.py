@@ -81,8 +81,13 @@ class FactorizedCompletion(_BaseCompletion):
         gradient over the observed entries, shuffled every epoch (for data
         that arrive in chunks). NumPy and sparse input only; other namespaces
         (CuPy) take full gradient steps.
-    center : bool, default=False
-        Remove the column means of the observed entries first.
+    center : bool or {"columns", "both"}, default=False
+        ``True`` / ``"columns"``: remove the mean of the observed entries of
+        every column first (kept in ``mean_``, carried to new rows).
+        ``"both"``: also remove row effects, alternating row and column
+        centring (the additive part of bi-scaling); a new row's offset is the
+        mean of its observed entries after column centring. Added back to
+        the completion.
     keep_observed : bool, default=True
         Keep observed entries in ``transform`` / ``fit_transform``.
     missing_values : float, default=np.nan
@@ -101,6 +106,9 @@ class FactorizedCompletion(_BaseCompletion):
     singular_values_ : ndarray of shape (rank_,)
     row_factors_ : ndarray of shape (n_samples, rank_)
     mean_ : ndarray of shape (n_features,)
+        Column means removed before the fit (zeros without ``center``).
+    row_offsets_ : ndarray of shape (n_samples,)
+        Row effects of the training rows (zeros unless ``center="both"``).
     rank_ : int
     n_iter_ : int
     n_features_in_ : int
@@ -139,7 +147,7 @@ class FactorizedCompletion(_BaseCompletion):
         "init_scale": [Interval(numbers.Real, 0, None, closed="neither")],
         "rebalance_iter": [Interval(numbers.Integral, 0, None, closed="left"), None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "center": ["boolean"],
+        "center": ["boolean", StrOptions({"columns", "both"})],
         "keep_observed": ["boolean"],
         "missing_values": [numbers.Real],
         "random_state": ["random_state"],

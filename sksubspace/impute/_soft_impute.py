@@ -247,9 +247,13 @@ class SoftImpute(_BaseCompletion):
     init : {"svd", "random"}, default="svd"
         ``"svd"``: the rank-``max_rank`` SVD of the zero-filled data divided
         by the observed fraction; ``"random"``: random orthonormal factors.
-    center : bool, default=False
-        Subtract the mean of the observed entries of every column before the
-        fit (and add it back to the completion).
+    center : bool or {"columns", "both"}, default=False
+        ``True`` / ``"columns"``: remove the mean of the observed entries of
+        every column first (kept in ``mean_``, carried to new rows).
+        ``"both"``: also remove row effects, alternating row and column
+        centring (the additive part of bi-scaling); a new row's offset is the
+        mean of its observed entries after column centring. Added back to
+        the completion.
     keep_observed : bool, default=True
         Return the observed entries as they are in ``transform`` /
         ``fit_transform``; ``False`` returns the low-rank fit everywhere.
@@ -274,7 +278,9 @@ class SoftImpute(_BaseCompletion):
         Left singular vectors times singular values for the training rows:
         ``row_factors_ @ components_ + mean_`` is the transductive fit.
     mean_ : ndarray of shape (n_features,)
-        Column means removed before the fit (zeros when ``center=False``).
+        Column means removed before the fit (zeros without ``center``).
+    row_offsets_ : ndarray of shape (n_samples,)
+        Row effects of the training rows (zeros unless ``center="both"``).
     shrinkage_ : float
         The :math:`\lambda` used.
     rank_ : int
@@ -317,7 +323,7 @@ class SoftImpute(_BaseCompletion):
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "init": [StrOptions({"svd", "random"})],
-        "center": ["boolean"],
+        "center": ["boolean", StrOptions({"columns", "both"})],
         "keep_observed": ["boolean"],
         "missing_values": [numbers.Real],
         "random_state": ["random_state"],

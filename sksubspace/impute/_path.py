@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_array, check_random_state
 from .._backend import get_namespace, to_numpy
 from ._base import _check_rank, _Observed
 from ._soft_impute import (
+    _working_rank,
     initial_factors,
     lambda_max,
     soft_impute_als,
@@ -56,7 +57,8 @@ def soft_impute_path(
     validation_fraction : float, default=0.1
         Fraction of the observed entries held out.
     max_rank : int or None, default=None
-        Working rank (as in :class:`SoftImpute`).
+        Working rank (as in :class:`SoftImpute`; ``None`` is
+        ``min(n_samples, n_features, 50)``).
     solver : {"exact_als", "als"}, default="exact_als"
     center : bool, default=False
         Remove the column means of the training entries first.
@@ -120,7 +122,7 @@ def soft_impute_path(
     if shrinkages is None:
         shrinkages = lam0 * np.geomspace(1.0, min_ratio, n_shrinkages)
     shrinkages = np.sort(np.asarray(shrinkages, dtype=float))[::-1]
-    rank = min(obs.shape) if max_rank is None else max_rank
+    rank = _working_rank(max_rank, obs.shape, solver)
     U0, d0, V0 = initial_factors(train, rank, "svd", seed, xp)
     U, d, V = U0, d0, V0
     solve = soft_impute_exact_als if solver == "exact_als" else soft_impute_als

@@ -36,8 +36,15 @@ def lambda_max(obs, random_state=None):
     return to_float(s[0])
 
 
-def _working_rank(max_rank, shape):
-    return min(shape) if max_rank is None else min(max_rank, min(shape))
+# Working rank of the ALS solvers when ``max_rank=None`` (their memory and
+# time grow as r^2 per observed entry or per row).
+DEFAULT_ALS_RANK = 50
+
+
+def _working_rank(max_rank, shape, solver="svd"):
+    if max_rank is not None:
+        return min(max_rank, min(shape))
+    return min(shape) if solver == "svd" else min(min(shape), DEFAULT_ALS_RANK)
 
 
 def initial_factors(obs, rank, init, random_state, xp):
@@ -221,8 +228,10 @@ class SoftImpute(_BaseCompletion):
         ``GridSearchCV`` over ``shrinkage``).
     max_rank : int or None, default=None
         Cap on the rank of the iterate (the working rank ``r`` of the ALS
-        solvers). ``None`` uses ``min(n_samples, n_features)``; set it for
-        large data.
+        solvers). ``None`` uses ``min(n_samples, n_features, 50)`` for the
+        ALS solvers (whose cost grows with ``r^2``) and
+        ``min(n_samples, n_features)`` for ``"svd"``. Set it to a bound on
+        the rank you expect.
     solver : {"exact_als", "als", "svd"}, default="exact_als"
         All three minimize the same objective (and agree at convergence);
         none forms the dense matrix from sparse input except ``"svd"``.
@@ -373,7 +382,7 @@ class SoftImpute(_BaseCompletion):
             self.shrinkage_ = DEFAULT_SHRINKAGE_RATIO * lambda_max(obs, random_state=seed)
         else:
             self.shrinkage_ = float(self.shrinkage)
-        rank = _working_rank(self.max_rank, obs.shape)
+        rank = _working_rank(self.max_rank, obs.shape, self.solver)
         U, d, V = initial_factors(obs, rank, self.init, seed, xp)
         if self.solver == "exact_als":
             U, s, Vt, n_iter, ok = soft_impute_exact_als(

@@ -111,7 +111,7 @@ def _l1_like(X, Y, xp, kind):
     step = chunk_rows(n, m, d)
     blocks = []
     for start in range(0, n, step):
-        Xb = X[start : start + step, None, :]
+        Xb = X[start : min(start + step, n), None, :]
         if kind == "l1":
             D = xp.sum(xp.abs(Xb - Y[None, :, :]), axis=2)
         else:  # chi2: sum (x - y)^2 / (x + y), 0 / 0 := 0
@@ -252,7 +252,8 @@ def kernel_matmul(X, Y, V, kernel="rbf", *, chunk_size=None, **params):
     if step >= n:
         return pairwise_kernel(X, Y, kernel, **params) @ V
     out = [
-        pairwise_kernel(X[i : i + step, ...], Y, kernel, **params) @ V for i in range(0, n, step)
+        pairwise_kernel(X[i : min(i + step, n), ...], Y, kernel, **params) @ V
+        for i in range(0, n, step)
     ]
     return xp.concat(out, axis=0)
 
@@ -279,7 +280,7 @@ def kernel_gram(X, C, Y=None, kernel="rbf", *, chunk_size=None, dtype=None, **pa
         syrk = blas.dsyrk if dtype == np.float64 else blas.ssyrk
         H = np.zeros((M, M), dtype=dtype, order="F")
     for i in range(0, n, step):
-        Kb = xp.astype(pairwise_kernel(X[i : i + step, ...], C, kernel, **params), dtype)
+        Kb = xp.astype(pairwise_kernel(X[i : min(i + step, n), ...], C, kernel, **params), dtype)
         if syrk is not None:
             Kb = np.ascontiguousarray(Kb)
             # (Kb')(Kb')' with Kb' Fortran-ordered: no copy; upper triangle of H.
@@ -288,7 +289,7 @@ def kernel_gram(X, C, Y=None, kernel="rbf", *, chunk_size=None, dtype=None, **pa
             G = xp.matrix_transpose(Kb) @ Kb
             H = G if H is None else H + G
         if Y is not None:
-            Yb = Y[i : i + step, ...]
+            Yb = Y[i : min(i + step, n), ...]
             g = xp.matrix_transpose(Kb) @ Yb
             b = g if b is None else b + g
     if syrk is not None:

@@ -207,12 +207,12 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             B = solve_triangular(
                 L,
                 xp.matrix_transpose(
-                    pairwise_kernel(X[i : i + step, ...], XS, self.kernel, **params)
+                    pairwise_kernel(X[i : min(i + step, n), ...], XS, self.kernel, **params)
                 ),
                 lower=True,
                 xp=xp,
             )
-            scores.append(diag[i : i + step] - xp.sum(B * B, axis=0))
+            scores.append(diag[i : min(i + step, n)] - xp.sum(B * B, axis=0))
         lev = np.clip(np.asarray(_host(xp.concat(scores)), dtype=np.float64), 0, None) + 1e-12
         return np.sort(rng.choice(n, size=M, replace=False, p=lev / lev.sum()))
 
@@ -284,7 +284,9 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             )
 
         def block(i):
-            return xp.astype(pairwise_kernel(Xc[i : i + step, ...], C, self.kernel, **params), f64)
+            return xp.astype(
+                pairwise_kernel(Xc[i : min(i + step, n), ...], C, self.kernel, **params), f64
+            )
 
         precompute = self.precompute
         if precompute == "auto":
@@ -298,7 +300,7 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         else:
             b = None
             for i in range(0, n, step):
-                g = xp.matrix_transpose(block(i)) @ Y[i : i + step, ...]
+                g = xp.matrix_transpose(block(i)) @ Y[i : min(i + step, n), ...]
                 b = g if b is None else b + g
 
             def KtK(V):

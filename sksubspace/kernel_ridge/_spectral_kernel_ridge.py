@@ -119,12 +119,6 @@ class SpectrallyTransformedKernelRidge(MultiOutputMixin, RegressorMixin, BaseEst
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
     _test_init_params = {"random_state": 0}
-    _expected_failed_checks = {
-        "check_supervised_y_no_nan": (
-            "NaN targets mark unlabeled rows (scikit-learn's semi-supervised convention); "
-            "they are the point of the estimator, not an error."
-        ),
-    }
 
     def __init__(
         self,

@@ -3,6 +3,11 @@
 Usage: PYTHONPATH=. python benchmarks/bench_kernel_ridge.py [n] [repeats]
 Prints test MSE of both, their fit times (median) and the time ratio, and the
 peak extra memory of each fit (tracemalloc).
+
+Measured on the shared 2-core machine (heavily loaded, 2026-11-23), n=10,000:
+  scikit-learn KernelRidge: test MSE 0.017468  fit 62.87s  peak 858 MiB
+  sksubspace   KernelRidge: test MSE 0.017468  fit 47.86s  peak 764 MiB
+  max |prediction difference| 2.17e-13; time ratio 0.76, memory ratio 0.89
 """
 
 import sys

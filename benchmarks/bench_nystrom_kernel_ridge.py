@@ -4,6 +4,13 @@ Usage: PYTHONPATH=. python benchmarks/bench_nystrom_kernel_ridge.py [n] [M] [rep
 Planted smooth regression in d=10. Prints test MSE, median fit time and the
 peak traced memory (tracemalloc) of both, then the large case for ours only
 (fit time, peak memory).
+
+Measured on the shared 2-core machine (heavily loaded, 2026-11-23), n=40,000
+instead of 100,000 because scikit-learn's Nystroem + Ridge holds several
+n x M float64 blocks and the machine's per-run memory budget is 3 GB:
+  sklearn Nystroem+Ridge : test MSE 0.031435  fit 69.82s  peak 1286 MiB
+  NystromKernelRidge     : test MSE 0.031470  fit 16.24s  peak 249 MiB
+  MSE ratio 1.0011  time ratio ours/sklearn 0.23  memory ratio 0.194
 """
 
 import sys

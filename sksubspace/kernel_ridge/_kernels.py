@@ -1,0 +1,298 @@
+"""Kernel blocks for the kernel regression family, written once for any array namespace.
+
+Every kernel that scikit-learn's ``pairwise_kernels`` knows is computed here from
+GEMM (``linear``, ``rbf``, ``polynomial``, ``sigmoid``, ``cosine``) or from a
+row-chunked broadcast (``laplacian``, ``chi2``, ``additive_chi2``) on the array
+namespace of the inputs (NumPy, CuPy, array-API), with the same formulas and
+defaults as scikit-learn so that results agree to rounding. Callable kernels and
+SciPy sparse inputs are handed to scikit-learn on the host.
+
+The estimators never hold an ``n x M`` block for large ``n``: ``kernel_matmul``
+and ``kernel_gram`` stream row chunks of the kernel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._backend import from_numpy, get_namespace, is_numpy, to_numpy
+
+__all__ = [
+    "KERNELS",
+    "kernel_params",
+    "pairwise_kernel",
+    "kernel_diag",
+    "kernel_matmul",
+    "kernel_gram",
+    "chunk_rows",
+]
+
+#: Kernel names shared with ``sklearn.metrics.pairwise.PAIRWISE_KERNEL_FUNCTIONS``.
+KERNELS = (
+    "additive_chi2",
+    "chi2",
+    "cosine",
+    "laplacian",
+    "linear",
+    "poly",
+    "polynomial",
+    "rbf",
+    "sigmoid",
+)
+
+# Parameters each kernel uses (as scikit-learn's ``KERNEL_PARAMS``).
+_USES = {
+    "additive_chi2": (),
+    "chi2": ("gamma",),
+    "cosine": (),
+    "laplacian": ("gamma",),
+    "linear": (),
+    "poly": ("gamma", "degree", "coef0"),
+    "polynomial": ("gamma", "degree", "coef0"),
+    "rbf": ("gamma",),
+    "sigmoid": ("gamma", "coef0"),
+}
+
+# Elements of a temporary block (rows x columns [x features]) streamed at a time.
+_BLOCK_ELEMENTS = 1 << 22
+
+
+def kernel_params(kernel, n_features, *, gamma=None, degree=3, coef0=1, kernel_params=None):
+    """The parameters ``kernel`` uses, with scikit-learn's defaults resolved.
+
+    ``gamma=None`` means ``1 / n_features`` (``1.0`` for ``chi2``), as in
+    scikit-learn. For a callable kernel, ``kernel_params`` is returned.
+    """
+    if callable(kernel):
+        return dict(kernel_params or {})
+    if kernel == "precomputed":
+        return {}
+    params = {"gamma": gamma, "degree": degree, "coef0": coef0}
+    out = {k: params[k] for k in _USES[kernel]}
+    if "gamma" in out and out["gamma"] is None:
+        out["gamma"] = 1.0 if kernel == "chi2" else 1.0 / n_features
+    return out
+
+
+def chunk_rows(n_rows, n_cols, n_features=1, budget=_BLOCK_ELEMENTS):
+    """Row-chunk size so that a ``chunk x n_cols (x n_features)`` block has ~``budget`` elements."""
+    return int(max(1, min(n_rows, budget // max(1, n_cols * n_features))))
+
+
+def _sq_norms(X, xp):
+    return xp.sum(X * X, axis=1)
+
+
+def _inplace(fn_name, K, xp):
+    """Apply an elementwise function, in place on NumPy (no second n x n block)."""
+    if is_numpy(xp):
+        getattr(np, fn_name)(K, out=K)
+        return K
+    return getattr(xp, fn_name)(K)
+
+
+def _host_kernel(X, Y, kernel, params):
+    """Callable kernels and SciPy sparse inputs: scikit-learn's ``pairwise_kernels`` on the host."""
+    from sklearn.metrics.pairwise import pairwise_kernels
+
+    like = X if not sp.issparse(X) else (Y if Y is not None and not sp.issparse(Y) else None)
+    Xh = X if sp.issparse(X) else to_numpy(X)
+    Yh = None if Y is None else (Y if sp.issparse(Y) else to_numpy(Y))
+    K = pairwise_kernels(Xh, Yh, metric=kernel, filter_params=True, **params)
+    if like is None or is_numpy(get_namespace(like)):
+        return K
+    return from_numpy(K, like)
+
+
+def _l1_like(X, Y, xp, kind):
+    """Row-chunked ``sum_k f(x_k, y_k)`` for the laplacian and chi2 kernels."""
+    n, m, d = X.shape[0], Y.shape[0], X.shape[1]
+    step = chunk_rows(n, m, d)
+    blocks = []
+    for start in range(0, n, step):
+        Xb = X[start : min(start + step, n), None, :]
+        if kind == "l1":
+            D = xp.sum(xp.abs(Xb - Y[None, :, :]), axis=2)
+        else:  # chi2: sum (x - y)^2 / (x + y), 0 / 0 := 0
+            num = (Xb - Y[None, :, :]) ** 2
+            den = Xb + Y[None, :, :]
+            safe = xp.where(den == 0, xp.ones_like(den), den)
+            D = xp.sum(xp.where(den == 0, xp.zeros_like(num), num / safe), axis=2)
+        blocks.append(D)
+    return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)
+
+
+def pairwise_kernel(X, Y=None, kernel="rbf", **params):
+    """Kernel block ``K[i, j] = k(X[i], Y[j])`` in the namespace of ``X``.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+    Y : array of shape (m, d) or None
+        ``None`` means ``Y = X`` (the diagonal of distance kernels is then
+        exact).
+    kernel : str or callable
+        One of :data:`KERNELS`, or a callable ``k(x, y) -> float`` evaluated by
+        scikit-learn on the host.
+    **params
+        ``gamma``, ``degree``, ``coef0`` as resolved by :func:`kernel_params`
+        (``gamma`` must be set), or the callable's keyword arguments.
+
+    Returns
+    -------
+    K : array of shape (n, m), the dtype of ``X``.
+    """
+    if callable(kernel) or sp.issparse(X) or (Y is not None and sp.issparse(Y)):
+        return _host_kernel(X, Y, kernel, params)
+    xp = get_namespace(X) if Y is None else get_namespace(X, Y)
+    same = Y is None
+    Y = X if same else Y
+    if kernel in ("chi2", "additive_chi2"):
+        if to_numpy(xp.min(X)) < 0 or (not same and to_numpy(xp.min(Y)) < 0):
+            raise ValueError(
+                f"The {kernel} kernel needs non-negative inputs; X has negative values."
+            )
+    if kernel == "cosine":
+        nx = xp.sqrt(_sq_norms(X, xp))
+        nx = xp.where(nx == 0, xp.ones_like(nx), nx)
+        Xn = X / nx[:, None]
+        if same:
+            Yn = Xn
+        else:
+            ny = xp.sqrt(_sq_norms(Y, xp))
+            Yn = Y / xp.where(ny == 0, xp.ones_like(ny), ny)[:, None]
+        return Xn @ xp.matrix_transpose(Yn)
+    if kernel == "linear":
+        return X @ xp.matrix_transpose(Y)
+    if kernel in ("poly", "polynomial", "sigmoid"):
+        K = X @ xp.matrix_transpose(Y)
+        K *= params["gamma"]
+        K += params["coef0"]
+        if kernel == "sigmoid":
+            return _inplace("tanh", K, xp)
+        degree = params["degree"]
+        if is_numpy(xp):
+            np.power(K, degree, out=K)
+            return K
+        return K**degree
+    if kernel == "rbf":
+        # ||x||^2 - 2 <x, y> + ||y||^2 by GEMM, clipped at 0 as in scikit-learn.
+        K = X @ xp.matrix_transpose(Y)
+        K *= -2.0
+        K += _sq_norms(X, xp)[:, None]
+        K += _sq_norms(Y, xp)[None, :]
+        K = _clip0(K, xp)
+        if same:
+            K = _zero_diag(K, xp)
+        K *= -params["gamma"]
+        return _inplace("exp", K, xp)
+    if kernel == "laplacian":
+        K = _l1_like(X, Y, xp, "l1")
+        K *= -params["gamma"]
+        return _inplace("exp", K, xp)
+    if kernel == "chi2":
+        K = _l1_like(X, Y, xp, "chi2")
+        K *= -params["gamma"]
+        return _inplace("exp", K, xp)
+    if kernel == "additive_chi2":
+        return -_l1_like(X, Y, xp, "chi2")
+    raise ValueError(f"Unknown kernel {kernel!r}; expected one of {KERNELS} or a callable.")
+
+
+def _clip0(K, xp):
+    if is_numpy(xp):
+        np.maximum(K, 0, out=K)
+        return K
+    return xp.where(K < 0, xp.zeros_like(K), K)
+
+
+def _zero_diag(K, xp):
+    if is_numpy(xp):
+        np.fill_diagonal(K, 0)
+        return K
+    n = K.shape[0]
+    eye = xp.eye(n, dtype=xp.bool, device=getattr(K, "device", None))
+    return xp.where(eye, xp.zeros_like(K), K)
+
+
+def kernel_diag(X, kernel="rbf", **params):
+    """The diagonal ``k(x_i, x_i)`` without forming the kernel block."""
+    if callable(kernel) or sp.issparse(X):
+        Xh = X if sp.issparse(X) else to_numpy(X)
+        d = np.array(
+            [_host_kernel(Xh[i : i + 1], None, kernel, params)[0, 0] for i in range(Xh.shape[0])]
+        )
+        return d if sp.issparse(X) or is_numpy(get_namespace(X)) else from_numpy(d, X)
+    xp = get_namespace(X)
+    n = X.shape[0]
+    if kernel in ("rbf", "laplacian", "chi2"):
+        return xp.ones(n, dtype=X.dtype, device=getattr(X, "device", None))
+    if kernel == "additive_chi2":
+        return xp.zeros(n, dtype=X.dtype, device=getattr(X, "device", None))
+    sq = _sq_norms(X, xp)
+    if kernel == "linear":
+        return sq
+    if kernel == "cosine":
+        return xp.where(sq == 0, xp.zeros_like(sq), xp.ones_like(sq))
+    inner = params["gamma"] * sq + params["coef0"]
+    if kernel == "sigmoid":
+        return xp.tanh(inner)
+    return inner ** params["degree"]
+
+
+def kernel_matmul(X, Y, V, kernel="rbf", *, chunk_size=None, **params):
+    """``K(X, Y) @ V`` streamed in row chunks of ``X`` (never the full block).
+
+    Memory is ``O(chunk_size * len(Y))``.
+    """
+    xp = get_namespace(V)
+    n = X.shape[0]
+    step = chunk_size or chunk_rows(n, Y.shape[0])
+    if step >= n:
+        return pairwise_kernel(X, Y, kernel, **params) @ V
+    out = [
+        pairwise_kernel(X[i : min(i + step, n), ...], Y, kernel, **params) @ V
+        for i in range(0, n, step)
+    ]
+    return xp.concat(out, axis=0)
+
+
+def kernel_gram(X, C, Y=None, kernel="rbf", *, chunk_size=None, dtype=None, **params):
+    """``H = K_nM' K_nM`` and ``b = K_nM' Y`` in one streamed pass over the rows of ``X``.
+
+    ``K_nM = K(X, C)`` is formed ``chunk_size`` rows at a time, so memory is
+    ``O(M^2 + chunk_size * M)``. On NumPy the symmetric rank-k update uses
+    BLAS ``syrk`` (half the flops of a GEMM). ``dtype`` (e.g. float64 for
+    float32 data) is the precision of the accumulation; blocks are promoted
+    one chunk at a time.
+    """
+    xp = get_namespace(C)
+    n, M = X.shape[0], C.shape[0]
+    step = chunk_size or chunk_rows(n, M)
+    dtype = C.dtype if dtype is None else dtype
+    H = None
+    b = None
+    syrk = None
+    if is_numpy(xp) and not sp.issparse(X):
+        from scipy.linalg import blas
+
+        syrk = blas.dsyrk if dtype == np.float64 else blas.ssyrk
+        H = np.zeros((M, M), dtype=dtype, order="F")
+    for i in range(0, n, step):
+        Kb = xp.astype(pairwise_kernel(X[i : min(i + step, n), ...], C, kernel, **params), dtype)
+        if syrk is not None:
+            Kb = np.ascontiguousarray(Kb)
+            # (Kb')(Kb')' with Kb' Fortran-ordered: no copy; upper triangle of H.
+            H = syrk(1.0, Kb.T, beta=1.0, c=H, trans=0, lower=0, overwrite_c=1)
+        else:
+            G = xp.matrix_transpose(Kb) @ Kb
+            H = G if H is None else H + G
+        if Y is not None:
+            Yb = Y[i : min(i + step, n), ...]
+            g = xp.matrix_transpose(Kb) @ Yb
+            b = g if b is None else b + g
+    if syrk is not None:
+        H = np.triu(H) + np.triu(H, 1).T
+        H = np.ascontiguousarray(H)
+    return H, b

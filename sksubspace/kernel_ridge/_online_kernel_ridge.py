@@ -1,0 +1,314 @@
+"""Online kernel ridge regression on a basis grown by approximate linear dependence (ALD)."""
+
+from __future__ import annotations
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._backend import compute_context, solve_triangular, to_numpy
+from .._validation import validate_data
+from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
+from ._kernels import kernel_diag, kernel_matmul, kernel_params, pairwise_kernel
+
+__all__ = ["OnlineKernelRidge"]
+
+
+class OnlineKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
+    r"""Online kernel ridge regression with an ALD basis (NONS-ALD for the square loss).
+
+    Rows arrive in a stream (``partial_fit``). A basis :math:`D` of past rows
+    is kept nearly orthogonal in the RKHS: a new row :math:`x` joins it only
+    when its approximate linear dependence on the basis,
+
+    .. math::
+
+        \delta(x) = k(x, x) - k_D(x)^\top K_{DD}^{-1} k_D(x),
+
+    exceeds ``threshold``. Each row is represented by its coordinates
+    :math:`z(x) = L^{-1} k_D(x)` in the orthonormalized basis
+    (:math:`K_{DD} = L L^\top`, extended by one row when the basis grows, so
+    old coordinates never change), and the weights follow the online Newton
+    step for the square loss, i.e. recursive ridge regression
+
+    .. math::
+
+        w_t = \Big(\alpha I + \sum_{s \le t} z_s z_s^\top\Big)^{-1} \sum_{s \le t} z_s y_s,
+
+    kept with Sherman-Morrison updates. A round costs :math:`O(m^2 + m d)`
+    for a basis of size :math:`m`; under a fast eigenvalue decay of the kernel
+    (e.g. rbf) :math:`m` grows like :math:`\log^d T`, so the per-round cost
+    does not grow with the stream. Predictions are
+    :math:`f(x) = k_D(x)^\top L^{-\top} w`.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Ridge penalty.
+    kernel : str or callable, default="rbf"
+        As in :class:`KernelRidge` (``"precomputed"`` excepted).
+    gamma, degree, coef0, kernel_params :
+        Kernel parameters, as in :class:`KernelRidge`.
+    threshold : float, default=1e-2
+        ALD threshold :math:`\nu`: a row joins the basis when
+        :math:`\delta(x) > \nu`. Smaller values give a larger, more accurate
+        basis.
+    batch_size : int, default=1000
+        Rows whose kernel coordinates are computed together (the rounds stay
+        sequential; this only amortizes kernel evaluations).
+    verbose : int, default=0
+        Print the basis size every ``10 * batch_size`` rows.
+    device : {None, "cpu", "gpu"}, default=None
+        Where to compute; ``None`` follows ``X``.
+
+    Attributes
+    ----------
+    basis_ : array of shape (n_basis, n_features)
+        Rows kept in the basis.
+    dual_coef_ : array of shape (n_basis,) or (n_basis, n_targets)
+        Predictions are ``K(x, basis_) @ dual_coef_``.
+    n_basis_ : int
+    n_seen_ : int
+        Rows seen so far.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    References
+    ----------
+    Nearly Optimal Algorithms with Sublinear Computational Complexity for
+    Online Kernel Regression (AOGD-ALD / NONS-ALD), ICML 2023. Y. Engel, S.
+    Mannor, R. Meir. "The kernel recursive least-squares algorithm", IEEE TSP
+    2004 (the ALD criterion).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksubspace.kernel_ridge import OnlineKernelRidge
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-3, 3, size=(2000, 1))
+    >>> y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(2000)
+    >>> model = OnlineKernelRidge(alpha=1e-2, gamma=0.5)
+    >>> for start in range(0, 2000, 500):
+    ...     model = model.partial_fit(X[start : start + 500], y[start : start + 500])
+    >>> model.n_basis_ < 30
+    True
+    >>> bool(np.abs(model.predict([[1.0]]) - np.sin(1.0)) < 0.05)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "kernel": [StrOptions(set(KERNEL_CONSTRAINT[0].options) - {"precomputed"}), callable],
+        "gamma": [Interval(Real, 0, None, closed="left"), None],
+        "degree": [Interval(Real, 0, None, closed="left")],
+        "coef0": [Interval(Real, None, None, closed="neither")],
+        "kernel_params": [dict, None],
+        "threshold": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
+        "device": [StrOptions({"cpu", "gpu"}), None],
+    }
+
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        kernel="rbf",
+        gamma=None,
+        degree=3,
+        coef0=1,
+        kernel_params=None,
+        threshold=1e-2,
+        batch_size=1000,
+        verbose=0,
+        device=None,
+    ):
+        self.alpha = alpha
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+        self.threshold = threshold
+        self.batch_size = batch_size
+        self.verbose = verbose
+        self.device = device
+
+    def _params(self):
+        return kernel_params(
+            self.kernel,
+            self.n_features_in_,
+            gamma=self.gamma,
+            degree=self.degree,
+            coef0=self.coef0,
+            kernel_params=self.kernel_params,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Forget the stream and learn from the rows of ``X`` in order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        self : object
+        """
+        for attr in ("basis_", "_state"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        return self._partial_fit(X, y, reset=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """Learn from the next rows of the stream.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, reset=not hasattr(self, "_state"))
+
+    def _partial_fit(self, X, y, reset):
+        require_y(self, y)
+        X, y = validate_data(self, X, y, reset=reset, multi_output=True, y_numeric=True)
+        ctx = compute_context(self.device, X)
+        xp = ctx.xp
+        Xc = ctx.asarray(X)
+        Y = xp.astype(ctx.asarray(y), Xc.dtype)
+        ravel = Y.ndim == 1
+        if ravel:
+            Y = xp.reshape(Y, (-1, 1))
+        dev = getattr(Xc, "device", None)
+        if reset:
+            self._ravel = ravel
+            self._state = {
+                "D": Xc[:0, ...],
+                "L": xp.zeros((0, 0), dtype=Xc.dtype, device=dev),
+                "P": xp.zeros((0, 0), dtype=Xc.dtype, device=dev),
+                "w": xp.zeros((0, Y.shape[1]), dtype=Xc.dtype, device=dev),
+            }
+            self.n_seen_ = 0
+        elif Y.shape[1] != self._state["w"].shape[1]:
+            raise ValueError(
+                f"y has {Y.shape[1]} targets but earlier calls to partial_fit had "
+                f"{self._state['w'].shape[1]}."
+            )
+        st = {k: ctx.asarray(v) for k, v in self._state.items()}
+        params = self._params()
+        t0 = time.perf_counter()
+        for start in range(0, Xc.shape[0], self.batch_size):
+            stop = min(start + self.batch_size, Xc.shape[0])
+            self._rounds(st, Xc[start:stop, ...], Y[start:stop, ...], xp, params)
+            self.n_seen_ += Xc[start:stop, ...].shape[0]
+            if self.verbose and (start // self.batch_size) % 10 == 9:
+                print(
+                    f"[OnlineKernelRidge] seen {self.n_seen_} rows, basis "
+                    f"{st['D'].shape[0]} ({time.perf_counter() - t0:.1f}s)"
+                )
+        self._state = {k: ctx.output(v) for k, v in st.items()}
+        L, w = st["L"], st["w"]
+        coef = solve_triangular(L, w, lower=True, trans=True, xp=xp) if L.shape[0] else w
+        if self._ravel:
+            coef = xp.reshape(coef, (-1,))
+        self.basis_ = ctx.output(st["D"])
+        self.dual_coef_ = ctx.output(coef)
+        self.n_basis_ = int(st["D"].shape[0])
+        return self
+
+    def _rounds(self, st, Xb, Yb, xp, params):
+        """Sequential rounds over one batch; kernel coordinates computed for the batch at once."""
+        D, L, P, w = st["D"], st["L"], st["P"], st["w"]
+        b = Xb.shape[0]
+        kdiag = to_numpy(kernel_diag(Xb, self.kernel, **params))
+        if D.shape[0]:
+            Kdb = pairwise_kernel(D, Xb, self.kernel, **params)  # (m, b)
+            Z = solve_triangular(L, Kdb, lower=True, xp=xp)  # coordinates of the batch
+        else:
+            Z = xp.zeros((0, b), dtype=Xb.dtype, device=getattr(Xb, "device", None))
+        Zh = np.asarray(to_numpy(Z), dtype=np.float64)
+        sq = np.sum(Zh * Zh, axis=0)  # ||z_j||^2 = k_D(x_j)' K_DD^{-1} k_D(x_j)
+        alpha = float(self.alpha)
+        for i in range(b):
+            delta = kdiag[i] - sq[i]
+            if delta > self.threshold or (D.shape[0] == 0 and kdiag[i] > 0):
+                # x_i joins the basis: one new coordinate for every row of the batch.
+                s = float(np.sqrt(delta))
+                xi = Xb[i : i + 1, ...]
+                kb = pairwise_kernel(xi, Xb, self.kernel, **params)[0, ...]
+                zi = Z[:, i]
+                new = (kb - zi @ Z) / s if Z.shape[0] else kb / s
+                m = D.shape[0]
+                L = _grow(L, zi, s, xp)
+                Z = xp.concat([Z, new[None, :]], axis=0)
+                newh = np.asarray(to_numpy(new), dtype=np.float64)
+                sq = sq + newh * newh
+                D = xp.concat([D, xi], axis=0)
+                P = _grow(
+                    P,
+                    xp.zeros((m,), dtype=P.dtype, device=getattr(P, "device", None)),
+                    1.0 / alpha,
+                    xp,
+                )
+                P = (P + xp.matrix_transpose(P)) / 2
+                w = xp.concat(
+                    [
+                        w,
+                        xp.zeros((1, w.shape[1]), dtype=w.dtype, device=getattr(w, "device", None)),
+                    ],
+                    axis=0,
+                )
+            if D.shape[0] == 0:
+                continue
+            z = Z[:, i]
+            Pz = P @ z
+            g = Pz / (1.0 + xp.sum(z * Pz))
+            err = Yb[i, :] - z @ w
+            w = w + g[:, None] * err[None, :]
+            P = P - g[:, None] * Pz[None, :]
+        st["D"], st["L"], st["P"], st["w"] = D, L, P, w
+
+    def predict(self, X):
+        """Predict with the current model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : array of shape (n_samples,) or (n_samples, n_targets)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        ctx = compute_context(self.device, X)
+        Xc = ctx.asarray(X)
+        coef = ctx.asarray(self.dual_coef_)
+        if self.n_basis_ == 0:
+            shape = (Xc.shape[0],) if coef.ndim == 1 else (Xc.shape[0], coef.shape[1])
+            return ctx.output(ctx.xp.zeros(shape, dtype=Xc.dtype))
+        return ctx.output(
+            kernel_matmul(Xc, ctx.asarray(self.basis_), coef, self.kernel, **self._params())
+        )
+
+
+def _grow(L, row, corner, xp):
+    """``[[L, 0], [row', corner]]`` for a square ``L``."""
+    m = L.shape[0]
+    dev = getattr(L, "device", None)
+    top = xp.concat([L, xp.zeros((m, 1), dtype=L.dtype, device=dev)], axis=1)
+    corner_arr = xp.full((1, 1), corner, dtype=L.dtype, device=dev)
+    bottom = xp.concat([xp.reshape(xp.astype(row, L.dtype), (1, m)), corner_arr], axis=1)
+    return xp.concat([top, bottom], axis=0)

@@ -1,0 +1,335 @@
+"""Spectrally transformed kernel ridge regression (STKR): semi-supervised, inductive."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, check_random_state
+
+from .._backend import compute_context, from_numpy, to_float, to_numpy
+from .._linalg import cholesky_solve, eigh_topk
+from .._validation import validate_data
+from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
+from ._kernels import kernel_matmul, kernel_params, pairwise_kernel
+
+__all__ = ["SpectrallyTransformedKernelRidge"]
+
+# Largest n for which the n x n base kernel is formed once instead of streamed.
+_DENSE_MAX = 8192
+
+
+class SpectrallyTransformedKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
+    r"""Spectrally transformed kernel ridge regression (STKR), semi-supervised and inductive.
+
+    Unlabeled rows shape the kernel: the base kernel :math:`k`, scaled so its
+    integral operator over all ``n`` training rows (labeled or not) has top
+    eigenvalue 1, is replaced by its spectral transform
+
+    .. math::
+
+        k_s(x, x') = \sum_i s(\lambda_i)\, \psi_i(x) \psi_i(x'),
+
+    where :math:`(\lambda_i, \psi_i)` are the eigenpairs of that operator, and
+    kernel ridge regression with :math:`k_s` is fitted on the labeled rows:
+    :math:`(K_s[L, L] + \alpha I) c = y_L`, :math:`f(x) = \sum_{l \in L} c_l
+    k_s(x, x_l)`.
+
+    * ``spectral_transform="polynomial"``: :math:`s(\lambda) = \sum_{p=1}^{q} \pi_p
+      \lambda^p` (``transform_coefs`` = :math:`\pi`; by default
+      :math:`\pi_p = 1`, :math:`q = 32`, a truncation of the inverse Laplacian
+      :math:`\lambda / (1 - \lambda)` that favors functions smooth along the
+      data manifold). Powers are computed from kernel products through all
+      rows, :math:`k^{p}(x, x') = k(x, X) (K/n)^{p-2} k(X, x') / n`, so
+      ``predict`` works on new points (STKR-Prop, inductive).
+    * ``spectral_transform="kpca"``, for an unknown :math:`s`: the top ``n_components``
+      eigenpairs of the base kernel (kernel PCA) with :math:`s(\lambda) =
+      \lambda` on them and 0 elsewhere; new points use the Nystroem
+      extension of the eigenfunctions.
+
+    Unlabeled rows are marked, as in scikit-learn's semi-supervised
+    convention for regression, by ``NaN`` targets.
+
+    Parameters
+    ----------
+    alpha : float, default=1e-3
+        Ridge penalty of the labeled system.
+    kernel : str or callable, default="rbf"
+        Base kernel, as in :class:`KernelRidge` (``"precomputed"`` excepted).
+    gamma, degree, coef0, kernel_params :
+        Kernel parameters, as in :class:`KernelRidge`.
+    spectral_transform : {"polynomial", "kpca"}, default="polynomial"
+        The spectral transform s.
+    transform_coefs : array-like of shape (q,), default=None
+        :math:`\pi_1, \dots, \pi_q` of the polynomial transform; ``None``
+        means 32 ones.
+    n_components : int, default=2
+        Number of kernel principal components for ``spectral_transform="kpca"``.
+    random_state : int, RandomState instance or None, default=None
+        Start of the power iteration that finds the top eigenvalue.
+    device : {None, "cpu", "gpu"}, default=None
+        Where to compute; ``None`` follows ``X``.
+
+    Attributes
+    ----------
+    X_fit_ : array of shape (n_samples, n_features)
+        All training rows (labeled and unlabeled).
+    dual_coef_ : array of shape (n_samples,) or (n_samples, n_targets)
+        Predictions are ``K(x, X_fit_) @ dual_coef_``.
+    labeled_mask_ : ndarray of shape (n_samples,)
+        Rows whose target was given.
+    top_eigenvalue_ : float
+        Top eigenvalue of the base kernel operator ``K / n`` (the scale).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    References
+    ----------
+    R. Zhai, R. Pukdee, R. Jin, M.-F. Balcan, P. Ravikumar. "Spectrally
+    Transformed Kernel Regression", ICLR 2024.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_moons
+    >>> from sksubspace.kernel_ridge import SpectrallyTransformedKernelRidge
+    >>> X, labels = make_moons(400, noise=0.05, random_state=0)
+    >>> y = np.full(400, np.nan)
+    >>> rng = np.random.default_rng(0)
+    >>> known = np.concatenate([rng.choice(np.flatnonzero(labels == c), 2) for c in (0, 1)])
+    >>> y[known] = 2.0 * labels[known] - 1
+    >>> model = SpectrallyTransformedKernelRidge(gamma=20.0, random_state=0).fit(X, y)
+    >>> float(np.mean((model.predict(X) > 0) == labels)) > 0.95
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "kernel": [StrOptions(set(KERNEL_CONSTRAINT[0].options) - {"precomputed"}), callable],
+        "gamma": [Interval(Real, 0, None, closed="left"), None],
+        "degree": [Interval(Real, 0, None, closed="left")],
+        "coef0": [Interval(Real, None, None, closed="neither")],
+        "kernel_params": [dict, None],
+        "spectral_transform": [StrOptions({"polynomial", "kpca"})],
+        "transform_coefs": ["array-like", None],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [StrOptions({"cpu", "gpu"}), None],
+    }
+    _test_init_params = {"random_state": 0}
+
+    def __init__(
+        self,
+        alpha=1e-3,
+        *,
+        kernel="rbf",
+        gamma=None,
+        degree=3,
+        coef0=1,
+        kernel_params=None,
+        spectral_transform="polynomial",
+        transform_coefs=None,
+        n_components=2,
+        random_state=None,
+        device=None,
+    ):
+        self.alpha = alpha
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+        self.spectral_transform = spectral_transform
+        self.transform_coefs = transform_coefs
+        self.n_components = n_components
+        self.random_state = random_state
+        self.device = device
+
+    def _params(self):
+        return kernel_params(
+            self.kernel,
+            self.n_features_in_,
+            gamma=self.gamma,
+            degree=self.degree,
+            coef0=self.coef0,
+            kernel_params=self.kernel_params,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit on labeled and unlabeled rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            All rows, labeled and unlabeled.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets, ``NaN`` for unlabeled rows.
+
+        Returns
+        -------
+        self : object
+        """
+        require_y(self, y)
+        X = validate_data(self, X)
+        ctx = compute_context(self.device, X)
+        xp = ctx.xp
+        Xc = ctx.asarray(X)
+        y_host = check_array(
+            to_numpy(y), ensure_2d=False, ensure_all_finite="allow-nan", dtype=np.float64
+        )
+        if y_host.shape[0] != Xc.shape[0]:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: {Xc.shape[0]} and "
+                f"{y_host.shape[0]}."
+            )
+        if np.isinf(y_host).any():
+            raise ValueError("Input y contains infinity.")
+        ravel = y_host.ndim == 1
+        Yh = y_host.reshape(-1, 1) if ravel else y_host
+        labeled = ~np.isnan(Yh).any(axis=1)
+        if np.isnan(Yh[labeled]).any() or not labeled.any():
+            raise ValueError("y has no labeled row (every target is NaN); label at least one row.")
+        n = Xc.shape[0]
+        n_targets = Yh.shape[1]
+        params = self._params()
+        L_idx = np.flatnonzero(labeled)
+        idx = _as_index(L_idx, Xc, xp)
+        YL = xp.astype(ctx.asarray(Yh[labeled]), Xc.dtype)
+        XL = xp.take(Xc, idx, axis=0)
+
+        dense = n <= _DENSE_MAX
+        K = pairwise_kernel(Xc, None, self.kernel, **params) if dense else None
+
+        def op(V):  # (K / n) V
+            if dense:
+                return (K @ V) / n
+            return kernel_matmul(Xc, Xc, V, self.kernel, **params) / n
+
+        if self.spectral_transform == "kpca":
+            coef = self._fit_kpca(K, Xc, XL, YL, idx, n, xp, params, dense)
+        else:
+            coef = self._fit_polynomial(op, Xc, XL, YL, idx, n, xp, params)
+        if ravel:
+            coef = xp.reshape(coef, (-1,))
+        self.X_fit_ = ctx.output(Xc)
+        self.dual_coef_ = ctx.output(coef)
+        self.labeled_mask_ = labeled
+        self._n_targets = n_targets
+        return self
+
+    def _top_eigenvalue(self, op, n, like, xp):
+        rng = check_random_state(self.random_state)
+        v = from_numpy(rng.standard_normal((n, 1)), like=like)
+        lam = 0.0
+        for _ in range(50):
+            w = op(v)
+            lam_new = to_float(xp.sqrt(xp.sum(w * w)))
+            if lam_new == 0.0:
+                raise ValueError("The base kernel is zero on the training rows.")
+            v = w / lam_new
+            if abs(lam_new - lam) <= 1e-6 * lam_new:
+                break
+            lam = lam_new
+        return lam_new
+
+    def _fit_polynomial(self, op, Xc, XL, YL, idx, n, xp, params):
+        pis = (
+            np.ones(32)
+            if self.transform_coefs is None
+            else np.asarray(self.transform_coefs, dtype=np.float64).ravel()
+        )
+        if pis.size == 0 or not np.all(np.isfinite(pis)):
+            raise ValueError("transform_coefs must be a non-empty array of finite numbers.")
+        r = self._top_eigenvalue(op, n, Xc[:1, 0], xp)
+        self.top_eigenvalue_ = r
+        # Normalized kernel kb = k / r; G = Kb / n has spectrum in [0, 1].
+        Z = xp.matrix_transpose(pairwise_kernel(XL, Xc, self.kernel, **params)) / r  # Kb[X, L]
+        q = pis.size
+        W = None
+        if q >= 2:
+            W = float(pis[q - 1]) * Z
+            for p in range(q - 2, 0, -1):  # Horner over pi_2 .. pi_{q-1}
+                W = op(W) / r + float(pis[p]) * Z
+        KLL = xp.take(Z, idx, axis=0)  # Kb[L, L]
+        Ks = float(pis[0]) * KLL
+        if W is not None:
+            Ks = Ks + (xp.matrix_transpose(Z) @ W) / n
+        Ks = (Ks + xp.matrix_transpose(Ks)) / 2
+        nl = Ks.shape[0]
+        eye = xp.eye(nl, dtype=Ks.dtype, device=getattr(Ks, "device", None))
+        c = cholesky_solve(Ks + self.alpha * eye, YL, jitter=1e-12 if self.alpha == 0 else 0.0)
+        # f(x) = pi_1 kb(x, X_L) c + kb(x, X) W c / n, folded into one dual over X.
+        a = (W @ c) / n if W is not None else xp.zeros((n, c.shape[1]), dtype=c.dtype)
+        a = _add_rows(a, idx, float(pis[0]) * c, xp)
+        return a / r
+
+    def _fit_kpca(self, K, Xc, XL, YL, idx, n, xp, params, dense):
+        if not dense:
+            raise MemoryError(
+                f"spectral_transform='kpca' forms the {n} x {n} base kernel; use at most {_DENSE_MAX} rows "
+                "or spectral_transform='polynomial' (streamed)."
+            )
+        d = min(self.n_components, n)
+        lam, U = eigh_topk(K / n, d)  # eigenpairs of K / n, descending
+        lam_h = to_numpy(lam)
+        k = int(np.sum(lam_h > lam_h[0] * 1e-10))  # descending: keep a prefix
+        lam, U = lam[:k], U[:, :k]
+        r = float(lam_h[0])
+        self.top_eigenvalue_ = r
+        lamb = lam / r
+        # psi_i(x) = k(x, X) u_i / (sqrt(n) lam_i);  k_s = sum lamb_i psi_i psi_i'.
+        # Features phi_i = sqrt(lamb_i) psi_i; ridge on the labeled rows.
+        Psi_L = xp.take(U, idx, axis=0) * np.sqrt(n)
+        Phi_L = Psi_L * xp.sqrt(lamb)[None, :]
+        G = xp.matrix_transpose(Phi_L) @ Phi_L
+        eye = xp.eye(G.shape[0], dtype=G.dtype, device=getattr(G, "device", None))
+        w = cholesky_solve(G + self.alpha * eye + 1e-12 * eye, xp.matrix_transpose(Phi_L) @ YL)
+        # f(x) = phi(x) w = k(x, X) U diag(sqrt(lamb) / (sqrt(n) lam)) w
+        return U @ ((xp.sqrt(lamb) / (np.sqrt(n) * lam))[:, None] * w)
+
+    def predict(self, X):
+        """Predict on new or training rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : array of shape (n_samples,) or (n_samples, n_targets)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        ctx = compute_context(self.device, X)
+        Xc = ctx.asarray(X)
+        return ctx.output(
+            kernel_matmul(
+                Xc,
+                ctx.asarray(self.X_fit_),
+                ctx.asarray(self.dual_coef_),
+                self.kernel,
+                **self._params(),
+            )
+        )
+
+
+def _as_index(idx, like, xp):
+    if isinstance(like, np.ndarray):
+        return np.asarray(idx, dtype=np.int64)
+    return xp.asarray(np.asarray(idx, dtype=np.int64), device=getattr(like, "device", None))
+
+
+def _add_rows(A, idx, B, xp):
+    """``A[idx] += B`` for distinct ``idx``, without in-place fancy indexing."""
+    n = A.shape[0]
+    E = xp.zeros((n, B.shape[0]), dtype=A.dtype, device=getattr(A, "device", None))
+    if isinstance(A, np.ndarray):
+        A = A.copy()
+        A[idx] += B
+        return A
+    onehot = _as_index(np.arange(n), A, xp)[:, None] == idx[None, :]
+    E = xp.where(onehot, xp.ones_like(E), E)
+    return A + E @ B

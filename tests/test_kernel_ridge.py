@@ -1,0 +1,270 @@
+"""Kernel regression family: agreement with scikit-learn, FALKON, STKR, online ALD."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_circles
+from sklearn.kernel_ridge import KernelRidge as SkKernelRidge
+from sklearn.metrics.pairwise import pairwise_kernels, rbf_kernel
+from sklearn.model_selection import GridSearchCV
+
+from sksubspace.kernel_ridge import (
+    KernelRidge,
+    NystromKernelRidge,
+    OnlineKernelRidge,
+    SpectrallyTransformedKernelRidge,
+)
+from sksubspace.kernel_ridge._kernel_ridge import check_dense_kernel_fits
+from sksubspace.kernel_ridge._kernels import (
+    KERNELS,
+    kernel_diag,
+    kernel_gram,
+    kernel_matmul,
+    kernel_params,
+    pairwise_kernel,
+)
+
+SHARED = ["linear", "rbf", "laplacian", "polynomial", "poly", "sigmoid", "cosine", "chi2"]
+
+
+def _data(n=80, d=5, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.abs(rng.standard_normal((n, d)))
+    Xt = np.abs(rng.standard_normal((20, d)))
+    y = rng.standard_normal((n, 2))
+    return X, Xt, y
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_kernel_blocks_match_sklearn(kernel):
+    X, Xt, _ = _data()
+    p = kernel_params(kernel, X.shape[1], gamma=None, degree=3, coef0=1)
+    np.testing.assert_allclose(
+        pairwise_kernel(X, None, kernel, **p), pairwise_kernels(X, metric=kernel, **p), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        pairwise_kernel(Xt, X, kernel, **p), pairwise_kernels(Xt, X, metric=kernel, **p), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        kernel_diag(X, kernel, **p), np.diag(pairwise_kernels(X, metric=kernel, **p)), atol=1e-12
+    )
+
+
+def test_streamed_gram_and_matmul():
+    X, Xt, y = _data()
+    K = rbf_kernel(X, Xt, gamma=0.3)
+    H, b = kernel_gram(X, Xt, y, "rbf", chunk_size=7, gamma=0.3)
+    np.testing.assert_allclose(H, K.T @ K, rtol=1e-12)
+    np.testing.assert_allclose(b, K.T @ y, atol=1e-12)
+    np.testing.assert_allclose(
+        kernel_matmul(X, Xt, y[:20], "rbf", chunk_size=7, gamma=0.3), K @ y[:20], atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("kernel", SHARED)
+@pytest.mark.parametrize("alpha", [1.0, [0.5, 2.0]])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kernel_ridge_matches_sklearn(kernel, alpha, weighted):
+    X, Xt, y = _data()
+    sw = np.random.default_rng(1).uniform(0.5, 2, X.shape[0]) if weighted else None
+    gamma = 0.5 if kernel == "chi2" else None  # scikit-learn's chi2 breaks on gamma=None
+    ref = SkKernelRidge(alpha=alpha, kernel=kernel, gamma=gamma).fit(X, y, sample_weight=sw)
+    got = KernelRidge(alpha=alpha, kernel=kernel, gamma=gamma).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(got.predict(Xt), ref.predict(Xt), atol=1e-8, rtol=0)
+    np.testing.assert_allclose(got.dual_coef_, ref.dual_coef_, atol=1e-8, rtol=1e-8)
+
+
+def test_kernel_ridge_precomputed_callable_sparse_1d():
+    import scipy.sparse as sp
+
+    X, Xt, y = _data()
+    K, Kt = rbf_kernel(X, gamma=0.2), rbf_kernel(Xt, X, gamma=0.2)
+    np.testing.assert_allclose(
+        KernelRidge(kernel="precomputed").fit(K, y[:, 0]).predict(Kt),
+        SkKernelRidge(kernel="precomputed").fit(K, y[:, 0]).predict(Kt),
+        atol=1e-10,
+    )
+
+    def k(a, b):
+        return np.exp(-np.abs(a - b).sum())
+
+    np.testing.assert_allclose(
+        KernelRidge(kernel=k).fit(X, y).predict(Xt),
+        SkKernelRidge(kernel=k).fit(X, y).predict(Xt),
+        atol=1e-10,
+    )
+    np.testing.assert_allclose(
+        KernelRidge(kernel="rbf").fit(sp.csr_matrix(X), y).predict(Xt),
+        SkKernelRidge(kernel="rbf").fit(sp.csr_matrix(X), y).predict(Xt),
+        atol=1e-10,
+    )
+
+
+def test_kernel_ridge_float32_preserved():
+    X, Xt, y = _data()
+    m = KernelRidge(alpha=0.1, kernel="rbf").fit(X.astype(np.float32), y.astype(np.float32))
+    assert m.dual_coef_.dtype == np.float32
+    ref = KernelRidge(alpha=0.1, kernel="rbf").fit(X, y).predict(Xt)
+    np.testing.assert_allclose(m.predict(Xt.astype(np.float32)), ref, atol=1e-3)
+
+
+def test_kernel_ridge_memory_error_points_to_nystrom():
+    with pytest.raises(MemoryError, match="NystromKernelRidge"):
+        check_dense_kernel_fits(10**7, 8)
+
+
+def _smooth(n, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, (n, d))
+    f = np.sin(2 * X[:, 0]) * np.cos(X[:, 1]) + 0.3 * X[:, 2]
+    return X, f
+
+
+@pytest.mark.parametrize("precompute", [True, False])
+def test_nystrom_converges_to_exact_nystrom_solution(precompute):
+    X, f = _smooth(1500)
+    y = f + 0.1 * np.random.default_rng(1).standard_normal(1500)
+    n, lam = X.shape[0], 1e-4
+    m = NystromKernelRidge(
+        penalty=lam,
+        n_centers=200,
+        gamma=0.5,
+        random_state=0,
+        max_iter=200,
+        tol=1e-9,
+        precompute=precompute,
+    ).fit(X, y)
+    Knm, Kmm = rbf_kernel(X, m.centers_, gamma=0.5), rbf_kernel(m.centers_, gamma=0.5)
+    c = np.linalg.solve(Knm.T @ Knm + lam * n * Kmm, Knm.T @ y)
+    np.testing.assert_allclose(m.predict(X), Knm @ c, atol=1e-3)
+    assert m.n_iter_ < 300
+
+
+def test_nystrom_all_centers_is_kernel_ridge_and_float32():
+    X, f = _smooth(400)
+    n, lam = X.shape[0], 1e-3
+    m = NystromKernelRidge(penalty=lam, n_centers=n, gamma=0.5, max_iter=300, tol=1e-10).fit(X, f)
+    k = KernelRidge(alpha=lam * n, kernel="rbf", gamma=0.5).fit(X, f)
+    np.testing.assert_allclose(m.predict(X[:50]), k.predict(X[:50]), atol=1e-5)
+    m32 = NystromKernelRidge(penalty=1e-6, n_centers=150, gamma=0.5, random_state=0).fit(
+        X.astype(np.float32), f.astype(np.float32)
+    )
+    assert m32.dual_coef_.dtype == np.float32
+    assert np.mean((m32.predict(X.astype(np.float32)) - f) ** 2) < 1e-2
+
+
+def test_nystrom_twenty_iterations_match_sklearn_nystroem_ridge():
+    from sklearn.kernel_approximation import Nystroem
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+
+    X, f = _smooth(4000)
+    y = f + 0.1 * np.random.default_rng(2).standard_normal(4000)
+    Xt, ft = _smooth(1000, seed=3)
+    lam = 1e-5
+    ours = NystromKernelRidge(penalty=lam, n_centers=300, gamma=0.5, random_state=0).fit(X, y)
+    sk = make_pipeline(
+        Nystroem(gamma=0.5, n_components=300, random_state=0), Ridge(alpha=lam * 4000)
+    ).fit(X, y)
+    mse_ours = np.mean((ours.predict(Xt) - ft) ** 2)
+    mse_sk = np.mean((sk.predict(Xt) - ft) ** 2)
+    assert mse_ours < 1.1 * mse_sk, (mse_ours, mse_sk)
+
+
+def test_nystrom_leverage_centers_and_gridsearch():
+    X, f = _smooth(800)
+    m = NystromKernelRidge(
+        penalty=1e-5, n_centers=100, gamma=0.5, center_selection="leverage", random_state=0
+    )
+    m.fit(X, f)
+    assert len(np.unique(m.center_indices_)) == 100
+    assert np.mean((m.predict(X) - f) ** 2) < 1e-2
+    gs = GridSearchCV(
+        NystromKernelRidge(n_centers=80, random_state=0),
+        {"penalty": [1e-6, 1e-1], "gamma": [0.5, 50.0]},
+        cv=2,
+    ).fit(X, f)
+    assert gs.best_params_ == {"penalty": 1e-6, "gamma": 0.5}
+
+
+def _circles(seed):
+    X, lab = make_circles(1000, noise=0.03, factor=0.5, random_state=seed)
+    rng = np.random.default_rng(seed)
+    y = np.full(1000, np.nan)
+    known = np.concatenate([rng.choice(np.flatnonzero(lab == c), 5, replace=False) for c in (0, 1)])
+    y[known] = 2.0 * lab[known] - 1
+    return X, y, lab, known
+
+
+def test_stkr_concentric_circles_one_percent_labels():
+    stkr, krr = [], []
+    for seed in range(5):
+        X, y, lab, known = _circles(seed)
+        m = SpectrallyTransformedKernelRidge(gamma=100.0, random_state=0).fit(X, y)
+        stkr.append(np.mean((m.predict(X) > 0) == lab))
+        k = KernelRidge(alpha=1e-3, kernel="rbf", gamma=100.0).fit(X[known], y[known])
+        krr.append(np.mean((k.predict(X) > 0) == lab))
+    assert np.mean(stkr) >= 0.95, stkr
+    assert np.mean(krr) < 0.85, krr
+    # Inductive: new points of the same manifolds.
+    Xn, labn = make_circles(300, noise=0.03, factor=0.5, random_state=99)
+    X, y, lab, _ = _circles(0)
+    m = SpectrallyTransformedKernelRidge(gamma=100.0, random_state=0).fit(X, y)
+    assert np.mean((m.predict(Xn) > 0) == labn) >= 0.95
+
+
+def test_stkr_single_power_is_kernel_ridge_on_labeled_rows():
+    X, y, lab, known = _circles(0)
+    m = SpectrallyTransformedKernelRidge(
+        alpha=0.1, gamma=5.0, transform_coefs=[1.0], random_state=0
+    ).fit(X, y)
+    r = m.top_eigenvalue_
+    k = KernelRidge(alpha=0.1 * r, kernel="rbf", gamma=5.0).fit(X[known], y[known])
+    np.testing.assert_allclose(m.predict(X), k.predict(X), atol=1e-6)
+
+
+def test_stkr_kpca_and_errors():
+    X, y, lab, _ = _circles(0)
+    m = SpectrallyTransformedKernelRidge(
+        gamma=20.0, spectral_transform="kpca", n_components=20
+    ).fit(X, y)
+    assert m.predict(X).shape == (1000,)
+    with pytest.raises(ValueError, match="no labeled row"):
+        SpectrallyTransformedKernelRidge().fit(X, np.full(1000, np.nan))
+
+
+def test_online_threshold_zero_is_kernel_ridge():
+    X, f = _smooth(200)
+    m = OnlineKernelRidge(alpha=0.1, gamma=1.0, threshold=0.0, batch_size=37).fit(X, f)
+    k = KernelRidge(alpha=0.1, kernel="rbf", gamma=1.0).fit(X, f)
+    assert m.n_basis_ == 200
+    np.testing.assert_allclose(m.predict(X), k.predict(X), atol=1e-8)
+
+
+def test_online_basis_sublinear_and_accurate():
+    X, f = _smooth(6000)
+    y = f + 0.1 * np.random.default_rng(0).standard_normal(6000)
+    Xt, ft = _smooth(1000, seed=5)
+    m = OnlineKernelRidge(alpha=1e-2, gamma=0.5, threshold=1e-3)
+    sizes = []
+    for s in range(0, 6000, 1000):
+        m.partial_fit(X[s : s + 1000], y[s : s + 1000])
+        sizes.append(m.n_basis_)
+    assert sizes[-1] - sizes[2] < 0.2 * sizes[2], sizes  # the basis nearly stops growing
+    k = KernelRidge(alpha=1e-2, kernel="rbf", gamma=0.5).fit(X[:1500], y[:1500])
+    mse_online = np.mean((m.predict(Xt) - ft) ** 2)
+    mse_batch = np.mean((k.predict(Xt) - ft) ** 2)
+    assert mse_online < 1.1 * mse_batch, (mse_online, mse_batch)
+    with pytest.raises(ValueError, match="features"):
+        m.partial_fit(X[:10, :2], y[:10])
+
+
+def test_invalid_parameters():
+    X, f = _smooth(50)
+    with pytest.raises(ValueError):
+        KernelRidge(kernel="nope").fit(X, f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="n_centers"):
+            NystromKernelRidge(n_centers=100).fit(X, f)

@@ -1,3 +1,9 @@
-"""cluster."""
+"""Subspace clustering: self-expressive methods, thresholding and K-subspaces."""
 
-__all__ = []
+from ._ensc import ElasticNetSubspaceClustering
+from ._omp import OMPSubspaceClustering
+
+__all__ = [
+    "ElasticNetSubspaceClustering",
+    "OMPSubspaceClustering",
+]

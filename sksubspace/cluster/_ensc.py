@@ -38,7 +38,7 @@ def enet_cd(G, q, l1, l2, c, xp, *, max_iter=100, tol=1e-4):
     diag = xp.where(diag > 0, diag, xp.ones_like(diag))
     Gc = (G @ c[..., None])[..., 0]  # kept up to date
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (returned)
         moved = xp.zeros_like(l1)
         for k in range(s):
             old = c[:, k]

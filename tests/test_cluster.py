@@ -5,7 +5,12 @@ import pytest
 import scipy.sparse as sp
 from sklearn.linear_model import orthogonal_mp
 
-from sksubspace.cluster import ElasticNetSubspaceClustering, OMPSubspaceClustering
+from sksubspace.cluster import (
+    ElasticNetSubspaceClustering,
+    LeastSquaresSubspaceClustering,
+    OMPSubspaceClustering,
+    ThresholdingSubspaceClustering,
+)
 from sksubspace.cluster._ensc import enet_cd
 from sksubspace.datasets import make_subspaces
 from sksubspace.metrics import clustering_accuracy
@@ -13,6 +18,8 @@ from sksubspace.metrics import clustering_accuracy
 ESTIMATORS = [
     OMPSubspaceClustering(5, n_nonzero=5, random_state=0),
     ElasticNetSubspaceClustering(5, random_state=0),
+    LeastSquaresSubspaceClustering(5, random_state=0),
+    ThresholdingSubspaceClustering(5, n_neighbors=10, random_state=0),
 ]
 IDS = [type(e).__name__ for e in ESTIMATORS]
 
@@ -32,10 +39,11 @@ def test_planted_recovery_and_predict(est, independent):
     # predict on held-out points agrees with their true subspace
     assert clustering_accuracy(y_new, est.predict(X_new)) >= 0.99
     C = est.representation_matrix_
-    assert sp.issparse(C) and sp.issparse(est.affinity_matrix_)
-    assert np.all(C.diagonal() == 0)
+    if not isinstance(est, LeastSquaresSubspaceClustering):
+        assert sp.issparse(C) and sp.issparse(est.affinity_matrix_)
+    Cc = sp.coo_matrix(abs(C))
+    assert np.allclose(Cc.diagonal(), 0)
     # almost all representation mass stays inside the true subspace
-    Cc = abs(C).tocoo()
     wrong = Cc.data[y[Cc.row] != y[Cc.col]].sum() / Cc.data.sum()
     assert wrong < 0.05
     assert len(est.subspaces_) == 5
@@ -106,3 +114,20 @@ def test_too_many_clusters_is_a_clear_error():
     X, _, _ = make_subspaces(2, 2, 6, 5, random_state=0)
     with pytest.raises(ValueError, match="n_clusters=20 must be at most"):
         OMPSubspaceClustering(20).fit(X)
+
+
+def test_lsr_matches_dense_closed_form():
+    X, _, _ = make_subspaces(3, 2, 8, 10, noise=0.05, random_state=0)
+    alpha = 0.1
+    G = X @ X.T
+    est = LeastSquaresSubspaceClustering(3, alpha=alpha, zero_diagonal=False).fit(X)
+    ref = np.linalg.solve(G + alpha * np.eye(30), G)
+    np.testing.assert_allclose(est.representation_matrix_, ref.T, atol=1e-10)
+    # zero diagonal: each row minimises |x_j - c X|^2 + alpha |c|^2 over c_j = 0
+    C = LeastSquaresSubspaceClustering(3, alpha=alpha).fit(X).representation_matrix_
+    for j in range(3):
+        others = np.delete(np.arange(30), j)
+        A = X[others]
+        c = np.linalg.solve(A @ A.T + alpha * np.eye(29), A @ X[j])
+        np.testing.assert_allclose(C[j, others], c, atol=1e-8)
+        assert C[j, j] == 0

@@ -158,13 +158,6 @@ class BaseSubspaceClustering(ClusterMixin, BaseEstimator):
     }
 
     _test_init_params = {"n_clusters": 3}
-    _expected_failed_checks = {
-        "check_clustering": (
-            "subspace clustering groups points by the linear subspace through the origin "
-            "they lie near; the Gaussian blobs of this check are not a union of subspaces."
-        ),
-    }
-
     #: whether the clusters are affine (offsets fitted) rather than linear subspaces
     _affine_subspaces = False
 

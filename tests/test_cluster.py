@@ -131,3 +131,25 @@ def test_lsr_matches_dense_closed_form():
         c = np.linalg.solve(A @ A.T + alpha * np.eye(29), A @ X[j])
         np.testing.assert_allclose(C[j, others], c, atol=1e-8)
         assert C[j, j] == 0
+
+
+def test_ksubspaces_textbook_and_predict(independent):
+    from sksubspace.cluster import KSubspaces
+
+    X, y, X_new, y_new = independent
+    est = KSubspaces(5, subspace_dim=5, random_state=0).fit(X)
+    assert clustering_accuracy(y, est.labels_) >= 0.95
+    assert clustering_accuracy(y_new, est.predict(X_new)) >= 0.99
+    Xi, yi, _ = make_subspaces(5, 6, 9, 200, noise=0.01, random_state=0)
+    assert (
+        clustering_accuracy(yi, KSubspaces(5, subspace_dim=6, random_state=0).fit_predict(Xi))
+        >= 0.95
+    )
+
+
+def test_ksubspaces_rejects_full_dimension():
+    from sksubspace.cluster import KSubspaces
+
+    X, _, _ = make_subspaces(2, 2, 6, 10, random_state=0)
+    with pytest.raises(ValueError, match="subspace_dim=6 must be smaller"):
+        KSubspaces(2, subspace_dim=6).fit(X)

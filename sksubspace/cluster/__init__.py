@@ -1,12 +1,14 @@
-"""Subspace clustering: self-expressive methods and thresholding."""
+"""Subspace clustering: self-expressive methods, thresholding and K-subspaces."""
 
 from ._ensc import ElasticNetSubspaceClustering
+from ._ksubspaces import KSubspaces
 from ._lsr import LeastSquaresSubspaceClustering
 from ._omp import OMPSubspaceClustering
 from ._tsc import ThresholdingSubspaceClustering
 
 __all__ = [
     "ElasticNetSubspaceClustering",
+    "KSubspaces",
     "LeastSquaresSubspaceClustering",
     "OMPSubspaceClustering",
     "ThresholdingSubspaceClustering",

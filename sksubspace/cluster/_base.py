@@ -134,7 +134,7 @@ def subspace_residuals(X, bases, offsets):
     xp = get_namespace(X)
     cols = []
     for k, U in enumerate(bases):
-        R = X - offsets[k]
+        R = X - offsets[k, :]
         P = R @ U
         cols.append(xp.sum(R * R, axis=1) - xp.sum(P * P, axis=1))
     return xp.stack(cols, axis=1)

@@ -59,11 +59,12 @@ def test_auto_n_clusters(est, independent):
 
 
 def test_intersecting_subspaces_predict_refines():
-    # 5 subspaces of dim 6 in R^9 (pairwise intersecting). The spectral labels
-    # are close; the residual rule of predict recovers every point.
+    # 5 subspaces of dim 6 in R^9 (pairwise intersecting in 3 dims). The
+    # spectral labels of SSC-OMP are only ~85% right there; the residual rule
+    # of predict (PCA of each cluster) recovers every point.
     X, y, _ = make_subspaces(5, 6, 9, 200, noise=0.01, random_state=0)
-    est = ElasticNetSubspaceClustering(5, support_size=30, random_state=0).fit(X)
-    assert clustering_accuracy(y, est.labels_) >= 0.95
+    est = OMPSubspaceClustering(5, n_nonzero=6, random_state=0).fit(X)
+    assert clustering_accuracy(y, est.labels_) >= 0.8
     assert clustering_accuracy(y, est.predict(X)) >= 0.99
 
 

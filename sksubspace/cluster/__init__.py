@@ -1,3 +1,15 @@
-"""cluster."""
+"""Subspace clustering: self-expressive methods, thresholding and K-subspaces."""
 
-__all__ = []
+from ._ensc import ElasticNetSubspaceClustering
+from ._ksubspaces import KSubspaces
+from ._lsr import LeastSquaresSubspaceClustering
+from ._omp import OMPSubspaceClustering
+from ._tsc import ThresholdingSubspaceClustering
+
+__all__ = [
+    "ElasticNetSubspaceClustering",
+    "KSubspaces",
+    "LeastSquaresSubspaceClustering",
+    "OMPSubspaceClustering",
+    "ThresholdingSubspaceClustering",
+]

@@ -1,0 +1,259 @@
+"""The machinery every self-expressive subspace clustering method shares.
+
+self-representation ``C`` (one method per estimator) -> affinity ``W`` (sparse
+where ``C`` is sparse) -> normalized spectral clustering
+(:func:`sksubspace._linalg.spectral_clustering`) -> per-cluster subspaces (PCA
+of each cluster) -> ``predict`` of new points by the residual to each subspace.
+"""
+
+from __future__ import annotations
+
+import numbers
+from abc import abstractmethod
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
+from sklearn.neighbors import kneighbors_graph
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._backend import compute_context, get_namespace, is_numpy, to_numpy
+from .._linalg import spectral_clustering
+from .._validation import validate_data
+
+#: cumulative energy a cluster's PCA basis keeps (see ``_fit_subspaces``)
+_ENERGY = 0.95
+
+#: entries per dense block of (block x n_samples) work arrays
+_BLOCK_ENTRIES = 2**22
+
+
+def _block_size(n_samples, n_rows=None, entries=_BLOCK_ENTRIES):
+    """Rows per block so that a (block, n_samples) array has about ``entries`` entries."""
+    b = max(1, entries // max(1, n_samples))
+    return int(min(b, n_rows if n_rows is not None else n_samples))
+
+
+def _top_indices(A, k, xp):
+    """Column indices of the ``k`` largest entries of each row of ``A`` (any order)."""
+    k = min(k, A.shape[1])
+    if is_numpy(xp):
+        return np.argpartition(-np.asarray(A), k - 1, axis=1)[:, :k]
+    return xp.argsort(-A, axis=1)[:, :k]
+
+
+def _normalize_rows(X, xp):
+    norms = xp.linalg.vector_norm(X, axis=1, keepdims=True)
+    return X / xp.where(norms > 0, norms, xp.ones_like(norms))
+
+
+def _check_n_clusters(n_clusters, n_samples):
+    if n_clusters != "auto" and n_clusters > n_samples:
+        raise ValueError(
+            f"n_clusters={n_clusters} must be at most n_samples={n_samples}; lower "
+            "n_clusters or pass more samples."
+        )
+
+
+def affinity_from_representation(C, *, affinity="symmetrize", n_neighbors=3, xp=None):
+    """Symmetric affinity graph from a self-representation matrix ``C``.
+
+    The rows of ``C`` are first scaled to unit l2 norm (so every point weighs
+    the same), then
+
+    * ``"symmetrize"``: ``W = |C| + |C|'``;
+    * ``"nearest_neighbors"``: the symmetrized k-nearest-neighbour graph of the
+      normalized rows of ``|C|`` (points that use the same points to represent
+      themselves are neighbours).
+
+    ``C`` may be a SciPy sparse matrix (the result is sparse CSR) or a dense
+    array of any namespace (the result is dense in that namespace, except for
+    the kNN graph, always SciPy sparse).
+    """
+    if sp.issparse(C):
+        C = sp.csr_matrix(abs(C))
+        norms = np.sqrt(np.asarray(C.multiply(C).sum(axis=1)).ravel())
+        C = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ C
+        if affinity == "symmetrize":
+            return sp.csr_matrix(C + C.T)
+        A = kneighbors_graph(C, n_neighbors=min(n_neighbors, C.shape[0] - 1), include_self=False)
+        return sp.csr_matrix(0.5 * (A + A.T))
+    xp = get_namespace(C) if xp is None else xp
+    C = _normalize_rows(xp.abs(C), xp)
+    if affinity == "symmetrize":
+        return C + xp.matrix_transpose(C)
+    A = kneighbors_graph(
+        np.asarray(to_numpy(C)), n_neighbors=min(n_neighbors, C.shape[0] - 1), include_self=False
+    )
+    return sp.csr_matrix(0.5 * (A + A.T))
+
+
+def _fit_subspaces(X, labels, n_clusters, xp, *, affine=False):
+    """Orthonormal basis (and offset) of each cluster by PCA.
+
+    The dimension of cluster ``k`` is the smallest that keeps 95% of its
+    energy, at most ``min(n_k, n_features - 1)`` (a basis of the whole space
+    would reconstruct every point). Empty clusters get an empty basis.
+    """
+    n_features = X.shape[1]
+    bases, offsets = [], []
+    for k in range(n_clusters):
+        idx = np.flatnonzero(labels == k)
+        Xk = xp.take(X, xp.asarray(idx, **_dev(X, xp)), axis=0)
+        mu = xp.mean(Xk, axis=0) if (affine and idx.size) else xp.zeros(n_features, dtype=X.dtype)
+        if idx.size == 0:
+            bases.append(xp.zeros((n_features, 0), dtype=X.dtype))
+            offsets.append(mu)
+            continue
+        _, s, Vt = xp.linalg.svd(Xk - mu, full_matrices=False)
+        energy = np.cumsum(np.asarray(to_numpy(s), dtype=np.float64) ** 2)
+        total = energy[-1] if energy.size and energy[-1] > 0 else 1.0
+        d = int(np.searchsorted(energy / total, _ENERGY) + 1)
+        d = max(1, min(d, idx.size, n_features - 1))
+        bases.append(xp.matrix_transpose(Vt[:d, :]))
+        offsets.append(mu)
+    return bases, xp.stack(offsets)
+
+
+def _dev(X, xp):
+    """``device=`` keyword for creating arrays next to ``X`` (none for NumPy / CuPy)."""
+    if is_numpy(xp) or type(X).__module__.startswith("cupy"):
+        return {}
+    from .._backend import device_of
+
+    return {"device": device_of(X)}
+
+
+def subspace_residuals(X, bases, offsets):
+    """Squared distance of each row of ``X`` to each affine subspace.
+
+    ``bases[k]`` is an orthonormal (n_features, d_k) basis and ``offsets[k]``
+    its offset; returns an (n_samples, n_clusters) array.
+    """
+    xp = get_namespace(X)
+    cols = []
+    for k, U in enumerate(bases):
+        R = X - offsets[k, :]
+        P = R @ U
+        cols.append(xp.sum(R * R, axis=1) - xp.sum(P * P, axis=1))
+    return xp.stack(cols, axis=1)
+
+
+class BaseSubspaceClustering(ClusterMixin, BaseEstimator):
+    """Self-expressive subspace clustering: representation, affinity, spectral step.
+
+    Subclasses implement ``_self_representation(X, xp)`` returning the
+    (n_samples, n_samples) matrix ``C`` with ``x_i ~ sum_j C_ij x_j`` and
+    ``C_ii = 0``, either SciPy sparse (host) or a dense array of ``xp``.
+    """
+
+    _parameter_constraints = {
+        "n_clusters": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "affinity": [StrOptions({"symmetrize", "nearest_neighbors"})],
+        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [StrOptions({"cpu", "gpu"}), None],
+    }
+
+    _test_init_params = {"n_clusters": 3}
+    #: whether the clusters are affine (offsets fitted) rather than linear subspaces
+    _affine_subspaces = False
+
+    @abstractmethod
+    def _self_representation(self, X, xp):
+        """Return the self-representation ``C`` (sparse host or dense ``xp``)."""
+
+    def _min_samples(self):
+        return 2
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Cluster ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points near a union of subspaces, one per row.
+        y : Ignored
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X = validate_data(self, X, ensure_min_samples=self._min_samples())
+        n_samples = X.shape[0]
+        _check_n_clusters(self.n_clusters, n_samples)
+        ctx = compute_context(self.device, X)
+        xp = ctx.xp
+        Xc = ctx.asarray(X)
+        C = self._self_representation(Xc, xp)
+        W = affinity_from_representation(C, affinity=self.affinity, n_neighbors=self.n_neighbors)
+        self._fit_spectral(Xc, xp, ctx, W, n_samples)
+        self.representation_matrix_ = C if sp.issparse(C) else ctx.output(C)
+        self.affinity_matrix_ = W if sp.issparse(W) else ctx.output(W)
+        return self
+
+    def _fit_spectral(self, Xc, xp, ctx, W, n_samples, keep=None):
+        """Spectral step, per-cluster subspaces and the fitted labels."""
+        labels, n_clusters, ev = spectral_clustering(
+            W,
+            self.n_clusters,
+            n_init=self.n_init,
+            random_state=self.random_state,
+            max_clusters=min(20, n_samples - 1),
+        )
+        labels = np.asarray(labels, dtype=np.int64)
+        Xfit = Xc
+        if keep is not None:  # some points (outliers) were left out of the graph
+            full = np.full(n_samples, -1, dtype=np.int64)
+            full[keep] = labels
+            labels = full
+        bases, offsets = _fit_subspaces(Xfit, labels, n_clusters, xp, affine=self._affine_subspaces)
+        self.n_clusters_ = int(n_clusters)
+        self.labels_ = ctx.output(xp.asarray(labels, **_dev(Xc, xp)))
+        self.subspaces_ = [ctx.output(U) for U in bases]
+        self.subspace_offsets_ = ctx.output(offsets)
+
+    def predict(self, X):
+        """Assign each point to the cluster whose subspace reconstructs it best.
+
+        The label of ``x`` is ``argmin_k ||x - o_k - U_k U_k' (x - o_k)||``
+        where ``U_k`` (``subspaces_[k]``) is the PCA basis of the k-th fitted
+        cluster and ``o_k`` its offset (zero for linear subspaces). This is an
+        inductive rule: on the training points it may differ from ``labels_``
+        where a point is closer to another cluster's subspace.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : array of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        ctx = compute_context(self.device, X)
+        xp = ctx.xp
+        Xc = ctx.asarray(X)
+        bases = [ctx.asarray(U) for U in self.subspaces_]
+        offsets = ctx.asarray(self.subspace_offsets_)
+        res = subspace_residuals(Xc, bases, offsets)
+        return ctx.output(xp.argmin(res, axis=1))
+
+    def fit_predict(self, X, y=None):
+        """Fit and return ``labels_`` (the transductive clustering of ``X``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        labels : array of shape (n_samples,)
+        """
+        return self.fit(X).labels_

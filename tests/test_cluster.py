@@ -1,0 +1,156 @@
+"""Subspace clustering: planted recovery, predict, n_clusters="auto", errors."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import orthogonal_mp
+
+from sksubspace.cluster import (
+    ElasticNetSubspaceClustering,
+    LeastSquaresSubspaceClustering,
+    OMPSubspaceClustering,
+    ThresholdingSubspaceClustering,
+)
+from sksubspace.cluster._ensc import enet_cd
+from sksubspace.datasets import make_subspaces
+from sksubspace.metrics import clustering_accuracy
+
+ESTIMATORS = [
+    OMPSubspaceClustering(5, n_nonzero=5, random_state=0),
+    ElasticNetSubspaceClustering(5, random_state=0),
+    LeastSquaresSubspaceClustering(5, random_state=0),
+    ThresholdingSubspaceClustering(5, n_neighbors=10, random_state=0),
+]
+IDS = [type(e).__name__ for e in ESTIMATORS]
+
+
+@pytest.fixture(scope="module")
+def independent():
+    """5 independent subspaces of dim 5 in R^50, plus held-out points."""
+    X, y, _ = make_subspaces(5, 5, 50, 120, noise=0.01, random_state=0)
+    return X[:500], y[:500], X[500:], y[500:]
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=IDS)
+def test_planted_recovery_and_predict(est, independent):
+    X, y, X_new, y_new = independent
+    est.fit(X)
+    assert clustering_accuracy(y, est.labels_) >= 0.99
+    # predict on held-out points agrees with their true subspace
+    assert clustering_accuracy(y_new, est.predict(X_new)) >= 0.99
+    C = est.representation_matrix_
+    if not isinstance(est, LeastSquaresSubspaceClustering):
+        assert sp.issparse(C) and sp.issparse(est.affinity_matrix_)
+    Cc = sp.coo_matrix(abs(C))
+    assert np.allclose(Cc.diagonal(), 0)
+    # almost all representation mass stays inside the true subspace
+    wrong = Cc.data[y[Cc.row] != y[Cc.col]].sum() / Cc.data.sum()
+    assert wrong < 0.05
+    assert len(est.subspaces_) == 5
+    assert all(U.shape == (50, 5) for U in est.subspaces_)
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=IDS)
+def test_auto_n_clusters(est, independent):
+    X, y, _, _ = independent
+    est = est.set_params(n_clusters="auto").fit(X)
+    assert est.n_clusters_ == 5
+    assert clustering_accuracy(y, est.labels_) >= 0.99
+
+
+def test_intersecting_subspaces_predict_refines():
+    # 5 subspaces of dim 6 in R^9 (pairwise intersecting in 3 dims). The
+    # spectral labels of SSC-OMP are only ~85% right there; the residual rule
+    # of predict (PCA of each cluster) recovers every point.
+    X, y, _ = make_subspaces(5, 6, 9, 200, noise=0.01, random_state=0)
+    est = OMPSubspaceClustering(5, n_nonzero=6, random_state=0).fit(X)
+    assert clustering_accuracy(y, est.labels_) >= 0.8
+    assert clustering_accuracy(y, est.predict(X)) >= 0.99
+
+
+def test_omp_codes_match_sklearn():
+    X, _, _ = make_subspaces(3, 3, 12, 30, noise=0.01, random_state=1)
+    est = OMPSubspaceClustering(3, n_nonzero=3, random_state=0).fit(X)
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    C = est.representation_matrix_.toarray()
+    for j in range(5):
+        D = Xn.copy()
+        D[j] = 0
+        ref = orthogonal_mp(D.T, Xn[j], n_nonzero_coefs=3)
+        np.testing.assert_allclose(C[j], ref, atol=1e-8)
+
+
+def test_enet_cd_matches_lasso():
+    from sklearn.linear_model import ElasticNet
+
+    rng = np.random.RandomState(0)
+    A = rng.standard_normal((15, 8))
+    x = rng.standard_normal(8)
+    lam, tau = 0.3, 0.7
+    G, q = (A @ A.T)[None], (A @ x)[None]
+    c, _ = enet_cd(
+        G,
+        q,
+        np.array([lam * tau]),
+        np.array([lam * (1 - tau)]),
+        np.zeros((1, 15)),
+        np,
+        max_iter=1000,
+        tol=1e-12,
+    )
+    # sklearn: 1/(2n)|x - A'c|^2 + a r |c|_1 + a (1-r)/2 |c|^2 with n = 8
+    ref = ElasticNet(
+        alpha=lam / 8, l1_ratio=tau, fit_intercept=False, tol=1e-12, max_iter=100000
+    ).fit(A.T, x)
+    np.testing.assert_allclose(c[0], ref.coef_, atol=1e-6)
+
+
+def test_float32_preserved():
+    X, _, _ = make_subspaces(3, 2, 10, 20, random_state=0)
+    est = OMPSubspaceClustering(3, n_nonzero=2, random_state=0).fit(X.astype(np.float32))
+    assert est.subspaces_[0].dtype == np.float32
+
+
+def test_too_many_clusters_is_a_clear_error():
+    X, _, _ = make_subspaces(2, 2, 6, 5, random_state=0)
+    with pytest.raises(ValueError, match="n_clusters=20 must be at most"):
+        OMPSubspaceClustering(20).fit(X)
+
+
+def test_lsr_matches_dense_closed_form():
+    X, _, _ = make_subspaces(3, 2, 8, 10, noise=0.05, random_state=0)
+    alpha = 0.1
+    G = X @ X.T
+    est = LeastSquaresSubspaceClustering(3, alpha=alpha, zero_diagonal=False).fit(X)
+    ref = np.linalg.solve(G + alpha * np.eye(30), G)
+    np.testing.assert_allclose(est.representation_matrix_, ref.T, atol=1e-10)
+    # zero diagonal: each row minimises |x_j - c X|^2 + alpha |c|^2 over c_j = 0
+    C = LeastSquaresSubspaceClustering(3, alpha=alpha).fit(X).representation_matrix_
+    for j in range(3):
+        others = np.delete(np.arange(30), j)
+        A = X[others]
+        c = np.linalg.solve(A @ A.T + alpha * np.eye(29), A @ X[j])
+        np.testing.assert_allclose(C[j, others], c, atol=1e-8)
+        assert C[j, j] == 0
+
+
+def test_ksubspaces_textbook_and_predict(independent):
+    from sksubspace.cluster import KSubspaces
+
+    X, y, X_new, y_new = independent
+    est = KSubspaces(5, subspace_dim=5, random_state=0).fit(X)
+    assert clustering_accuracy(y, est.labels_) >= 0.95
+    assert clustering_accuracy(y_new, est.predict(X_new)) >= 0.99
+    Xi, yi, _ = make_subspaces(5, 6, 9, 200, noise=0.01, random_state=0)
+    assert (
+        clustering_accuracy(yi, KSubspaces(5, subspace_dim=6, random_state=0).fit_predict(Xi))
+        >= 0.95
+    )
+
+
+def test_ksubspaces_rejects_full_dimension():
+    from sksubspace.cluster import KSubspaces
+
+    X, _, _ = make_subspaces(2, 2, 6, 10, random_state=0)
+    with pytest.raises(ValueError, match="subspace_dim=6 must be smaller"):
+        KSubspaces(2, subspace_dim=6).fit(X)

@@ -30,7 +30,8 @@ tour: $(VENV)/.base
 
 ## test: install the test extras, lint, run the whole suite (doctests and examples included)
 test: $(VENV)/.test
-	$(PY) -m ruff check sksubspace tests tour benchmarks examples
+	$(PY) -m ruff check sksubspace tests tour benchmarks examples doc
+	$(PY) -m ruff format --check sksubspace tests tour benchmarks examples doc
 	MPLBACKEND=Agg OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 --durations=15
 
 lint: $(VENV)/.test

@@ -38,12 +38,14 @@ def main(argv=None):
             traceback.print_exc()
             failed.append(name)
 
-    header = f"{'family':<16}{'estimator':<34}{'data':<34}{'metric':<22}{'value':>10}{'seconds':>9}"
+    cols = ["family", "estimator", "data", "metric"]
+    width = {c: max([len(c)] + [len(str(r[c])) for r in rows]) + 2 for c in cols}
+    header = "".join(f"{c:<{width[c]}}" for c in cols) + f"{'value':>11}{'seconds':>9}"
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
-            f"{r['family']:<16}{r['estimator']:<34}{r['data']:<34}{r['metric']:<22}"
-            f"{r['value']:>10.4g}{r['seconds']:>9.2f}"
+            "".join(f"{str(r[c]):<{width[c]}}" for c in cols)
+            + f"{r['value']:>11.4g}{r['seconds']:>9.2f}"
         )
     table = "\n".join(lines)
     print("\n" + table)

@@ -7,7 +7,7 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
 from .._linalg import orthonormalize
 from .._validation import validate_data
+from ._base import _SubspaceClassifierMixin
 from ._geometry import project_tangent, retract
 from ._subspace_classifier import (
     _binary_or_full,
@@ -76,7 +77,7 @@ def _loss_and_grads(S, log_scale, W, X, onehot, normalize, want_scale, want_map)
     return loss, G_S, g_log, G_W
 
 
-class GrassmannClassRepresentation(ClassifierMixin, BaseEstimator):
+class GrassmannClassRepresentation(_SubspaceClassifierMixin, BaseEstimator):
     """Grassmann Class Representation (GCR): a softmax classifier with subspace classes.
 
     Each class ``c`` is a ``k``-dimensional subspace with orthonormal basis
@@ -231,12 +232,6 @@ class GrassmannClassRepresentation(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Classes are subspaces through the origin: isotropic blobs are not such data.
-        tags.classifier_tags.poor_score = True
-        return tags
 
     # ------------------------------------------------------------------ fit
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, solve_triangular
 from .._linalg import cholesky, eigh_topk
+from ._base import _SubspaceClassifierMixin
 from ._geometry import binet_cauchy_kernel, projection_kernel
 from ._sets import (
     check_set_components,
@@ -61,7 +62,7 @@ def _kda(K, codes, n_classes, n_discriminants, alpha):
     return A, w
 
 
-class GrassmannDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
+class GrassmannDiscriminantAnalysis(_SubspaceClassifierMixin, TransformerMixin, BaseEstimator):
     """Grassmann discriminant analysis (GDA): kernel LDA over the subspaces of sets.
 
     Each sample is a set of vectors, summarised by its ``n_components``-
@@ -145,13 +146,6 @@ class GrassmannDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstim
         self.n_discriminants = n_discriminants
         self.alpha = alpha
         self.device = device
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # On 2-d data every sample is a line through the origin (sign-blind):
-        # the isotropic blobs of scikit-learn's accuracy check are not such data.
-        tags.classifier_tags.poor_score = True
-        return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context
+from ._base import _SubspaceClassifierMixin
 from ._geometry import flag_mean, karcher_mean, pairwise_subspace_distances
 from ._sets import (
     check_set_components,
@@ -28,7 +29,7 @@ from ._subspace_classifier import (
 )
 
 
-class GrassmannMinimumDistanceClassifier(ClassifierMixin, BaseEstimator):
+class GrassmannMinimumDistanceClassifier(_SubspaceClassifierMixin, BaseEstimator):
     """Nearest class mean on the Grassmannian (the Grassmann counterpart of MDM).
 
     Each sample is a set of vectors, summarised by its ``n_components``-
@@ -119,13 +120,6 @@ default="geodesic"
         self.max_iter = max_iter
         self.tol = tol
         self.device = device
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # On 2-d data every sample is a line through the origin (sign-blind):
-        # the isotropic blobs of scikit-learn's accuracy check are not such data.
-        tags.classifier_tags.poor_score = True
-        return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace
 from ..metrics import principal_angles
+from ._base import _SubspaceClassifierMixin
 from ._geometry import flag_mean
 from ._sets import (
     check_set_components,
@@ -40,7 +41,7 @@ def _msm_similarity(B, S, n_angles):
     return xp.mean(c * c, axis=-1)
 
 
-class MutualSubspaceClassifier(ClassifierMixin, BaseEstimator):
+class MutualSubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
     """Mutual subspace method (MSM): classify sets of vectors by principal angles.
 
     Every sample is a *set* of vectors (e.g. the frames of a face video). A set
@@ -115,13 +116,6 @@ class MutualSubspaceClassifier(ClassifierMixin, BaseEstimator):
         self.n_class_components = n_class_components
         self.n_angles = n_angles
         self.device = device
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # On 2-d data every sample is a line through the origin: the isotropic
-        # blobs of scikit-learn's accuracy check carry no such structure.
-        tags.classifier_tags.poor_score = True
-        return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -21,6 +21,7 @@ from .._backend import (
 )
 from .._linalg import svd_flip
 from .._validation import validate_data
+from ._base import _SubspaceClassifierMixin
 
 # ---------------------------------------------------------------------------
 # Numerical cores shared by the subspace classifiers of this family
@@ -123,7 +124,7 @@ def _binary_or_full(scores):
 # ---------------------------------------------------------------------------
 
 
-class SubspaceClassifier(ClassifierMixin, BaseEstimator):
+class SubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
     """Subspace method (CLAFIC): classify by the largest projection on class subspaces.
 
     Each class ``c`` is represented by the span ``S_c`` of the ``n_components``
@@ -224,13 +225,6 @@ class SubspaceClassifier(ClassifierMixin, BaseEstimator):
         self.subspaces_ = ctx.output(S)
         self.scale_ = _fit_scale(self._scores(Xc, S), codes)
         return self
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Classes are modelled as subspaces through the origin: the isotropic
-        # blobs of scikit-learn's accuracy check are not such data.
-        tags.classifier_tags.poor_score = True
-        return tags
 
     def _scores(self, X, S):
         xp = get_namespace(X)

@@ -4,7 +4,7 @@ Dictionary recovery curves
 =============================
 
 Signals are drawn from a planted dictionary with sparse codes. We plot the
-fraction of planted atoms recovered (|cosine| >= 0.99) by K-SVD and online
+fraction of planted atoms recovered (absolute cosine at least 0.99) by K-SVD and online
 dictionary learning against the number of signals, and the l_4 recovery score
 ``||A D0||_4^4 / n`` of :class:`~sksubspace.decomposition.OrthogonalDictionaryLearning`
 (p = 3 and the MSP case p = 4) against the number of signals.

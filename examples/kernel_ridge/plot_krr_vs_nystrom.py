@@ -1,7 +1,7 @@
 """
-=================================================================
+====================================================================
 Exact kernel ridge vs Nystroem kernel ridge (FALKON) vs scikit-learn
-=================================================================
+====================================================================
 
 Test error and fit time against the number of training rows for
 scikit-learn's :class:`~sklearn.kernel_ridge.KernelRidge` (dense ``n x n``

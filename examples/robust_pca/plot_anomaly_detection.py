@@ -1,7 +1,7 @@
 """
-=====================================================================
+========================================================================
 Anomaly detection by the residual to a subspace, against IsolationForest
-=====================================================================
+========================================================================
 
 Normal samples often live near a low-dimensional subspace (features of
 images of one product, sensor readings driven by a few factors). The

@@ -1,0 +1,81 @@
+"""The one module that knows about Dask arrays (the optional ``dask`` extra).
+
+Estimators that accept data larger than memory take a ``dask.array.Array``
+whose chunks are **row blocks**: any number of chunks along the rows and one
+chunk spanning all the columns. This module recognises such inputs without
+importing Dask when the user never did, normalises their chunking, and hands
+out the row blocks one at a time so a ``partial_fit`` loop never holds more
+than one block in memory.
+
+Dask is never required: without it, :func:`is_dask_array` is simply False.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+__all__ = ["is_dask_array", "import_dask_array", "as_row_chunked", "iter_row_blocks"]
+
+_DASK_HELP = (
+    "Dask arrays need the optional dask extra: `pip install sksubspace[dask]` "
+    "(or `pip install 'dask[array,distributed]'`)."
+)
+
+
+def is_dask_array(X) -> bool:
+    """True when ``X`` is a ``dask.array.Array`` (never imports Dask itself)."""
+    if "dask.array" not in sys.modules:
+        return False
+    return isinstance(X, sys.modules["dask.array"].Array)
+
+
+def import_dask_array():
+    """``dask.array``, or an ``ImportError`` that says how to install it."""
+    try:
+        return importlib.import_module("dask.array")
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(_DASK_HELP) from exc
+
+
+def as_row_chunked(X, *, name="X"):
+    """Check a 2-D Dask array and give it one chunk along the columns.
+
+    Row chunks are kept as the user made them (they are the unit of work and of
+    memory); column chunks are merged, which is lazy and cheap when the number
+    of columns is moderate, as it is for every estimator that accepts Dask.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+    name : str
+        The parameter's name, for error messages.
+
+    Returns
+    -------
+    X : dask.array.Array
+        The same data, chunked by rows only.
+    """
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D dask array for {name}, got {X.ndim}D with shape {X.shape}."
+        )
+    if any(c != c for c in X.shape):  # NaN sizes: unknown chunk lengths
+        raise ValueError(
+            f"{name} has unknown chunk sizes (shape {X.shape}); call "
+            f"{name}.compute_chunk_sizes() first."
+        )
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    return X
+
+
+def iter_row_blocks(X):
+    """Yield the row blocks of a Dask array as in-memory arrays, one at a time.
+
+    Each block is computed only when the loop reaches it, so a ``partial_fit``
+    over the blocks needs the memory of one block, not of the whole array.
+    """
+    X = as_row_chunked(X)
+    for block in X.to_delayed().ravel():
+        yield block.compute()

@@ -27,6 +27,17 @@ def expected_failed_checks(estimator):
     return dict(getattr(estimator, "_expected_failed_checks", {}))
 
 
+def per_check_params(estimator, check):
+    """Parameters an estimator needs for one scikit-learn check.
+
+    Declared as ``_test_check_params = {check_name: params}`` on the class, the
+    way scikit-learn's own test suite gives e.g. ``SparseCoder`` a dictionary as
+    wide as the data each check fits.
+    """
+    name = getattr(check, "func", check).__name__
+    return dict(getattr(estimator, "_test_check_params", {}).get(name, {}))
+
+
 def all_instances():
     return [make_instance(cls) for _, cls in all_estimators()]
 

@@ -17,7 +17,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksubspace._backend import to_numpy
 
-from ._helpers import all_instances, estimator_kind, expected_failed_checks, generic_data
+from ._helpers import (
+    all_instances,
+    estimator_kind,
+    expected_failed_checks,
+    generic_data,
+    per_check_params,
+)
 
 INSTANCES = all_instances()
 IDS = [type(e).__name__ for e in INSTANCES]
@@ -45,6 +51,9 @@ if INSTANCES:
 
     @parametrize_with_checks(INSTANCES, expected_failed_checks=expected_failed_checks)
     def test_sklearn_compatible(estimator, check):
+        params = per_check_params(estimator, check)
+        if params:
+            estimator = clone(estimator).set_params(**params)
         check(estimator)
 
 

@@ -402,40 +402,52 @@ class SparseCoder(_CodingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
     _test_init_params = {"dictionary": np.random.RandomState(0).standard_normal((5, 8))}
-    # The dictionary is a parameter with a fixed number of features; these generic
-    # checks fit data of other widths (scikit-learn runs its own SparseCoder through
-    # per-check dictionaries, which the common harness does not have). The same
-    # properties are tested on matching data in tests/test_dict_learning.py.
-    _expected_failed_checks = dict.fromkeys(
-        [
-            "check_dict_unchanged",
-            "check_dont_overwrite_parameters",
-            "check_dtype_object",
-            "check_estimators_dtypes",
-            "check_estimators_fit_returns_self",
-            "check_estimators_nan_inf",
-            "check_estimators_overwrite_params",
-            "check_estimators_pickle",
-            "check_f_contiguous_array_estimator",
-            "check_fit2d_1feature",
-            "check_fit2d_1sample",
-            "check_fit2d_predict1d",
-            "check_fit_check_is_fitted",
-            "check_fit_idempotent",
-            "check_fit_score_takes_y",
-            "check_methods_sample_order_invariance",
-            "check_methods_subset_invariance",
-            "check_n_features_in",
-            "check_n_features_in_after_fitting",
-            "check_pipeline_consistency",
-            "check_positive_only_tag_during_fit",
-            "check_readonly_memmap_input",
-            "check_transformer_data_not_an_array",
-            "check_transformer_general",
-            "check_transformer_preserve_dtypes",
-        ],
-        "the fixed dictionary has 8 features; this check fits data of another width",
-    )
+    # The dictionary fixes the number of features, so each generic check gets a
+    # dictionary as wide as the data it fits (as scikit-learn does for its own
+    # SparseCoder).
+    _test_check_params = {
+        check: {"dictionary": np.random.RandomState(0).standard_normal((5, width))}
+        for width, checks in {
+            1: [
+                "check_fit2d_1feature",
+            ],
+            2: [
+                "check_estimators_fit_returns_self",
+                "check_estimators_overwrite_params",
+                "check_fit_check_is_fitted",
+                "check_fit_idempotent",
+                "check_n_features_in",
+                "check_readonly_memmap_input",
+            ],
+            3: [
+                "check_dict_unchanged",
+                "check_dont_overwrite_parameters",
+                "check_estimators_nan_inf",
+                "check_estimators_pickle",
+                "check_f_contiguous_array_estimator",
+                "check_fit2d_predict1d",
+                "check_fit_score_takes_y",
+                "check_methods_sample_order_invariance",
+                "check_methods_subset_invariance",
+                "check_pipeline_consistency",
+                "check_transformer_data_not_an_array",
+                "check_transformer_general",
+                "check_transformer_preserve_dtypes",
+            ],
+            4: [
+                "check_n_features_in_after_fitting",
+                "check_positive_only_tag_during_fit",
+            ],
+            5: [
+                "check_estimators_dtypes",
+            ],
+            10: [
+                "check_dtype_object",
+                "check_fit2d_1sample",
+            ],
+        }.items()
+        for check in checks
+    }
 
     def __init__(
         self,

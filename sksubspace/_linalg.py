@@ -321,9 +321,11 @@ def randomized_svd(
         n_iter = 7 if k < 0.1 * min(m, n) else 4
     transpose = m < n  # iterate on the smaller Gram side
     M = A.T if transpose else A
-    Q = randomized_range_finder(
-        M, size, n_iter=n_iter, random_state=random_state, start=start if not transpose else None
-    )
+    if transpose and start is not None:
+        # ``start`` approximates right singular vectors; A @ start spans the
+        # matching left ones, the warm start of the transposed iteration.
+        start = _matmul(A, start)
+    Q = randomized_range_finder(M, size, n_iter=n_iter, random_state=random_state, start=start)
     like = _dense_like(A)
     xp = get_namespace(like)
     B = xp.matrix_transpose(_rmatmul_t(M, Q))  # Q' M, size x n

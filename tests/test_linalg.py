@@ -84,6 +84,23 @@ def test_randomized_svd_sparse_and_wide():
     assert U.shape == (400, 5) and Vt.shape == (5, 900)
 
 
+@pytest.mark.parametrize("shape", [(300, 120), (120, 300)], ids=["tall", "wide"])
+def test_randomized_svd_warm_start_from_right_singular_vectors(shape):
+    # A flat spectrum defeats a random sketch without power iterations; the
+    # exact right singular vectors as ``start`` make it exact, tall or wide.
+    rng = np.random.default_rng(0)
+    U0, _ = np.linalg.qr(rng.standard_normal((shape[0], 60)))
+    V0, _ = np.linalg.qr(rng.standard_normal((shape[1], 60)))
+    s0 = np.linspace(2.0, 1.0, 60)
+    A = (U0 * s0) @ V0.T
+    _, s_cold, _ = la.randomized_svd(A, 5, n_oversamples=0, n_iter=0, random_state=0)
+    _, s_warm, _ = la.randomized_svd(
+        A, 5, n_oversamples=0, n_iter=0, random_state=0, start=V0[:, :5]
+    )
+    np.testing.assert_allclose(s_warm, s0[:5], rtol=1e-12)
+    assert np.max(np.abs(s_cold - s0[:5])) > 1e-2
+
+
 def test_randomized_svd_signs_are_deterministic():
     A = _low_rank(100, 80, 5)
     U1, _, V1 = la.randomized_svd(A, 5, random_state=0)

@@ -104,6 +104,22 @@ def test_orpca_irls_resists_adversarial_samples():
     np.testing.assert_allclose(est.n_samples_seen_, w.sum())
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_orpca_irls_noise_free_inliers_keep_full_weight(dtype):
+    # Inliers exactly on a 3-dim subspace: ratios are 1 up to rounding, which
+    # must not split them; the outliers lie orthogonal to it.
+    rng = np.random.default_rng(0)
+    B = np.linalg.qr(rng.standard_normal((20, 3)))[0]
+    X = rng.standard_normal((200, 3)) @ B.T
+    u = rng.standard_normal(20)
+    u -= B @ (B.T @ u)
+    X[:20] = 30 * u / np.linalg.norm(u)
+    est = OutlierRobustPCA(3, method="irls", random_state=0).fit(X.astype(dtype))
+    np.testing.assert_array_equal(est.sample_weight_[20:], 1.0)
+    assert est.sample_weight_[:20].max() == 0.0
+    assert max_angle_deg(est.components_.astype(float), B) < (1e-3 if dtype == np.float32 else 1e-8)
+
+
 def test_orpca_irls_and_filter_agree():
     X, _, _ = adversarial(seed=1)
     f = OutlierRobustPCA(5, random_state=0).fit(X)

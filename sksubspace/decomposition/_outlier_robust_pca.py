@@ -29,6 +29,9 @@ _STREAM_CUTOFF = 40.0
 # this of the maximum (about 3 standard deviations for a near-Gaussian Beta).
 _LIKELIHOOD_CUTOFF = 4.5
 _MAD_TO_SD = 1.4826
+# Smallest standard deviation of the inliers' log-odds the Beta fit may take
+# (noise-free inliers all have ratio 1).
+_MIN_SCALE = 0.1
 
 
 def _count(mask):
@@ -219,7 +222,8 @@ def _beta_weights(ratios, weights):
     close to symmetric): the weighted median and scaled median absolute
     deviation of ``y`` are matched to its mean and standard deviation, so
     the samples already down-weighted and the few outliers an initialization
-    may have kept do not shape the fit. The log-likelihood of ``y`` is
+    may have kept do not shape the fit (the standard deviation is at least
+    ``_MIN_SCALE``). The log-likelihood of ``y`` is
     ``l(r) = a log r + b log(1 - r)`` (up to a constant), maximal at the
     Beta mean ``r* = a / (a + b)``. A sample with ``r >= r*``, or whose
     likelihood is within ``exp(-_LIKELIHOOD_CUTOFF)`` of the maximum, keeps
@@ -232,13 +236,14 @@ def _beta_weights(ratios, weights):
     Returns the weights and ``(a, b)``.
     """
     xp = get_namespace(ratios)
-    eps = float(xp.finfo(ratios.dtype).eps)
-    v = xp.clip(ratios, eps, 1.0 - eps)
+    # Ratios are known to a few ulps: within sqrt(eps) of 0 or 1 they are 0 or 1.
+    delta = math.sqrt(float(xp.finfo(ratios.dtype).eps))
+    v = xp.clip(ratios, delta, 1.0 - delta)
     y = xp.log(v) - xp.log1p(-v)
     loc = _weighted_median(y, weights)
-    scale = max(_MAD_TO_SD * _weighted_median(xp.abs(y - loc), weights), 1e-3)
+    scale = max(_MAD_TO_SD * _weighted_median(xp.abs(y - loc), weights), _MIN_SCALE)
     a, b = _fit_beta_logit(loc, scale)
-    r_star = a / (a + b)
+    r_star = min(max(a / (a + b), delta), 1.0 - delta)
     vm = xp.minimum(v, r_star)
     loglik = a * (xp.log(vm) - math.log(r_star)) + b * (xp.log1p(-vm) - math.log1p(-r_star))
     return xp.exp(xp.minimum(loglik + _LIKELIHOOD_CUTOFF, 0.0)), (a, b)

@@ -96,6 +96,7 @@ def _filter_pca(
     random_state=None,
     prior=None,
     prior_mean=None,
+    polish=True,
 ):
     """Iterative filtering with a removal budget.
 
@@ -109,7 +110,9 @@ def _filter_pca(
     clean subspace and must not return.
 
     ``prior`` (rows always kept, e.g. ``diag(s) V`` of what a stream has seen)
-    and ``prior_mean`` (fixed centre) serve ``partial_fit``.
+    and ``prior_mean`` (fixed centre) serve ``partial_fit``. Without
+    ``polish`` the final accurate SVD is skipped (``s`` is None): the IRLS
+    starting from ``V`` refits the subspace anyway.
     """
     xp = get_namespace(X)
     n = X.shape[0]
@@ -150,6 +153,8 @@ def _filter_pca(
         mean = xp.zeros((X.shape[1],), dtype=X.dtype)
     Xk = (X - mean) * w[:, None]
     M = Xk if prior is None else xp.concat([prior, Xk], axis=0)
+    if not polish:
+        return V, None, mean, keep
     V, s = _polish(M, V, n_power_iter, random_state)
     return V, s, mean, keep
 
@@ -257,8 +262,8 @@ def _irls_pca(X, V, mean, weights, *, center, max_iter, tol, n_power_iter, verbo
     ``mean`` stays fixed; then warm-started power iterations on the rows
     ``sqrt(w_i) (x_i - m)``: O(n d k) per iteration) and new weights from the
     reconstruction ratios of the refit (:func:`_beta_weights`), until the
-    largest principal angle between successive subspaces is at most ``tol``
-    (radians). ``prior`` (rows of weight 1 stacked on top, e.g. the summary
+    largest principal angle between successive subspaces (radians) or the
+    largest change of a weight is at most ``tol``. ``prior`` (rows of weight 1 stacked on top, e.g. the summary
     ``diag(s) V`` of what a stream has seen) serves ``partial_fit``.
 
     Returns ``V, mean, weights, n_iter, converged``.
@@ -276,15 +281,21 @@ def _irls_pca(X, V, mean, weights, *, center, max_iter, tol, n_power_iter, verbo
         angles = principal_angles(xp.matrix_transpose(V), xp.matrix_transpose(V_new))
         move = to_float(xp.max(angles))
         V = V_new
-        weights, (a, b) = _beta_weights(_reconstruction_ratios(X - mean, V), weights)
+        new_weights, (a, b) = _beta_weights(_reconstruction_ratios(X - mean, V), weights)
+        change = to_float(xp.max(xp.abs(new_weights - weights)))
+        weights = new_weights
         if verbose:
             print(
                 f"OutlierRobustPCA(irls): iteration {n_iter:3d}, subspace moved {move:.2e} rad, "
-                f"Beta(a={a:.3g}, b={b:.3g}), total weight {to_float(xp.sum(weights)):.1f}"
+                f"weights by {change:.2e}, Beta(a={a:.3g}, b={b:.3g}), "
+                f"total weight {to_float(xp.sum(weights)):.1f}"
             )
         # The first refit uses the initial weights: only later moves are
-        # evidence that the reweighting has settled.
-        if n_iter > 1 and move <= tol:
+        # evidence that the reweighting has settled. Weights that no longer
+        # change are a fixed point too (the subspace may still creep towards
+        # the top singular space under a small gap: the caller's final SVD
+        # finishes that).
+        if n_iter > 1 and min(move, change) <= tol:
             converged = True
             break
     if center:
@@ -295,7 +306,8 @@ def _irls_pca(X, V, mean, weights, *, center, max_iter, tol, n_power_iter, verbo
 def _warn_irls(est):
     warnings.warn(
         f"OutlierRobustPCA(method='irls') did not converge in max_iter={est.max_iter} "
-        f"iterations (the subspace still moves more than tol={est.tol:.1e} rad); "
+        f"iterations (the subspace and the weights still move by more than "
+        f"tol={est.tol:.1e}); "
         "increase max_iter or tol.",
         ConvergenceWarning,
     )
@@ -346,7 +358,8 @@ class OutlierRobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
       above it,
 
     until the subspace moves by at most ``tol`` radians (largest principal
-    angle between successive fits). The weights are nondecreasing in the
+    angle between successive fits) or no weight changes by more than
+    ``tol``; a final SVD of the weighted samples gives the components. The weights are nondecreasing in the
     ratio, so poorly reconstructed samples are down-weighted and well
     reconstructed ones never are; samples within the likelihood region of
     the inliers keep full weight, so ``contamination`` only has to bound the
@@ -386,8 +399,9 @@ class OutlierRobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     max_iter : int, default=100
         Maximum number of IRLS iterations (``method="irls"`` only).
     tol : float, default=1e-4
-        The IRLS stops when the subspace moves by at most ``tol`` radians
-        (largest principal angle) in one iteration (``method="irls"`` only).
+        The IRLS stops when, in one iteration, the subspace moves by at most
+        ``tol`` radians (largest principal angle) or no sample weight changes
+        by more than ``tol`` (``method="irls"`` only).
     random_state : int, RandomState instance or None, default=None
         Seeds the initial randomized SVD.
     verbose : int, default=0
@@ -535,6 +549,7 @@ class OutlierRobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             n_power_iter=self.n_power_iter,
             verbose=self.verbose,
             random_state=rng,
+            polish=self.method == "filter",
         )
         if self.method == "filter":
             weights = xp.astype(keep, Xc.dtype)

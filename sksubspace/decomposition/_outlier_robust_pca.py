@@ -359,14 +359,17 @@ class OutlierRobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     until the subspace moves by at most ``tol`` radians (largest principal
     angle between successive fits) or no weight changes by more than
-    ``tol``; a final SVD of the weighted samples gives the components. The weights are nondecreasing in the
-    ratio, so poorly reconstructed samples are down-weighted and well
-    reconstructed ones never are; samples within the likelihood region of
-    the inliers keep full weight, so ``contamination`` only has to bound the
-    outlier fraction for the start, and the inliers the filter dropped come
-    back (the components and variances are those of the inliers' PCA, where
-    the filter with an overestimated ``contamination`` underestimates the
-    variances). The fit costs O(n d k) per iteration.
+    ``tol``; a final SVD of the weighted samples gives the components. The
+    weights are nondecreasing in the ratio, so poorly reconstructed samples
+    are down-weighted and well reconstructed ones never are; samples within
+    the likelihood region of the inliers keep full weight, so
+    ``contamination`` only has to bound the outlier fraction for the start,
+    and the inliers the filter dropped come back (the components and
+    variances are those of the inliers' PCA, where the filter with an
+    overestimated ``contamination`` underestimates the variances). Each
+    iteration costs O(n d k). Unlike the aggregator, which normalizes its
+    samples (gradients), the refit keeps the samples' scale, so the
+    components, mean and variances are those of a (weighted) PCA.
 
     ``partial_fit`` makes one streaming pass over chunks of rows with memory
     O(n_features * n_components) besides the chunk: each chunk is filtered

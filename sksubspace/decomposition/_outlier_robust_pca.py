@@ -263,8 +263,9 @@ def _irls_pca(X, V, mean, weights, *, center, max_iter, tol, n_power_iter, verbo
     ``sqrt(w_i) (x_i - m)``: O(n d k) per iteration) and new weights from the
     reconstruction ratios of the refit (:func:`_beta_weights`), until the
     largest principal angle between successive subspaces (radians) or the
-    largest change of a weight is at most ``tol``. ``prior`` (rows of weight 1 stacked on top, e.g. the summary
-    ``diag(s) V`` of what a stream has seen) serves ``partial_fit``.
+    largest change of a weight is at most ``tol``. ``prior`` (rows of
+    weight 1 stacked on top, e.g. the summary ``diag(s) V`` of what a stream
+    has seen) serves ``partial_fit``.
 
     Returns ``V, mean, weights, n_iter, converged``.
     """

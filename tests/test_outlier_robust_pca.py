@@ -1,12 +1,16 @@
 """OutlierRobustPCA and SubspaceOutlierDetector: planted recovery, streaming, detection."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksubspace.decomposition import OutlierRobustPCA, SubspaceOutlierDetector
 from sksubspace.metrics import principal_angles
@@ -75,6 +79,123 @@ def test_orpca_float32_and_errors():
         OutlierRobustPCA(60).fit(X)
     with pytest.raises(ValueError, match="at least"):
         OutlierRobustPCA(5).partial_fit(X[:8])
+
+
+def test_orpca_irls_resists_adversarial_samples():
+    X, B, outlier = adversarial()
+    assert max_angle_deg(PCA(5).fit(X).components_, B) > 60
+    est = OutlierRobustPCA(5, method="irls", random_state=0).fit(X)
+    assert max_angle_deg(est.components_, B) < 10
+    w = est.sample_weight_
+    assert w.shape == (X.shape[0],) and w.min() >= 0 and w.max() <= 1
+    assert w[outlier].max() < 1e-6  # ratio near 0: likelihood far below the inliers'
+    assert np.mean(w[~outlier] >= 0.5) > 0.97
+    np.testing.assert_array_equal(est.inlier_mask_, w >= 0.5)
+    assert 2 <= est.n_iter_ < est.max_iter
+    np.testing.assert_allclose(est.components_ @ est.components_.T, np.eye(5), atol=1e-10)
+    # The fit is the weighted PCA of the samples with the final weights.
+    mean = w @ X / w.sum()
+    np.testing.assert_allclose(est.mean_, mean, atol=1e-12)
+    C = (X - mean).T @ ((X - mean) * w[:, None]) / (w.sum() - 1)
+    evals, evecs = np.linalg.eigh(C)
+    np.testing.assert_allclose(est.explained_variance_, evals[::-1][:5], rtol=1e-6)
+    angle = principal_angles(est.components_.T, evecs[:, ::-1][:, :5]).max()
+    assert np.degrees(angle) < 1e-3
+    np.testing.assert_allclose(est.n_samples_seen_, w.sum())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_orpca_irls_noise_free_inliers_keep_full_weight(dtype):
+    # Inliers exactly on a 3-dim subspace: ratios are 1 up to rounding, which
+    # must not split them; the outliers lie orthogonal to it.
+    rng = np.random.default_rng(0)
+    B = np.linalg.qr(rng.standard_normal((20, 3)))[0]
+    X = rng.standard_normal((200, 3)) @ B.T
+    u = rng.standard_normal(20)
+    u -= B @ (B.T @ u)
+    X[:20] = 30 * u / np.linalg.norm(u)
+    est = OutlierRobustPCA(3, method="irls", random_state=0).fit(X.astype(dtype))
+    np.testing.assert_array_equal(est.sample_weight_[20:], 1.0)
+    assert est.sample_weight_[:20].max() == 0.0
+    assert max_angle_deg(est.components_.astype(float), B) < (1e-3 if dtype == np.float32 else 1e-8)
+
+
+def test_orpca_irls_and_filter_agree():
+    X, _, _ = adversarial(seed=1)
+    f = OutlierRobustPCA(5, random_state=0).fit(X)
+    g = OutlierRobustPCA(5, method="irls", random_state=0).fit(X)
+    assert np.degrees(principal_angles(f.components_.T, g.components_.T).max()) < 1
+    np.testing.assert_allclose(g.explained_variance_, f.explained_variance_, rtol=0.05)
+    # Every sample the filter removed that irls keeps is an inlier, and vice versa.
+    assert np.mean(f.inlier_mask_ == g.inlier_mask_) > 0.97
+
+
+def test_orpca_irls_takes_back_inliers_an_overestimated_contamination_dropped():
+    X, _, outlier = adversarial(seed=2)
+    ref = PCA(5).fit(X[~outlier])  # the PCA of the inliers
+    f = OutlierRobustPCA(5, contamination=0.25, random_state=0).fit(X)
+    g = OutlierRobustPCA(5, contamination=0.25, method="irls", random_state=0).fit(X)
+    assert f.inlier_mask_.sum() == 750  # 150 inliers dropped with the outliers
+    assert not g.inlier_mask_[outlier].any()
+    assert g.inlier_mask_[~outlier].mean() > 0.97
+    # The filter keeps the inliers of small projected variance: variances too low.
+    assert np.all(f.explained_variance_ < 0.9 * ref.explained_variance_)
+    np.testing.assert_allclose(g.explained_variance_, ref.explained_variance_, rtol=0.03)
+    assert max_angle_deg(g.components_, ref.components_.T) < 0.5
+    assert max_angle_deg(f.components_, ref.components_.T) > 1
+
+
+def test_orpca_irls_partial_fit_matches_batch():
+    X, B, _ = adversarial()
+    batch = OutlierRobustPCA(5, method="irls", random_state=0).fit(X)
+    stream = OutlierRobustPCA(5, method="irls", random_state=0)
+    for chunk in np.array_split(X, 10):
+        stream.partial_fit(chunk)
+    assert max_angle_deg(stream.components_, B) < 10
+    angle = np.degrees(principal_angles(stream.components_.T, batch.components_.T).max())
+    assert angle < 5
+    np.testing.assert_allclose(stream.explained_variance_, batch.explained_variance_, rtol=0.05)
+    np.testing.assert_allclose(stream.mean_, batch.mean_, atol=0.05)
+    assert stream._sketch.shape[0] <= 2 * 5 + 10
+    assert not hasattr(stream, "sample_weight_")
+
+
+def test_orpca_irls_convergence_warning_float32_and_errors():
+    X, B, _ = adversarial(n=300)
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        est = OutlierRobustPCA(5, method="irls", max_iter=1, random_state=0).fit(X)
+    assert est.n_iter_ == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = OutlierRobustPCA(5, method="irls", random_state=0).fit(X.astype(np.float32))
+    assert est.components_.dtype == np.float32 and est.sample_weight_.dtype == np.float32
+    assert max_angle_deg(est.components_.astype(float), B) < 10
+    with pytest.raises(ValueError, match="'method' parameter"):
+        OutlierRobustPCA(method="median").fit(X)
+    with pytest.raises(ValueError, match="'tol' parameter"):
+        OutlierRobustPCA(method="irls", tol=-1.0).fit(X)
+    with pytest.raises(ValueError, match="'max_iter' parameter"):
+        OutlierRobustPCA(method="irls", max_iter=0).partial_fit(X)
+
+
+def test_orpca_irls_array_api_strict_matches_numpy():
+    xs = pytest.importorskip("array_api_strict")
+    X, _, _ = adversarial(n=300, d=20, k=3)
+    ref = OutlierRobustPCA(3, method="irls", random_state=0).fit(X)
+    got = OutlierRobustPCA(3, method="irls", random_state=0).fit(xs.asarray(X))
+    assert isinstance(got.sample_weight_, type(xs.asarray([1.0])))
+    np.testing.assert_allclose(np.asarray(got.components_), ref.components_, atol=1e-8)
+    np.testing.assert_allclose(np.asarray(got.sample_weight_), ref.sample_weight_, atol=1e-8)
+    ref, got = OutlierRobustPCA(3, method="irls"), OutlierRobustPCA(3, method="irls")
+    for chunk in np.array_split(X, 3):
+        ref.partial_fit(chunk)
+        got.partial_fit(xs.asarray(chunk))
+    np.testing.assert_allclose(np.asarray(got.components_), ref.components_, atol=1e-8)
+
+
+@parametrize_with_checks([OutlierRobustPCA(method="irls", random_state=0)])
+def test_orpca_irls_sklearn_compatible(estimator, check):
+    check(estimator)
 
 
 def planted_anomalies(seed=0):

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 from .._backend import compute_context, solve_triangular, to_float
 from .._linalg import cholesky, conjugate_gradient
 from .._validation import validate_data
+from ._eigenpro import data_preconditioner, eigenpro_sgd
 from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
 from ._kernels import (
     chunk_rows,
@@ -69,11 +70,24 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         samples them proportionally to approximate ridge leverage scores
         (computed from a uniform Nystroem sketch of size ``n_centers``), the
         sampling that makes Nystroem least squares quasi-optimal.
+    solver : {"falkon", "eigenpro"}, default="falkon"
+        ``"falkon"``: conjugate gradient preconditioned by the Cholesky
+        factors above. ``"eigenpro"``: EigenPro 3 (projected, preconditioned
+        SGD over mini-batches of rows, the step size enlarged by the EigenPro
+        data preconditioner built from ``top_q`` eigenpairs of the kernel on
+        ``n_nystrom_samples`` rows; the gradient is projected on the centers
+        through the Cholesky factor of :math:`K_{MM}`). Each step touches one
+        mini-batch only, so the work per pass is :math:`O(n M d)` without the
+        :math:`O(n M^2)` of ``precompute`` or FALKON's full passes per
+        iteration; it converges to the same solution (up to mini-batch noise,
+        reduced by tail averaging).
     max_iter : int, default=20
-        Conjugate gradient iterations.
+        Conjugate gradient iterations (``"falkon"``) or epochs over the data
+        (``"eigenpro"``).
     tol : float, default=None
-        Relative residual at which to stop early. ``None`` runs exactly
-        ``max_iter`` iterations (FALKON's early stopping, no warning).
+        Relative residual at which to stop early (``"falkon"`` only). ``None``
+        runs exactly ``max_iter`` iterations (FALKON's early stopping, no
+        warning).
     precompute : "auto" or bool, default="auto"
         Form :math:`K_{nM}^\top K_{nM}` in one pass. ``"auto"`` does so when
         ``n_centers <= 4 * max_iter * (n_features + 30)``: the one compute-bound
@@ -81,7 +95,12 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         passes over the kernel.
     chunk_size : int, default=None
         Rows per kernel block; ``None`` picks blocks of about 4 million
-        entries.
+        entries. With ``"eigenpro"`` it also caps the mini-batch size.
+    n_nystrom_samples : int, default=2000
+        Rows sampled for EigenPro's data preconditioner (``"eigenpro"`` only).
+    top_q : int, default=100
+        Eigen-directions flattened by EigenPro's preconditioner
+        (``"eigenpro"`` only).
     random_state : int, RandomState instance or None, default=None
         Center sampling.
     verbose : int, default=0
@@ -96,7 +115,8 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         Rows of ``X`` used as centers.
     dual_coef_ : array of shape (n_centers,) or (n_centers, n_targets)
     n_iter_ : int
-        Conjugate gradient iterations run.
+        Conjugate gradient iterations (``"falkon"``) or epochs
+        (``"eigenpro"``) run.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
 
@@ -112,6 +132,8 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
     efficiently", NeurIPS 2020. M. Derezinski, M. Warmuth, D. Hsu.
     "Unbiased estimators for random design regression" / weighted least
     squares with DPPs and volume sampling (leverage-score landmarks).
+    A. Abedsoltan, M. Belkin, P. Pandit. "Toward large kernel models", ICML
+    2023 (EigenPro 3).
 
     Examples
     --------
@@ -135,10 +157,13 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         "coef0": [Interval(Real, None, None, closed="neither")],
         "kernel_params": [dict, None],
         "center_selection": [StrOptions({"uniform", "leverage"})],
+        "solver": [StrOptions({"falkon", "eigenpro"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "precompute": [StrOptions({"auto"}), "boolean"],
         "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_nystrom_samples": [Interval(Integral, 2, None, closed="left")],
+        "top_q": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [StrOptions({"cpu", "gpu"}), None],
@@ -156,10 +181,13 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         coef0=1,
         kernel_params=None,
         center_selection="uniform",
+        solver="falkon",
         max_iter=20,
         tol=None,
         precompute="auto",
         chunk_size=None,
+        n_nystrom_samples=2000,
+        top_q=100,
         random_state=None,
         verbose=0,
         device=None,
@@ -172,10 +200,13 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.coef0 = coef0
         self.kernel_params = kernel_params
         self.center_selection = center_selection
+        self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
         self.precompute = precompute
         self.chunk_size = chunk_size
+        self.n_nystrom_samples = n_nystrom_samples
+        self.top_q = top_q
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
@@ -259,8 +290,10 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         # are promoted chunk by chunk): in float32 the rounding of K_nM' K_nM,
         # amplified by the preconditioner, makes the system indefinite.
         # Preconditioner: K_MM + eps M I = T'T (T = L'), T T' / M + lam I = A'A.
+        # K_MM is formed from float64 centers: a float32 K_MM of a smooth kernel has
+        # negative eigenvalues of order eps32 * ||K_MM||, far above the jitter.
         f64 = xp.float64
-        KMM = xp.astype(pairwise_kernel(C, None, self.kernel, **params), f64)
+        KMM = pairwise_kernel(xp.astype(C, f64), None, self.kernel, **params)
         eps = float(np.finfo(np.float64).eps)
         scale = max(to_float(xp.mean(_diag(KMM, xp))), 1e-300)
         eye = xp.eye(M, dtype=f64, device=dev)
@@ -271,6 +304,16 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         lam = float(self.penalty)
         A = xp.matrix_transpose(cholesky((T @ L) / M + lam * eye + (eps * scale) * eye))
         Y = xp.astype(Y, f64)
+
+        if self.solver == "eigenpro":
+            coef = self._fit_eigenpro(Xc, Y, C, L, xp, rng, params, step, t0)
+            if ravel:
+                coef = xp.reshape(coef, (-1,))
+            self.n_iter_ = self.max_iter
+            self.center_indices_ = idx
+            self.centers_ = ctx.output(C)
+            self.dual_coef_ = ctx.output(coef)
+            return self
 
         def B_apply(U):  # B u = T^{-1} A^{-1} u
             return solve_triangular(
@@ -351,6 +394,50 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.centers_ = ctx.output(C)
         self.dual_coef_ = ctx.output(coef)
         return self
+
+    def _fit_eigenpro(self, Xc, Y, C, L, xp, rng, params, step, t0):
+        """EigenPro 3 iterations (``solver="eigenpro"``); ``L`` factors the jittered K_MM."""
+        n = Xc.shape[0]
+        f64 = xp.float64
+        s = min(n, self.n_nystrom_samples)
+        S = np.sort(rng.choice(n, size=s, replace=False))
+        XS = xp.astype(xp.take(Xc, _idx(S, Xc, xp), axis=0), f64)
+        E, D, mu_tail = data_preconditioner(
+            pairwise_kernel(XS, None, self.kernel, **params), self.top_q
+        )
+        KSZ = pairwise_kernel(XS, xp.astype(C, f64), self.kernel, **params)
+        beta = max(to_float(xp.max(kernel_diag(Xc, self.kernel, **params))), 1e-300)
+        # EigenPro's critical batch size beta / mu_{q+1}, within the kernel-block budget.
+        batch = int(max(1, min(n, step, beta / max(mu_tail, 1e-300))))
+        if self.verbose:
+            print(
+                f"[NystromKernelRidge] EigenPro: s={s} q={E.shape[1]} batch={batch} "
+                f"mu_q+1={mu_tail:.3g} setup {time.perf_counter() - t0:.2f}s"
+            )
+
+        def kernel_rows(rows):
+            return xp.astype(
+                pairwise_kernel(xp.take(Xc, _idx(rows, Xc, xp), axis=0), C, self.kernel, **params),
+                f64,
+            )
+
+        alpha = eigenpro_sgd(
+            kernel_rows,
+            Y,
+            L,
+            KSZ,
+            E,
+            D,
+            penalty=self.penalty,
+            beta=beta,
+            mu_tail=mu_tail,
+            batch_size=batch,
+            n_epochs=self.max_iter,
+            rng=rng,
+            xp=xp,
+            verbose=bool(self.verbose),
+        )
+        return xp.astype(alpha, Xc.dtype)
 
     def predict(self, X):
         """Predict with the Nystroem kernel ridge model.

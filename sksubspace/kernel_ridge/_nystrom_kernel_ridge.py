@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,7 +13,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from .._backend import compute_context, solve_triangular, to_float
+from .._backend import compute_context, solve_triangular, to_float, to_numpy
+from .._dask import align_rows, as_row_chunked, is_dask_array, row_block_sum
 from .._linalg import cholesky, conjugate_gradient
 from .._validation import validate_data
 from ._eigenpro import data_preconditioner, eigenpro_sgd
@@ -254,23 +256,37 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            A Dask array chunked by rows is never gathered: the kernel
+            products :math:`K_{nM}^\top K_{nM}` / :math:`K_{nM}^\top y` are
+            computed block by block on the workers that hold the chunks and
+            summed in a tree (memory per worker: one row block and
+            :math:`O(M^2)`); only the ``M`` center rows reach the client.
+            Dask input needs ``solver="falkon"``, ``center_selection="uniform"``
+            and a named kernel on the CPU.
+        y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
 
         Returns
         -------
         self : object
         """
         require_y(self, y)
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
-        ctx = compute_context(self.device, X)
+        dask_in = is_dask_array(X)
+        if dask_in:
+            Xd, Yd = self._validate_dask(X, y)
+            ctx = compute_context(self.device, np.empty((1, 1), dtype=Xd.dtype))
+            ravel = Yd.ndim == 1
+            n, d = Xd.shape
+        else:
+            X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
+            ctx = compute_context(self.device, X)
+            Xc = ctx.asarray(X)
+            Y = ctx.xp.astype(ctx.asarray(y), Xc.dtype)
+            ravel = Y.ndim == 1
+            if ravel:
+                Y = ctx.xp.reshape(Y, (-1, 1))
+            n, d = Xc.shape
         xp = ctx.xp
-        Xc = ctx.asarray(X)
-        Y = xp.astype(ctx.asarray(y), Xc.dtype)
-        ravel = Y.ndim == 1
-        if ravel:
-            Y = xp.reshape(Y, (-1, 1))
-        n, d = Xc.shape
         M = self.n_centers
         if M > n:
             warnings.warn(
@@ -281,9 +297,14 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         params = self._params()
         t0 = time.perf_counter()
-        idx = self._select_centers(Xc, xp, M, rng, params)
-        C = xp.take(Xc, _idx(idx, Xc, xp), axis=0)
-        dev = getattr(Xc, "device", None)
+        if dask_in:
+            # Only the M center rows are gathered to the client.
+            idx = np.sort(rng.choice(n, size=M, replace=False))
+            C = np.asarray(Xd[idx].compute())
+        else:
+            idx = self._select_centers(Xc, xp, M, rng, params)
+            C = xp.take(Xc, _idx(idx, Xc, xp), axis=0)
+        dev = getattr(C, "device", None)
         step = self.chunk_size or chunk_rows(n, M)
 
         # All M x M algebra runs in float64 (kernel blocks stay in X's dtype and
@@ -303,7 +324,8 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         T = xp.matrix_transpose(L)
         lam = float(self.penalty)
         A = xp.matrix_transpose(cholesky((T @ L) / M + lam * eye + (eps * scale) * eye))
-        Y = xp.astype(Y, f64)
+        if not dask_in:
+            Y = xp.astype(Y, f64)
 
         if self.solver == "eigenpro":
             coef = self._fit_eigenpro(Xc, Y, C, L, xp, rng, params, step, t0)
@@ -339,7 +361,29 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             # n M^2 / 2 flops of syrk (compute-bound) against max_iter memory-bound passes
             # of n M (d + ~30); the factor 4 is what this ratio measured on CPU.
             precompute = M <= 4 * self.max_iter * (d + 30)
-        if precompute:
+        if dask_in:
+            # Blockwise over the row chunks, on the workers that hold them.
+            k = 1 if ravel else Yd.shape[1]
+            if precompute:
+                Hb = row_block_sum(
+                    partial(_gram_block, C=C, kernel=self.kernel, params=params), Xd, Yd
+                )
+                H, b = Hb[:, :M], Hb[:, M:]
+
+                def KtK(V):
+                    return H @ V
+            else:
+                b = row_block_sum(
+                    partial(_ktk_block, C=C, V=None, kernel=self.kernel, params=params), Xd, Yd
+                )
+
+                def KtK(V):
+                    return row_block_sum(
+                        partial(_ktk_block, C=C, V=V, kernel=self.kernel, params=params), Xd
+                    )
+
+            b = xp.reshape(b, (M, k))
+        elif precompute:
             H, b = kernel_gram(Xc, C, Y, self.kernel, chunk_size=step, dtype=f64, **params)
 
             def KtK(V):
@@ -386,7 +430,7 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        coef = xp.astype(B_apply(beta), Xc.dtype)
+        coef = xp.astype(B_apply(beta), C.dtype)
         if ravel:
             coef = xp.reshape(coef, (-1,))
         self.n_iter_ = n_iter
@@ -394,6 +438,31 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.centers_ = ctx.output(C)
         self.dual_coef_ = ctx.output(coef)
         return self
+
+    def _validate_dask(self, X, y):
+        """Lazy checks of a Dask ``X`` (row chunks) and ``y``; sets ``n_features_in_``."""
+        if self.solver != "falkon" or self.center_selection != "uniform":
+            raise ValueError(
+                "Dask input is supported with solver='falkon' and center_selection='uniform'; "
+                f"got solver={self.solver!r}, center_selection={self.center_selection!r}."
+            )
+        if self.device == "gpu" or callable(self.kernel):
+            raise ValueError(
+                "Dask input is computed on the workers' CPUs with a named kernel; use "
+                "device=None/'cpu' and a string kernel."
+            )
+        X = as_row_chunked(X)
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        if X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"Found array with shape {X.shape}; at least one row and column.")
+        Y = align_rows(y, X)
+        if Y.dtype.kind not in "fiub":
+            raise ValueError(f"y must be numeric; got dtype {Y.dtype}.")
+        self.n_features_in_ = X.shape[1]
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return X, Y
 
     def _fit_eigenpro(self, Xc, Y, C, L, xp, rng, params, step, t0):
         """EigenPro 3 iterations (``solver="eigenpro"``); ``L`` factors the jittered K_MM."""
@@ -444,13 +513,27 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
 
         Returns
         -------
         y_pred : array of shape (n_samples,) or (n_samples, n_targets)
+            A lazy Dask array with the row chunks of ``X`` when ``X`` is one.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            # Lazy: one kernel block per row chunk of X, computed where it lives.
+            X = as_row_chunked(X)
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+            C, coef = to_numpy(self.centers_), to_numpy(self.dual_coef_)
+            fn = partial(_predict_block, C=C, coef=coef, kernel=self.kernel, params=self._params())
+            if coef.ndim == 1:
+                return X.map_blocks(fn, dtype=coef.dtype, chunks=(X.chunks[0],), drop_axis=1)
+            return X.map_blocks(fn, dtype=coef.dtype, chunks=(X.chunks[0], (coef.shape[1],)))
         X = validate_data(self, X, reset=False)
         ctx = compute_context(self.device, X)
         Xc = ctx.asarray(X)
@@ -459,6 +542,41 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         return ctx.output(
             kernel_matmul(Xc, C, coef, self.kernel, chunk_size=self.chunk_size, **self._params())
         )
+
+
+def _finite_block(Xb, name="X"):
+    Xb = np.asarray(Xb)
+    if not np.all(np.isfinite(Xb)):
+        raise ValueError(f"Input {name} contains NaN or infinity.")
+    return Xb
+
+
+def _gram_block(Xb, Yb, *, C, kernel, params):
+    """``[K_b' K_b | K_b' y_b]`` of one row block (a Dask task)."""
+    Xb = _finite_block(Xb)
+    Yb = _finite_block(Yb, "y").reshape(Xb.shape[0], -1)
+    H, b = kernel_gram(Xb, C, Yb, kernel, dtype=np.float64, **params)
+    return np.concatenate([H, b], axis=1)
+
+
+def _ktk_block(Xb, Yb=None, *, C, V, kernel, params):
+    """``K_b' (K_b V)`` (or ``K_b' y_b`` when ``V`` is None) of one row block, sub-chunked."""
+    Xb = _finite_block(Xb)
+    n = Xb.shape[0]
+    step = chunk_rows(n, C.shape[0])
+    out = 0.0
+    for i in range(0, n, step):
+        Kb = pairwise_kernel(Xb[i : i + step], C, kernel, **params).astype(np.float64)
+        if V is None:
+            rhs = _finite_block(Yb[i : i + step], "y").reshape(Kb.shape[0], -1)
+        else:
+            rhs = Kb @ V
+        out = out + Kb.T @ rhs
+    return out
+
+
+def _predict_block(Xb, *, C, coef, kernel, params):
+    return kernel_matmul(np.asarray(Xb, dtype=C.dtype), C, coef, kernel, **params)
 
 
 def _idx(idx, like, xp):

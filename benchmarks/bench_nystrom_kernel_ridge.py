@@ -77,7 +77,14 @@ def run(method, n, M, dtype="float64", repeats=1, verbose=0):
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(method, n, M, dtype, repeats, queue, verbose))
     proc.start()
-    out = queue.get()
+    while True:
+        try:
+            out = queue.get(timeout=5)
+            break
+        except Exception:  # queue.Empty: the child is still fitting, or it died
+            if not proc.is_alive():
+                msg = f"{method} child process failed (exit code {proc.exitcode})"
+                raise RuntimeError(msg) from None
     proc.join()
     return out
 

@@ -91,3 +91,20 @@ def test_online_dask_chunk_by_chunk_matches_in_memory(client):
     part.partial_fit(da.from_array(X[:700], chunks=250), da.from_array(y[:700], chunks=250))
     part.partial_fit(da.from_array(X[700:], chunks=250), y[700:])
     np.testing.assert_allclose(part.predict(X[:50]), ref.predict(X[:50]), rtol=1e-8, atol=1e-10)
+
+
+def _gram(Xb, yb):
+    return np.concatenate([Xb.T @ Xb, Xb.T @ yb[:, None]], axis=1)
+
+
+def test_row_block_sum_and_align_rows(client):
+    from sksubspace._dask import align_rows, row_block_sum
+
+    X, y = _data(700)
+    Xd = da.from_array(X, chunks=(100, 2))  # 7 row blocks: an odd tree
+    out = row_block_sum(_gram, Xd, da.from_array(y, chunks=300))
+    np.testing.assert_allclose(out, _gram(X, y), rtol=1e-12)
+    Yd = align_rows(np.column_stack([y, y]), da.from_array(X, chunks=(100, 3)))
+    assert Yd.chunks == ((100,) * 7, (2,))
+    with pytest.raises(ValueError, match=r"shape \(700,\) or \(700, n_targets\)"):
+        align_rows(y[:-1], Xd)

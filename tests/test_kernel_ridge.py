@@ -188,7 +188,7 @@ def test_eigenpro_solver_agrees_with_falkon():
             max_iter=epochs,
             n_nystrom_samples=300,
             top_q=30,
-            chunk_size=200,
+            chunk_size=50,
             **kw,
         ).fit(X, y)
         assert ep.n_iter_ == epochs and ep.dual_coef_.shape == (100, 2)
@@ -197,7 +197,7 @@ def test_eigenpro_solver_agrees_with_falkon():
     assert gaps[1] < 0.5 * gaps[0], gaps
     # float32 data: float32 coefficients, same model
     ep32 = NystromKernelRidge(
-        solver="eigenpro", max_iter=30, n_nystrom_samples=300, top_q=30, chunk_size=200, **kw
+        solver="eigenpro", max_iter=30, n_nystrom_samples=300, top_q=30, chunk_size=50, **kw
     ).fit(X.astype(np.float32), y[:, 0].astype(np.float32))
     assert ep32.dual_coef_.dtype == np.float32
     pred = ep32.predict(Xt.astype(np.float32))

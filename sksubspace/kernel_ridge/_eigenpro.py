@@ -38,7 +38,7 @@ import time
 
 import numpy as np
 
-from .._backend import cho_solve, to_float, to_numpy
+from .._backend import solve_triangular, to_float, to_numpy
 from .._linalg import eigh_topk
 
 __all__ = ["data_preconditioner", "eigenpro_sgd"]
@@ -132,6 +132,17 @@ def eigenpro_sgd(
     # EigenPro's step for a batch of m rows, with the ridge term's curvature added.
     eta = m / (beta + lam + (m - 1) * (mu_tail + lam))
     dev = getattr(Y, "device", None)
+    # K_ZZ = U'U with U = L' (Fortran-ordered on NumPy: LAPACK solves without a copy).
+    U = xp.matrix_transpose(LZ)
+
+    def project(V):  # K_ZZ^{-1} V
+        W = solve_triangular(U, V, lower=False, trans=True, xp=xp)
+        return solve_triangular(U, W, lower=False, xp=xp)
+
+    # G = K_SZ K_ZZ^{-1} (s x M, once) folds the first projection into the
+    # preconditioner, so a step costs one projection instead of two.
+    G = xp.matrix_transpose(project(xp.matrix_transpose(KSZ)))
+    EDt = E * D  # E diag(D)
     alpha = xp.zeros((M, k), dtype=Y.dtype, device=dev)
     avg = None
     n_avg = 0
@@ -143,12 +154,13 @@ def eigenpro_sgd(
             idx = np.sort(order[start : start + m])
             Kb = kernel_rows(idx)  # (b, M)
             resid = Kb @ alpha - xp.take(Y, _index(idx, Y, xp), axis=0)
-            # projected gradient a = K_ZZ^{-1} K_Zb r / b + lam alpha
-            a = cho_solve(LZ, xp.matrix_transpose(Kb) @ resid, xp=xp) / idx.shape[0]
-            a = a + lam * alpha
-            # preconditioner correction c on the Nystroem samples, projected back
-            c = E @ (D[:, None] * (xp.matrix_transpose(E) @ (KSZ @ a)))
-            step = a - cho_solve(LZ, xp.matrix_transpose(KSZ) @ c, xp=xp)
+            g = (xp.matrix_transpose(Kb) @ resid) / idx.shape[0]  # K_Zb r / b
+            # projected gradient a = K_ZZ^{-1} g + lam alpha, its values on the
+            # Nystroem samples K_SZ a, the preconditioner's correction c there,
+            # and the projection of (gradient - correction) back onto the centers:
+            # step = K_ZZ^{-1} (g - K_ZS c) + lam alpha.
+            c = EDt @ (xp.matrix_transpose(E) @ (G @ g + lam * (KSZ @ alpha)))
+            step = project(g - xp.matrix_transpose(KSZ) @ c) + lam * alpha
             alpha = alpha - eta * step
             if last:
                 n_avg += 1

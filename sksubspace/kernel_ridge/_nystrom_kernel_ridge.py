@@ -97,7 +97,8 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         passes over the kernel.
     chunk_size : int, default=None
         Rows per kernel block; ``None`` picks blocks of about 4 million
-        entries. With ``"eigenpro"`` it also caps the mini-batch size.
+        entries. With ``"eigenpro"`` mini-batches have at most ``4 *
+        chunk_size`` rows.
     n_nystrom_samples : int, default=2000
         Rows sampled for EigenPro's data preconditioner (``"eigenpro"`` only).
     top_q : int, default=100
@@ -476,8 +477,9 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         )
         KSZ = pairwise_kernel(XS, xp.astype(C, f64), self.kernel, **params)
         beta = max(to_float(xp.max(kernel_diag(Xc, self.kernel, **params))), 1e-300)
-        # EigenPro's critical batch size beta / mu_{q+1}, within the kernel-block budget.
-        batch = int(max(1, min(n, step, beta / max(mu_tail, 1e-300))))
+        # EigenPro's critical batch size beta / mu_{q+1}, within 4 kernel blocks: each
+        # step costs one O(M^2) projection, so larger batches mean fewer of them.
+        batch = int(max(1, min(n, 4 * step, beta / max(mu_tail, 1e-300))))
         if self.verbose:
             print(
                 f"[NystromKernelRidge] EigenPro: s={s} q={E.shape[1]} batch={batch} "

@@ -11,6 +11,15 @@ Measured on the shared 2-core machine (heavily loaded, 2026-11-23), n=10,000:
   scikit-learn KernelRidge: test MSE 0.017468  fit 62.87s  peak 858 MiB
   sksubspace   KernelRidge: test MSE 0.017468  fit 47.86s  peak 764 MiB
   max |prediction difference| 2.17e-13; time ratio 0.76, memory ratio 0.89
+
+Float32 at large n (2026-11-23, machine load average ~20 on 2 cores,
+OPENBLAS_NUM_THREADS=1, so the time is ~10x what an idle machine gives):
+  KernelRidge float32 n=26000: fit 1021.1s  test MSE 0.009040  coef float32
+  peak RSS 2745 MiB (base 134, fit 2611; one n x n float32 kernel = 2579 MiB)
+The fit holds one n x n float32 array and ~32 MiB more (no float64 copy, no
+second n x n temporary). n = 30,000 therefore needs 30000^2 * 4 B = 3433 MiB
++ ~170 MiB = ~3.6 GiB: above the 3 GB per-run budget of the shared machine,
+so 26,000 is the largest size run here; on a machine with 4 GiB free it fits.
 """
 
 import sys

@@ -1,13 +1,25 @@
 """KernelRidge (sksubspace) vs scikit-learn's KernelRidge, same process, same data.
 
-Usage: PYTHONPATH=. python benchmarks/bench_kernel_ridge.py [n] [repeats]
+Usage: PYTHONPATH=. python benchmarks/bench_kernel_ridge.py [n] [repeats] [big_n]
 Prints test MSE of both, their fit times (median) and the time ratio, and the
-peak extra memory of each fit (tracemalloc).
+peak extra memory of each fit (tracemalloc). With ``big_n``, first a float32
+fit of ours at that size in a child process, with its peak RSS against the
+size of one ``n x n`` float32 kernel (the fit holds exactly one: the kernel is
+built in place and the Cholesky factor overwrites it).
 
 Measured on the shared 2-core machine (heavily loaded, 2026-11-23), n=10,000:
   scikit-learn KernelRidge: test MSE 0.017468  fit 62.87s  peak 858 MiB
   sksubspace   KernelRidge: test MSE 0.017468  fit 47.86s  peak 764 MiB
   max |prediction difference| 2.17e-13; time ratio 0.76, memory ratio 0.89
+
+Float32 at large n (2026-11-23, machine load average ~20 on 2 cores,
+OPENBLAS_NUM_THREADS=1, so the time is ~10x what an idle machine gives):
+  KernelRidge float32 n=26000: fit 1021.1s  test MSE 0.009040  coef float32
+  peak RSS 2745 MiB (base 134, fit 2611; one n x n float32 kernel = 2579 MiB)
+The fit holds one n x n float32 array and ~32 MiB more (no float64 copy, no
+second n x n temporary). n = 30,000 therefore needs 30000^2 * 4 B = 3433 MiB
++ ~170 MiB = ~3.6 GiB: above the 3 GB per-run budget of the shared machine,
+so 26,000 is the largest size run here; on a machine with 4 GiB free it fits.
 """
 
 import sys
@@ -40,7 +52,46 @@ def run(model, X, y, repeats):
     return float(np.median(times)), peak / 2**20
 
 
-def main(n=10_000, repeats=3):
+def _big_child(n, queue):
+    """Float32 fit at size n in a fresh process: time, test MSE, peak RSS."""
+    import resource
+
+    X, y, _ = data(n)
+    X, y = X.astype(np.float32), y.astype(np.float32)
+    Xt, _, ft = data(2000, seed=1)
+    model = KernelRidge(alpha=1e-2, kernel="rbf", gamma=0.5)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+    t = time.perf_counter()
+    model.fit(X, y)
+    fit = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+    mse = float(np.mean((model.predict(Xt.astype(np.float32)) - ft) ** 2))
+    queue.put((fit, mse, base, peak, model.dual_coef_.dtype.name))
+
+
+def big(n):
+    """KernelRidge float32 at size n, in a child process (peak memory = its ru_maxrss)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_big_child, args=(n, queue))
+    proc.start()
+    fit, mse, base, peak, dtype = queue.get()
+    proc.join()
+    kernel = n * n * 4 / 2**20
+    print(
+        f"KernelRidge float32 n={n}: fit {fit:.1f}s  test MSE {mse:.6f}  coef {dtype}  "
+        f"peak RSS {peak:.0f} MiB (base {base:.0f}, fit {peak - base:.0f}; "
+        f"one n x n float32 kernel = {kernel:.0f} MiB)"
+    )
+
+
+def main(n=10_000, repeats=3, big_n=0):
+    if big_n:
+        big(big_n)
+    if not n:
+        return
     X, y, _ = data(n)
     Xt, _, ft = data(2000, seed=1)
     kw = dict(alpha=1e-2, kernel="rbf", gamma=0.5)

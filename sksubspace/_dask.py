@@ -79,3 +79,65 @@ def iter_row_blocks(X):
     X = as_row_chunked(X)
     for block in X.to_delayed().ravel():
         yield block.compute()
+
+
+# --- added for kernel_ridge ---
+
+__all__ += ["align_rows", "iter_aligned_row_blocks", "row_block_sum"]
+
+
+def align_rows(y, X, *, name="y"):
+    """``y`` (Dask or in-memory, 1-D or 2-D) as a Dask array with the row chunks of ``X``.
+
+    ``X`` must already be row-chunked (:func:`as_row_chunked`). An in-memory
+    ``y`` is wrapped without copying; a Dask ``y`` is rechunked lazily to the
+    same row blocks (and one chunk along its columns).
+    """
+    da = import_dask_array()
+    n = X.shape[0]
+    if not is_dask_array(y):
+        import numpy as np
+
+        y = np.asarray(y)
+    if y.ndim not in (1, 2) or y.shape[0] != n:
+        raise ValueError(
+            f"{name} must have shape ({n},) or ({n}, n_targets) to match X; got {y.shape}."
+        )
+    chunks = (X.chunks[0],) + ((-1,) if y.ndim == 2 else ())
+    if is_dask_array(y):
+        return y.rechunk(chunks)
+    return da.from_array(y, chunks=chunks)
+
+
+def iter_aligned_row_blocks(X, y):
+    """Yield ``(X_block, y_block)`` pairs, in memory, one row block at a time."""
+    X = as_row_chunked(X)
+    y = align_rows(y, X)
+    for xb, yb in zip(X.to_delayed().ravel(), y.to_delayed().ravel(), strict=True):
+        yield xb.compute(), yb.compute()
+
+
+def row_block_sum(func, X, *others):
+    """``sum_b func(X_b, *others_b)`` over the row blocks, computed where the blocks live.
+
+    ``func`` (a picklable function) maps aligned in-memory row blocks to an
+    array of a fixed shape (e.g. ``M x M``); the partial results are added in
+    a binary tree of tasks, so no worker ever holds more than one row block
+    of ``X`` and two partial sums. Runs on the active Dask scheduler (a
+    ``distributed.Client`` when one is set). Returns the in-memory sum.
+    """
+    import dask
+
+    X = as_row_chunked(X)
+    others = [align_rows(o, X, name="array") for o in others]
+    blocks = [a.to_delayed().ravel() for a in (X, *others)]
+    parts = [dask.delayed(func)(*bs) for bs in zip(*blocks, strict=True)]
+    add = dask.delayed(_add)
+    while len(parts) > 1:
+        paired = [add(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+        parts = paired + ([parts[-1]] if len(parts) % 2 else [])
+    return parts[0].compute()
+
+
+def _add(a, b):
+    return a + b

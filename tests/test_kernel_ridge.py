@@ -172,6 +172,55 @@ def test_nystrom_twenty_iterations_match_sklearn_nystroem_ridge():
     assert mse_ours < 1.1 * mse_sk, (mse_ours, mse_sk)
 
 
+def test_eigenpro_solver_agrees_with_falkon():
+    """EigenPro 3 converges to FALKON's solution (same centers), closer with more epochs."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (1500, 3))
+    f = np.sin(3 * X[:, 0]) * np.cos(2 * X[:, 1]) + X[:, 2] ** 2
+    y = np.column_stack([f + 0.1 * rng.standard_normal(1500), -f])  # two targets
+    Xt = rng.uniform(-1, 1, (500, 3))
+    kw = dict(penalty=1e-4, n_centers=100, gamma=1.0, random_state=0)
+    ref = NystromKernelRidge(max_iter=200, tol=1e-12, **kw).fit(X, y).predict(Xt)
+    gaps = []
+    for epochs in (2, 30):
+        ep = NystromKernelRidge(
+            solver="eigenpro",
+            max_iter=epochs,
+            n_nystrom_samples=300,
+            top_q=30,
+            chunk_size=50,
+            **kw,
+        ).fit(X, y)
+        assert ep.n_iter_ == epochs and ep.dual_coef_.shape == (100, 2)
+        gaps.append(np.linalg.norm(ep.predict(Xt) - ref) / np.linalg.norm(ref))
+    assert gaps[1] < 0.01, gaps
+    assert gaps[1] < 0.5 * gaps[0], gaps
+    # float32 data: float32 coefficients, same model
+    ep32 = NystromKernelRidge(
+        solver="eigenpro", max_iter=30, n_nystrom_samples=300, top_q=30, chunk_size=50, **kw
+    ).fit(X.astype(np.float32), y[:, 0].astype(np.float32))
+    assert ep32.dual_coef_.dtype == np.float32
+    pred = ep32.predict(Xt.astype(np.float32))
+    assert np.linalg.norm(pred - ref[:, 0]) / np.linalg.norm(ref[:, 0]) < 0.02
+
+
+def test_eigenpro_preconditioner_flattens_the_spectrum():
+    from sksubspace.kernel_ridge._eigenpro import data_preconditioner
+
+    X = np.random.default_rng(0).uniform(-1, 1, (300, 2))
+    K = rbf_kernel(X, gamma=1.0)
+    E, D, mu_tail = data_preconditioner(K, 20)
+    w = np.linalg.eigvalsh(K)[::-1]
+    assert E.shape == (300, 20) and np.isclose(mu_tail, w[20] / 300)
+    # P K = K - E diag(D) E' K K... on the sample space: K - K E diag(D) E' K has the top q
+    # eigenvalues of K lowered to the (q+1)-th, the rest unchanged.
+    PK = K - K @ (E * D) @ E.T @ K
+    top = np.sort(np.linalg.eigvalsh((PK + PK.T) / 2))[::-1]
+    np.testing.assert_allclose(top[:21], w[20], rtol=1e-6)
+    np.testing.assert_allclose(top[21:40], w[21:40], rtol=1e-6, atol=1e-12)
+    assert w[0] > 10 * w[20]
+
+
 def test_nystrom_leverage_centers_and_gridsearch():
     X, f = _smooth(800)
     m = NystromKernelRidge(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,9 +13,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from .._backend import compute_context, solve_triangular, to_float
+from .._backend import compute_context, solve_triangular, to_float, to_numpy
+from .._dask import align_rows, as_row_chunked, is_dask_array, row_block_sum
 from .._linalg import cholesky, conjugate_gradient
 from .._validation import validate_data
+from ._eigenpro import data_preconditioner, eigenpro_sgd
 from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
 from ._kernels import (
     chunk_rows,
@@ -69,11 +72,24 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         samples them proportionally to approximate ridge leverage scores
         (computed from a uniform Nystroem sketch of size ``n_centers``), the
         sampling that makes Nystroem least squares quasi-optimal.
+    solver : {"falkon", "eigenpro"}, default="falkon"
+        ``"falkon"``: conjugate gradient preconditioned by the Cholesky
+        factors above. ``"eigenpro"``: EigenPro 3 (projected, preconditioned
+        SGD over mini-batches of rows, the step size enlarged by the EigenPro
+        data preconditioner built from ``top_q`` eigenpairs of the kernel on
+        ``n_nystrom_samples`` rows; the gradient is projected on the centers
+        through the Cholesky factor of :math:`K_{MM}`). Each step touches one
+        mini-batch only, so the work per pass is :math:`O(n M d)` without the
+        :math:`O(n M^2)` of ``precompute`` or FALKON's full passes per
+        iteration; it converges to the same solution (up to mini-batch noise,
+        reduced by tail averaging).
     max_iter : int, default=20
-        Conjugate gradient iterations.
+        Conjugate gradient iterations (``"falkon"``) or epochs over the data
+        (``"eigenpro"``).
     tol : float, default=None
-        Relative residual at which to stop early. ``None`` runs exactly
-        ``max_iter`` iterations (FALKON's early stopping, no warning).
+        Relative residual at which to stop early (``"falkon"`` only). ``None``
+        runs exactly ``max_iter`` iterations (FALKON's early stopping, no
+        warning).
     precompute : "auto" or bool, default="auto"
         Form :math:`K_{nM}^\top K_{nM}` in one pass. ``"auto"`` does so when
         ``n_centers <= 4 * max_iter * (n_features + 30)``: the one compute-bound
@@ -81,7 +97,13 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         passes over the kernel.
     chunk_size : int, default=None
         Rows per kernel block; ``None`` picks blocks of about 4 million
-        entries.
+        entries. With ``"eigenpro"`` mini-batches have at most ``4 *
+        chunk_size`` rows.
+    n_nystrom_samples : int, default=2000
+        Rows sampled for EigenPro's data preconditioner (``"eigenpro"`` only).
+    top_q : int, default=100
+        Eigen-directions flattened by EigenPro's preconditioner
+        (``"eigenpro"`` only).
     random_state : int, RandomState instance or None, default=None
         Center sampling.
     verbose : int, default=0
@@ -96,7 +118,8 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         Rows of ``X`` used as centers.
     dual_coef_ : array of shape (n_centers,) or (n_centers, n_targets)
     n_iter_ : int
-        Conjugate gradient iterations run.
+        Conjugate gradient iterations (``"falkon"``) or epochs
+        (``"eigenpro"``) run.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
 
@@ -112,6 +135,8 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
     efficiently", NeurIPS 2020. M. Derezinski, M. Warmuth, D. Hsu.
     "Unbiased estimators for random design regression" / weighted least
     squares with DPPs and volume sampling (leverage-score landmarks).
+    A. Abedsoltan, M. Belkin, P. Pandit. "Toward large kernel models", ICML
+    2023 (EigenPro 3).
 
     Examples
     --------
@@ -135,10 +160,13 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         "coef0": [Interval(Real, None, None, closed="neither")],
         "kernel_params": [dict, None],
         "center_selection": [StrOptions({"uniform", "leverage"})],
+        "solver": [StrOptions({"falkon", "eigenpro"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "precompute": [StrOptions({"auto"}), "boolean"],
         "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_nystrom_samples": [Interval(Integral, 2, None, closed="left")],
+        "top_q": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [StrOptions({"cpu", "gpu"}), None],
@@ -156,10 +184,13 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         coef0=1,
         kernel_params=None,
         center_selection="uniform",
+        solver="falkon",
         max_iter=20,
         tol=None,
         precompute="auto",
         chunk_size=None,
+        n_nystrom_samples=2000,
+        top_q=100,
         random_state=None,
         verbose=0,
         device=None,
@@ -172,10 +203,13 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.coef0 = coef0
         self.kernel_params = kernel_params
         self.center_selection = center_selection
+        self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
         self.precompute = precompute
         self.chunk_size = chunk_size
+        self.n_nystrom_samples = n_nystrom_samples
+        self.top_q = top_q
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
@@ -223,23 +257,37 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            A Dask array chunked by rows is never gathered: the kernel
+            products :math:`K_{nM}^\top K_{nM}` / :math:`K_{nM}^\top y` are
+            computed block by block on the workers that hold the chunks and
+            summed in a tree (memory per worker: one row block and
+            :math:`O(M^2)`); only the ``M`` center rows reach the client.
+            Dask input needs ``solver="falkon"``, ``center_selection="uniform"``
+            and a named kernel on the CPU.
+        y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
 
         Returns
         -------
         self : object
         """
         require_y(self, y)
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
-        ctx = compute_context(self.device, X)
+        dask_in = is_dask_array(X)
+        if dask_in:
+            Xd, Yd = self._validate_dask(X, y)
+            ctx = compute_context(self.device, np.empty((1, 1), dtype=Xd.dtype))
+            ravel = Yd.ndim == 1
+            n, d = Xd.shape
+        else:
+            X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
+            ctx = compute_context(self.device, X)
+            Xc = ctx.asarray(X)
+            Y = ctx.xp.astype(ctx.asarray(y), Xc.dtype)
+            ravel = Y.ndim == 1
+            if ravel:
+                Y = ctx.xp.reshape(Y, (-1, 1))
+            n, d = Xc.shape
         xp = ctx.xp
-        Xc = ctx.asarray(X)
-        Y = xp.astype(ctx.asarray(y), Xc.dtype)
-        ravel = Y.ndim == 1
-        if ravel:
-            Y = xp.reshape(Y, (-1, 1))
-        n, d = Xc.shape
         M = self.n_centers
         if M > n:
             warnings.warn(
@@ -250,17 +298,24 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         params = self._params()
         t0 = time.perf_counter()
-        idx = self._select_centers(Xc, xp, M, rng, params)
-        C = xp.take(Xc, _idx(idx, Xc, xp), axis=0)
-        dev = getattr(Xc, "device", None)
+        if dask_in:
+            # Only the M center rows are gathered to the client.
+            idx = np.sort(rng.choice(n, size=M, replace=False))
+            C = np.asarray(Xd[idx].compute())
+        else:
+            idx = self._select_centers(Xc, xp, M, rng, params)
+            C = xp.take(Xc, _idx(idx, Xc, xp), axis=0)
+        dev = getattr(C, "device", None)
         step = self.chunk_size or chunk_rows(n, M)
 
         # All M x M algebra runs in float64 (kernel blocks stay in X's dtype and
         # are promoted chunk by chunk): in float32 the rounding of K_nM' K_nM,
         # amplified by the preconditioner, makes the system indefinite.
         # Preconditioner: K_MM + eps M I = T'T (T = L'), T T' / M + lam I = A'A.
+        # K_MM is formed from float64 centers: a float32 K_MM of a smooth kernel has
+        # negative eigenvalues of order eps32 * ||K_MM||, far above the jitter.
         f64 = xp.float64
-        KMM = xp.astype(pairwise_kernel(C, None, self.kernel, **params), f64)
+        KMM = pairwise_kernel(xp.astype(C, f64), None, self.kernel, **params)
         eps = float(np.finfo(np.float64).eps)
         scale = max(to_float(xp.mean(_diag(KMM, xp))), 1e-300)
         eye = xp.eye(M, dtype=f64, device=dev)
@@ -270,7 +325,18 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         T = xp.matrix_transpose(L)
         lam = float(self.penalty)
         A = xp.matrix_transpose(cholesky((T @ L) / M + lam * eye + (eps * scale) * eye))
-        Y = xp.astype(Y, f64)
+        if not dask_in:
+            Y = xp.astype(Y, f64)
+
+        if self.solver == "eigenpro":
+            coef = self._fit_eigenpro(Xc, Y, C, L, xp, rng, params, step, t0)
+            if ravel:
+                coef = xp.reshape(coef, (-1,))
+            self.n_iter_ = self.max_iter
+            self.center_indices_ = idx
+            self.centers_ = ctx.output(C)
+            self.dual_coef_ = ctx.output(coef)
+            return self
 
         def B_apply(U):  # B u = T^{-1} A^{-1} u
             return solve_triangular(
@@ -296,7 +362,29 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             # n M^2 / 2 flops of syrk (compute-bound) against max_iter memory-bound passes
             # of n M (d + ~30); the factor 4 is what this ratio measured on CPU.
             precompute = M <= 4 * self.max_iter * (d + 30)
-        if precompute:
+        if dask_in:
+            # Blockwise over the row chunks, on the workers that hold them.
+            k = 1 if ravel else Yd.shape[1]
+            if precompute:
+                Hb = row_block_sum(
+                    partial(_gram_block, C=C, kernel=self.kernel, params=params), Xd, Yd
+                )
+                H, b = Hb[:, :M], Hb[:, M:]
+
+                def KtK(V):
+                    return H @ V
+            else:
+                b = row_block_sum(
+                    partial(_ktk_block, C=C, V=None, kernel=self.kernel, params=params), Xd, Yd
+                )
+
+                def KtK(V):
+                    return row_block_sum(
+                        partial(_ktk_block, C=C, V=V, kernel=self.kernel, params=params), Xd
+                    )
+
+            b = xp.reshape(b, (M, k))
+        elif precompute:
             H, b = kernel_gram(Xc, C, Y, self.kernel, chunk_size=step, dtype=f64, **params)
 
             def KtK(V):
@@ -343,7 +431,7 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        coef = xp.astype(B_apply(beta), Xc.dtype)
+        coef = xp.astype(B_apply(beta), C.dtype)
         if ravel:
             coef = xp.reshape(coef, (-1,))
         self.n_iter_ = n_iter
@@ -352,18 +440,102 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.dual_coef_ = ctx.output(coef)
         return self
 
+    def _validate_dask(self, X, y):
+        """Lazy checks of a Dask ``X`` (row chunks) and ``y``; sets ``n_features_in_``."""
+        if self.solver != "falkon" or self.center_selection != "uniform":
+            raise ValueError(
+                "Dask input is supported with solver='falkon' and center_selection='uniform'; "
+                f"got solver={self.solver!r}, center_selection={self.center_selection!r}."
+            )
+        if self.device == "gpu" or callable(self.kernel):
+            raise ValueError(
+                "Dask input is computed on the workers' CPUs with a named kernel; use "
+                "device=None/'cpu' and a string kernel."
+            )
+        X = as_row_chunked(X)
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        if X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"Found array with shape {X.shape}; at least one row and column.")
+        Y = align_rows(y, X)
+        if Y.dtype.kind not in "fiub":
+            raise ValueError(f"y must be numeric; got dtype {Y.dtype}.")
+        self.n_features_in_ = X.shape[1]
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return X, Y
+
+    def _fit_eigenpro(self, Xc, Y, C, L, xp, rng, params, step, t0):
+        """EigenPro 3 iterations (``solver="eigenpro"``); ``L`` factors the jittered K_MM."""
+        n = Xc.shape[0]
+        f64 = xp.float64
+        s = min(n, self.n_nystrom_samples)
+        S = np.sort(rng.choice(n, size=s, replace=False))
+        XS = xp.astype(xp.take(Xc, _idx(S, Xc, xp), axis=0), f64)
+        E, D, mu_tail = data_preconditioner(
+            pairwise_kernel(XS, None, self.kernel, **params), self.top_q
+        )
+        KSZ = pairwise_kernel(XS, xp.astype(C, f64), self.kernel, **params)
+        beta = max(to_float(xp.max(kernel_diag(Xc, self.kernel, **params))), 1e-300)
+        # EigenPro's critical batch size beta / mu_{q+1}, within 4 kernel blocks: each
+        # step costs one O(M^2) projection, so larger batches mean fewer of them.
+        batch = int(max(1, min(n, 4 * step, beta / max(mu_tail, 1e-300))))
+        if self.verbose:
+            print(
+                f"[NystromKernelRidge] EigenPro: s={s} q={E.shape[1]} batch={batch} "
+                f"mu_q+1={mu_tail:.3g} setup {time.perf_counter() - t0:.2f}s"
+            )
+
+        def kernel_rows(rows):
+            return xp.astype(
+                pairwise_kernel(xp.take(Xc, _idx(rows, Xc, xp), axis=0), C, self.kernel, **params),
+                f64,
+            )
+
+        alpha = eigenpro_sgd(
+            kernel_rows,
+            Y,
+            L,
+            KSZ,
+            E,
+            D,
+            penalty=self.penalty,
+            beta=beta,
+            mu_tail=mu_tail,
+            batch_size=batch,
+            n_epochs=self.max_iter,
+            rng=rng,
+            xp=xp,
+            verbose=bool(self.verbose),
+        )
+        return xp.astype(alpha, Xc.dtype)
+
     def predict(self, X):
         """Predict with the Nystroem kernel ridge model.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
 
         Returns
         -------
         y_pred : array of shape (n_samples,) or (n_samples, n_targets)
+            A lazy Dask array with the row chunks of ``X`` when ``X`` is one.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            # Lazy: one kernel block per row chunk of X, computed where it lives.
+            X = as_row_chunked(X)
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+            C, coef = to_numpy(self.centers_), to_numpy(self.dual_coef_)
+            fn = partial(_predict_block, C=C, coef=coef, kernel=self.kernel, params=self._params())
+            if coef.ndim == 1:
+                return X.map_blocks(fn, dtype=coef.dtype, chunks=(X.chunks[0],), drop_axis=1)
+            return X.map_blocks(fn, dtype=coef.dtype, chunks=(X.chunks[0], (coef.shape[1],)))
         X = validate_data(self, X, reset=False)
         ctx = compute_context(self.device, X)
         Xc = ctx.asarray(X)
@@ -372,6 +544,41 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         return ctx.output(
             kernel_matmul(Xc, C, coef, self.kernel, chunk_size=self.chunk_size, **self._params())
         )
+
+
+def _finite_block(Xb, name="X"):
+    Xb = np.asarray(Xb)
+    if not np.all(np.isfinite(Xb)):
+        raise ValueError(f"Input {name} contains NaN or infinity.")
+    return Xb
+
+
+def _gram_block(Xb, Yb, *, C, kernel, params):
+    """``[K_b' K_b | K_b' y_b]`` of one row block (a Dask task)."""
+    Xb = _finite_block(Xb)
+    Yb = _finite_block(Yb, "y").reshape(Xb.shape[0], -1)
+    H, b = kernel_gram(Xb, C, Yb, kernel, dtype=np.float64, **params)
+    return np.concatenate([H, b], axis=1)
+
+
+def _ktk_block(Xb, Yb=None, *, C, V, kernel, params):
+    """``K_b' (K_b V)`` (or ``K_b' y_b`` when ``V`` is None) of one row block, sub-chunked."""
+    Xb = _finite_block(Xb)
+    n = Xb.shape[0]
+    step = chunk_rows(n, C.shape[0])
+    out = 0.0
+    for i in range(0, n, step):
+        Kb = pairwise_kernel(Xb[i : i + step], C, kernel, **params).astype(np.float64)
+        if V is None:
+            rhs = _finite_block(Yb[i : i + step], "y").reshape(Kb.shape[0], -1)
+        else:
+            rhs = Kb @ V
+        out = out + Kb.T @ rhs
+    return out
+
+
+def _predict_block(Xb, *, C, coef, kernel, params):
+    return kernel_matmul(np.asarray(Xb, dtype=C.dtype), C, coef, kernel, **params)
 
 
 def _idx(idx, like, xp):

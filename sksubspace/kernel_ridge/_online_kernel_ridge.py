@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, solve_triangular, to_numpy
+from .._dask import is_dask_array, iter_aligned_row_blocks
 from .._validation import validate_data
 from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
 from ._kernels import kernel_diag, kernel_matmul, kernel_params, pairwise_kernel
@@ -154,8 +155,10 @@ class OnlineKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            A Dask array (chunked by rows) is consumed one row block at a
+            time, in order: memory holds one block, never all of ``X``.
+        y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
 
         Returns
         -------
@@ -164,6 +167,11 @@ class OnlineKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         for attr in ("basis_", "_state"):
             if hasattr(self, attr):
                 delattr(self, attr)
+        if is_dask_array(X):
+            require_y(self, y)
+            for i, (Xb, yb) in enumerate(iter_aligned_row_blocks(X, y)):
+                self._partial_fit(Xb, yb, reset=i == 0)
+            return self
         return self._partial_fit(X, y, reset=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -172,13 +180,20 @@ class OnlineKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            A Dask array (chunked by rows) is consumed one row block at a
+            time, in order.
+        y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
 
         Returns
         -------
         self : object
         """
+        if is_dask_array(X):
+            require_y(self, y)
+            for Xb, yb in iter_aligned_row_blocks(X, y):
+                self._partial_fit(Xb, yb, reset=not hasattr(self, "_state"))
+            return self
         return self._partial_fit(X, y, reset=not hasattr(self, "_state"))
 
     def _partial_fit(self, X, y, reset):

@@ -54,6 +54,15 @@ def test_soft_impute_planted_recovery(planted, solver, max_iter):
     assert est.row_factors_.shape == (120, 3)
 
 
+def test_soft_impute_exact_als_random_init(planted):
+    # init="random" starts from V = 0; the exact ALS must not stay at zero.
+    X, M, mask = planted
+    est = SoftImpute(max_rank=8, init="random", random_state=0).fit(X)
+    Z = est.transform(X)
+    assert _held_out(Z, M, mask) < 1e-2
+    assert est.rank_ >= 3
+
+
 def test_soft_impute_solvers_agree():
     # The objective is convex: the three solvers reach the same minimizer.
     X, M, mask = make_low_rank_completion(50, 40, 2, observed_fraction=0.6, random_state=2)

@@ -133,6 +133,9 @@ def soft_impute_exact_als(obs, shrinkage, U, d, V, *, max_iter, tol, xp, verbose
     lam = float(shrinkage)
     W, Xc, Wt, Xct = obs.ridge_operands()
     B = V * xp.sqrt(d)
+    if not bool(xp.any(B != 0)):
+        # init="random" starts from V = 0: fit the column factors to U first.
+        B = ridge_rows(Wt, Xct, U * xp.sqrt(d), lam, xp)
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):

@@ -79,3 +79,41 @@ def iter_row_blocks(X):
     X = as_row_chunked(X)
     for block in X.to_delayed().ravel():
         yield block.compute()
+
+
+# --- added for impute ---
+
+
+def row_block_delayed(X):
+    """The row blocks of a row-chunked Dask array as ``dask.delayed`` objects.
+
+    Nothing is computed: functions applied to them run where the blocks live
+    (on the workers of a ``dask.distributed`` cluster).
+    """
+    return list(as_row_chunked(X).to_delayed().ravel())
+
+
+def _add_all(*parts):
+    """Elementwise sum of arrays, or of tuples of arrays."""
+    if isinstance(parts[0], tuple):
+        return tuple(_add_all(*group) for group in zip(*parts, strict=True))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + part
+    return out
+
+
+def tree_sum(parts, split_every=8):
+    """Sum delayed values (arrays or tuples of arrays) in a tree of delayed additions.
+
+    The partial sums are added on the workers, ``split_every`` at a time, so
+    the caller receives one value and no worker holds more than
+    ``split_every`` partial results at once.
+    """
+    import dask
+
+    add = dask.delayed(_add_all, pure=True)
+    parts = list(parts)
+    while len(parts) > 1:
+        parts = [add(*parts[i : i + split_every]) for i in range(0, len(parts), split_every)]
+    return parts[0]

@@ -277,28 +277,27 @@ def ridge_rows(W, Xc, basis, ridge, xp):
 _GATHER_ELEMS = 1 << 22
 
 
-def _ridge_rows_csr(X, basis, ridge):
-    """:func:`ridge_rows` for a CSR matrix (stored entries = observed), NumPy only.
+def _csr_normal_groups(X, basis):
+    """Yield ``(rows, G, rhs)``: the normal equations of the rows of a CSR matrix.
 
-    Rows are grouped by their number of observed entries ``k``; for a group,
-    the factor rows at the observed columns are gathered into a
-    ``(rows, k, r)`` array and the Gram matrices and right-hand sides come
+    ``G[t] = B_o' B_o`` and ``rhs[t] = B_o' x_o`` for row ``rows[t]`` with
+    observed (stored) columns ``o``. Rows are grouped by their number of
+    observed entries ``k``; for a group, the factor rows at the observed
+    columns are gathered into a ``(rows, k, r)`` array and the products come
     from batched ``matmul`` (BLAS). This reads the small ``n x r`` basis
     instead of the ``n x r^2`` outer products that a sparse product
     ``W @ (B * B)`` streams through cache for every observed entry, several
-    times faster on large matrices.
+    times faster on large matrices. Rows with no observed entry are skipped.
     """
     m, r = X.shape[0], basis.shape[1]
     indptr, indices, data = X.indptr, X.indices, X.data
     counts = np.diff(indptr)
-    out = np.zeros((m, r), dtype=basis.dtype)
-    eye = ridge * np.eye(r, dtype=basis.dtype)
     order = np.argsort(counts, kind="stable")
     sorted_counts = counts[order]
     bounds = np.flatnonzero(np.diff(sorted_counts)) + 1
     for start, stop in zip(np.r_[0, bounds], np.r_[bounds, m], strict=True):
         k = int(sorted_counts[start])
-        if k == 0:  # no observed entry: the ridge solution is zero
+        if k == 0:
             continue
         step = max(1, _GATHER_ELEMS // (k * (r + 1)))
         for lo in range(start, stop, step):
@@ -306,11 +305,38 @@ def _ridge_rows_csr(X, basis, ridge):
             idx = (indptr[rows][:, None] + np.arange(k)).ravel()
             T = basis[indices[idx]].reshape(rows.shape[0], k, r)
             Tt = T.transpose(0, 2, 1)
-            G = Tt @ T
-            G += eye
-            rhs = Tt @ data[idx].reshape(rows.shape[0], k, 1).astype(basis.dtype, copy=False)
-            out[rows] = np.linalg.solve(G, rhs)[:, :, 0]
+            x = data[idx].reshape(rows.shape[0], k, 1).astype(basis.dtype, copy=False)
+            yield rows, Tt @ T, (Tt @ x)[:, :, 0]
+
+
+def _ridge_rows_csr(X, basis, ridge):
+    """:func:`ridge_rows` for a CSR matrix (stored entries = observed), NumPy only."""
+    out = np.zeros((X.shape[0], basis.shape[1]), dtype=basis.dtype)
+    eye = ridge * np.eye(basis.shape[1], dtype=basis.dtype)
+    for rows, G, rhs in _csr_normal_groups(X, basis):
+        G += eye
+        out[rows] = np.linalg.solve(G, rhs[:, :, None])[:, :, 0]
     return out
+
+
+def normal_equations(W, Xc, basis):
+    """Per-row ``(B' diag(W_i) B, B' Xc_i)`` of :func:`ridge_rows`, NumPy only.
+
+    Returns ``G`` of shape ``(m, r, r)`` and ``rhs`` of shape ``(m, r)``.
+    Sums of these over blocks of the *other* dimension give the normal
+    equations of the whole matrix (used by the blockwise Dask fit). ``Xc``
+    dense with mask ``W``, or CSR (``W`` ignored).
+    """
+    m, r = Xc.shape[0], basis.shape[1]
+    if sp.issparse(Xc):
+        G = np.zeros((m, r, r), dtype=basis.dtype)
+        rhs = np.zeros((m, r), dtype=basis.dtype)
+        for rows, Gk, rk in _csr_normal_groups(sp.csr_matrix(Xc), basis):
+            G[rows] = Gk
+            rhs[rows] = rk
+        return G, rhs
+    BB = (basis[:, :, None] * basis[:, None, :]).reshape(basis.shape[0], r * r)
+    return (W @ BB).reshape(m, r, r), Xc @ basis
 
 
 def fold_in(Xn, basis, ridge, mean, missing_values, xp, *, row_offsets=False):

@@ -16,11 +16,25 @@ Is the problem well posed? A rank-20 matrix of this shape has
 20 * (100000 + 20000 - 20) = 2.4 million degrees of freedom, so 4 million
 entries oversample it 1.67x; each row has about 40 observed entries for its
 20 unknowns and each column about 200. A row with fewer than 20 observed
-entries cannot be recovered whatever the method; the script counts them (about
-0.03% of the rows) and reports the error on the other rows too. The noiseless
-problem is otherwise exactly recoverable, and what is left is the bias of the
-shrinkage: the default ``shrinkage = 1e-3 * lambda_0`` gives about 0.01, a ten
-times smaller one about ten times less (pass a ratio as the last argument).
+entries cannot be recovered whatever the method; the script counts them (14
+of the 100,000 rows) and reports the error on the other rows too. The
+noiseless problem is otherwise exactly recoverable, and what is left is the
+bias of the shrinkage: the default ``shrinkage = 1e-3 * lambda_0`` gives about
+0.01, a ten times smaller one about ten times less (pass a ratio as the last
+argument).
+
+Measured (2 cores shared with other jobs, load average 15-24; the CPU time is
+the fit's own, the wall time includes waiting for the cores), default
+parameters apart from ``max_rank=20``::
+
+    fit: 875.3 s wall, 182.4 s CPU (40 iterations, rank 20, shrinkage 0.02642)
+    peak resident set size of the fitting process (ru_maxrss): 0.54 GB
+    relative RMSE on 100000 held-out entries: 1.155e-02
+    (1.068e-02 on the rows with at least 20 observed entries)
+
+It converges (relative change below ``tol=1e-4``) in 40 iterations. The exact
+ALS half-steps are used: softImpute-ALS ("als") contracts only by about
+``1 - p`` per iteration, and ``p = 0.002`` observed here.
 
 Usage: ``PYTHONPATH=. python benchmarks/bench_soft_impute_sparse.py
 [m n n_observed rank max_iter [shrinkage_ratio]]``

@@ -32,7 +32,15 @@ parameters apart from ``max_rank=20``::
     relative RMSE on 100000 held-out entries: 1.155e-02
     (1.068e-02 on the rows with at least 20 observed entries)
 
-It converges (relative change below ``tol=1e-4``) in 40 iterations. The exact
+With ``shrinkage = 1e-4 * lambda_0`` (``... 20 200 1e-4``)::
+
+    fit: 1431.7 s wall, 274.0 s CPU (44 iterations, rank 20, shrinkage 0.002631)
+    peak resident set size of the fitting process (ru_maxrss): 0.54 GB
+    relative RMSE on 100000 held-out entries: 4.871e-03
+    (1.907e-03 on the rows with at least 20 observed entries)
+
+where the 14 rows with fewer than 20 observed entries now dominate the error.
+Both runs converge (relative change below ``tol=1e-4``) in 40-44 iterations. The exact
 ALS half-steps are used: softImpute-ALS ("als") contracts only by about
 ``1 - p`` per iteration, and ``p = 0.002`` observed here.
 

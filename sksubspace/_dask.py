@@ -81,9 +81,15 @@ def iter_row_blocks(X):
         yield block.compute()
 
 
-# --- added for kernel_ridge ---
+# --- row-block computations shared by the estimators that accept Dask ---
 
-__all__ += ["align_rows", "iter_aligned_row_blocks", "row_block_sum"]
+__all__ += [
+    "align_rows",
+    "iter_aligned_row_blocks",
+    "row_block_delayed",
+    "tree_sum",
+    "row_block_sum",
+]
 
 
 def align_rows(y, X, *, name="y"):
@@ -117,27 +123,54 @@ def iter_aligned_row_blocks(X, y):
         yield xb.compute(), yb.compute()
 
 
+def row_block_delayed(X):
+    """The row blocks of a row-chunked Dask array as ``dask.delayed`` objects.
+
+    Nothing is computed: functions applied to them run where the blocks live
+    (on the workers of a ``dask.distributed`` cluster).
+    """
+    return list(as_row_chunked(X).to_delayed().ravel())
+
+
+def _add_all(*parts):
+    """Elementwise sum of arrays, or of tuples of arrays."""
+    if isinstance(parts[0], tuple):
+        return tuple(_add_all(*group) for group in zip(*parts, strict=True))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + part
+    return out
+
+
+def tree_sum(parts, split_every=8):
+    """Sum delayed values (arrays or tuples of arrays) in a tree of delayed additions.
+
+    The partial sums are added on the workers, ``split_every`` at a time, so
+    the caller receives one value and no worker holds more than
+    ``split_every`` partial results at once.
+    """
+    import dask
+
+    add = dask.delayed(_add_all, pure=True)
+    parts = list(parts)
+    while len(parts) > 1:
+        parts = [add(*parts[i : i + split_every]) for i in range(0, len(parts), split_every)]
+    return parts[0]
+
+
 def row_block_sum(func, X, *others):
     """``sum_b func(X_b, *others_b)`` over the row blocks, computed where the blocks live.
 
     ``func`` (a picklable function) maps aligned in-memory row blocks to an
-    array of a fixed shape (e.g. ``M x M``); the partial results are added in
-    a binary tree of tasks, so no worker ever holds more than one row block
-    of ``X`` and two partial sums. Runs on the active Dask scheduler (a
+    array of a fixed shape (e.g. ``M x M``); the partial results are added by
+    :func:`tree_sum`, so no worker ever holds more than one row block of ``X``
+    and a few partial sums. Runs on the active Dask scheduler (a
     ``distributed.Client`` when one is set). Returns the in-memory sum.
     """
     import dask
 
     X = as_row_chunked(X)
     others = [align_rows(o, X, name="array") for o in others]
-    blocks = [a.to_delayed().ravel() for a in (X, *others)]
+    blocks = [row_block_delayed(X)] + [list(o.to_delayed().ravel()) for o in others]
     parts = [dask.delayed(func)(*bs) for bs in zip(*blocks, strict=True)]
-    add = dask.delayed(_add)
-    while len(parts) > 1:
-        paired = [add(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
-        parts = paired + ([parts[-1]] if len(parts) % 2 else [])
-    return parts[0].compute()
-
-
-def _add(a, b):
-    return a + b
+    return tree_sum(parts).compute()

@@ -9,9 +9,10 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_random_state
+from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backend import from_numpy, to_float
+from .._dask import is_dask_array
 from .._linalg import randomized_svd
 from ._base import (
     _BaseCompletion,
@@ -133,6 +134,9 @@ def soft_impute_exact_als(obs, shrinkage, U, d, V, *, max_iter, tol, xp, verbose
     lam = float(shrinkage)
     W, Xc, Wt, Xct = obs.ridge_operands()
     B = V * xp.sqrt(d)
+    if not bool(xp.any(B != 0)):
+        # init="random" starts from V = 0: fit the column factors to U first.
+        B = ridge_rows(Wt, Xct, U * xp.sqrt(d), lam, xp)
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
@@ -306,6 +310,28 @@ class SoftImpute(_BaseCompletion):
     AltMinCompletion : Rank-k alternating minimization.
     FactorizedCompletion : Gradient descent on an asymmetric factorization.
 
+    Notes
+    -----
+    **Data larger than memory (Dask).** ``fit`` also accepts a
+    ``dask.array.Array`` chunked by rows (any number of row chunks; column
+    chunks are merged), with missing entries marked by ``missing_values``,
+    and fits it with the ``"exact_als"`` solver block by block, never
+    gathering the matrix on one machine: one task per row block solves its
+    rows' ridge regressions and returns its share of the columns' normal
+    equations (``n_features x r x r``), which are summed in a tree and solved
+    on the client. One iteration is one pass over the data; the row factors
+    stay on the workers between iterations. The spectral initialization uses
+    ``dask.array.linalg.svd_compressed`` and the final thresholded SVD
+    ``dask.array.linalg.tsqr``. The client holds ``O((n_samples +
+    n_features r) r)`` numbers (the fitted row factors and the normal
+    equations); each worker one row block at a time. The iterates and the
+    stopping rule are those of the in-memory ``"exact_als"`` fit, so the two
+    agree to the tolerance (the random sketches of the initialization
+    differ). ``transform`` and ``fit_transform`` of a Dask array return lazy
+    Dask arrays computed block by block. The blocks are computed with NumPy
+    (``device`` does not apply); the other solvers do not accept Dask input.
+    Runs on any Dask scheduler, e.g. a ``dask.distributed`` cluster.
+
     References
     ----------
     R. Mazumder, T. Hastie, R. Tibshirani. Spectral Regularization Algorithms
@@ -431,13 +457,64 @@ class SoftImpute(_BaseCompletion):
             )
         return U, s, Vt
 
+    def _fit_dask(self, X):
+        from ._dask_als import fit_dask
+
+        U, s, Vt, mean, offsets = fit_dask(self, X)
+        self.n_features_in_ = int(X.shape[1])
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.rank_ = int(s.shape[0])
+        self.mean_ = mean
+        self.row_offsets_ = offsets
+        self.components_ = Vt
+        self.singular_values_ = s
+        self.row_factors_ = U * s
+
+    def _check_dask_features(self, X):
+        check_is_fitted(self)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has shape {X.shape}, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
+        if is_dask_array(X):
+            self._fit_dask(X)
+            return self
         return super().fit(X, y)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
+        if is_dask_array(X):
+            from ._dask_als import complete_dask
+
+            self._fit_dask(X)
+            return complete_dask(self, X)
         return super().fit_transform(X, y)
 
-    fit.__doc__ = _BaseCompletion.fit.__doc__
-    fit_transform.__doc__ = _BaseCompletion.fit_transform.__doc__
+    def transform(self, X):
+        if is_dask_array(X):
+            from ._dask_als import transform_dask
+
+            self._check_dask_features(X)
+            return transform_dask(self, X)
+        return super().transform(X)
+
+    fit.__doc__ = _BaseCompletion.fit.__doc__.replace(
+        "the stored entries are the observed ones.",
+        "the stored entries are the observed ones. A ``dask.array.Array``\n"
+        "            chunked by rows is fitted block by block (see Notes).",
+    )
+    fit_transform.__doc__ = _BaseCompletion.fit_transform.__doc__.replace(
+        "X_completed : ndarray of shape (n_samples, n_features)",
+        "X_completed : ndarray of shape (n_samples, n_features)\n"
+        "            A lazy ``dask.array.Array`` for Dask input.",
+    )
+    transform.__doc__ = _BaseCompletion.transform.__doc__.replace(
+        "Dense; for sparse input",
+        "Dense (a lazy ``dask.array.Array``, row block by row block, for\n"
+        "            Dask input); for sparse input",
+    )

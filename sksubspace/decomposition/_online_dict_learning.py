@@ -337,11 +337,18 @@ class OnlineDictionaryLearning(
     def _host(x):
         return to_numpy(x)
 
-    def _converged(self, cost, D_old, n_samples, bs):
-        """scikit-learn's early stopping: small atom change or no smoothed improvement."""
-        xp = get_namespace(self._D)
+    def _update_ewa(self, cost, n_samples, bs):
+        """Exponentially weighted average of the batch costs (weight ``bs / n``), every step."""
         w = min(bs / (n_samples + 1), 1.0)
         self._ewa_cost = cost if self._ewa_cost is None else (1 - w) * self._ewa_cost + w * cost
+
+    def _converged(self, D_old):
+        """scikit-learn's early stopping: small atom change or no smoothed improvement.
+
+        Called only after the warm-up; the smoothed cost itself is updated from the
+        first step on, so its minimum is not that of one noisy batch.
+        """
+        xp = get_namespace(self._D)
         change = to_float(xp.linalg.vector_norm(self._D - D_old)) / np.sqrt(self._D.shape[0])
         if self.tol > 0 and change <= self.tol:
             return "small dictionary change"
@@ -392,9 +399,11 @@ class OnlineDictionaryLearning(
                 Xb = xp.take(Xc, order_x[b * bs : (b + 1) * bs], axis=0)
                 cost, D_old = self._step(Xb, rng)
                 cost = to_float(cost)
-                # The first epoch (at most 100 steps) only warms up the smoothed cost.
+                self._update_ewa(cost, n, bs)
+                # No stopping during the first epoch (at most 100 steps): the atoms
+                # and the smoothed cost are still far from their limits.
                 if self.n_steps_ > min(100, n / bs):
-                    stop = self._converged(cost, D_old, n, bs)
+                    stop = self._converged(D_old)
                 if self.verbose >= 2:
                     print(f"step {self.n_steps_}: batch cost {cost:.6g}, ewa {self._ewa_cost}")
                 if self.callback is not None:

@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
-from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
+from .._backend import compute_context, from_numpy, get_namespace, is_numpy, to_float, to_numpy
 from .._validation import validate_data
 from ._dict_init import (
     _atoms_to_replace,
@@ -64,6 +64,10 @@ def _update_dictionary(D, A, B, *, dead, replacements, positive):
     (``A_jj`` ~ 0, never used) are replaced by the rows of ``replacements``.
     """
     xp = get_namespace(D)
+    if is_numpy(xp):
+        return _update_dictionary_numpy(
+            D, A, B, dead=dead, replacements=replacements, positive=positive
+        )
     D = xp.asarray(D, copy=True)
     r = 0
     for j in range(D.shape[0]):
@@ -76,6 +80,29 @@ def _update_dictionary(D, A, B, *, dead, replacements, positive):
             dj = xp.clip(dj, 0, None)
         norm = xp.linalg.vector_norm(dj)
         D[j, :] = dj / xp.where(norm > 1, norm, xp.ones_like(norm))
+    return D
+
+
+def _update_dictionary_numpy(D, A, B, *, dead, replacements, positive):
+    """:func:`_update_dictionary` on NumPy arrays, in place on a copy.
+
+    The same sweep without the per-call overhead of the array-API wrappers
+    (a few microseconds per atom instead of tens): ``gemv`` and in-place row
+    updates only.
+    """
+    D = np.array(D, copy=True)
+    A, B = np.asarray(A), np.asarray(B)
+    r = 0
+    for j in range(D.shape[0]):
+        if dead[j]:
+            dj = np.array(replacements[r], copy=True)
+            r += 1
+        else:
+            dj = D[j] + (B[j] - A[j] @ D) / A[j, j]
+        if positive:
+            np.maximum(dj, 0, out=dj)
+        norm = np.sqrt(dj @ dj)
+        D[j] = dj / norm if norm > 1 else dj
     return D
 
 

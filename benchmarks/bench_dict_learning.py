@@ -27,11 +27,11 @@ configs = sys.argv[2] if len(sys.argv) > 2 else "1024x15"
 configs = [tuple(int(v) for v in c.split("x")) for c in configs.split(",")]
 alpha, k = 1.0, 256
 X = china_patches(n)
-X_eval = china_patches(2000, random_state=7)
+X_eval = china_patches(1000, random_state=7)
 
 
 def objective(D):
-    C = sparse_encode(X_eval, D, algorithm="lasso", alpha=alpha, max_iter=3000, tol=1e-8)
+    C = sparse_encode(X_eval, D, algorithm="lasso", alpha=alpha, max_iter=2000, tol=1e-6)
     return float(np.mean(0.5 * np.sum((X_eval - C @ D) ** 2, axis=1) + alpha * np.abs(C).sum(1)))
 
 
@@ -52,7 +52,7 @@ def run(batch_size, fit_max_iter):
         now = time.perf_counter()
         state["t"] += now - state["last"]
         stop = False
-        if info["step"] <= 30 or info["step"] % 5 == 0:
+        if info["step"] % 2 == 0 if info["step"] <= 40 else info["step"] % 5 == 0:
             f = objective(np.asarray(info["components"]))
             state["f"] = f
             if f <= 1.01 * f_sk and state["reached"] is None:

@@ -23,7 +23,7 @@ sys.path.insert(0, "benchmarks")
 from _patches import china_patches  # noqa: E402
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-configs = sys.argv[2] if len(sys.argv) > 2 else "1024x15"
+configs = sys.argv[2] if len(sys.argv) > 2 else "1024x10,2048x10"
 configs = [tuple(int(v) for v in c.split("x")) for c in configs.split(",")]
 alpha, k = 1.0, 256
 X = china_patches(n)

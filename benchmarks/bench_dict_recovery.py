@@ -2,9 +2,7 @@
 
 The issue's target: at least 95% of the planted atoms recovered (|cosine| >= 0.99)
 by OnlineDictionaryLearning and KSVD. Both run with their default stopping
-rules and the known sparsity (OMP with 5 atoms), over several seeds; scikit-learn's
-MiniBatchDictionaryLearning (OMP coding is not offered in fit; lasso_lars with
-a small alpha) is shown for reference on the first seed.
+rules and the known sparsity (OMP with 5 atoms), over several seeds.
 Usage: PYTHONPATH=. python benchmarks/bench_dict_recovery.py [n_seeds]
 """
 
@@ -13,8 +11,6 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.decomposition import MiniBatchDictionaryLearning
-
 from sksubspace.datasets import make_sparse_coded_signals
 from sksubspace.decomposition import KSVD, OnlineDictionaryLearning
 from sksubspace.metrics import dictionary_recovery_score
@@ -41,14 +37,6 @@ for seed in range(n_seeds):
         print(
             f"seed {seed} {name:26s} recovered {score:6.1%} in {t:6.2f} s (n_iter_={est.n_iter_})"
         )
-    if seed == 0:
-        t0 = time.perf_counter()
-        sk = MiniBatchDictionaryLearning(
-            128, alpha=0.05, batch_size=256, max_iter=10, random_state=0
-        ).fit(X)
-        t = time.perf_counter() - t0
-        score = dictionary_recovery_score(sk.components_, D)
-        print(f"seed 0 sklearn MiniBatchDictionaryLearning recovered {score:6.1%} in {t:6.2f} s")
 for name, r in rows.items():
     s = np.array(r)
     print(

@@ -11,6 +11,7 @@ import time
 import warnings
 
 import numpy as np
+
 from sksubspace.datasets import make_sparse_coded_signals
 from sksubspace.decomposition import KSVD, OnlineDictionaryLearning
 from sksubspace.metrics import dictionary_recovery_score

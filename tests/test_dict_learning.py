@@ -175,6 +175,17 @@ def test_online_dictionary_learning_recovers_planted_atoms(planted):
     np.testing.assert_array_less(np.linalg.norm(odl.components_, axis=1), 1 + 1e-10)
 
 
+def test_online_dictionary_learning_default_stopping_is_not_premature(planted):
+    """The smoothed cost is averaged from the first step: seeded by one noisy batch after
+    the warm-up, it used to stop the fit on 'no improvement' short of recovery (0.92)."""
+    X, D, _ = planted
+    odl = OnlineDictionaryLearning(
+        24, fit_algorithm="omp", fit_n_nonzero_coefs=3, batch_size=100, max_iter=20, random_state=0
+    ).fit(X)
+    assert dictionary_recovery_score(odl.components_, D) >= 0.95
+    assert odl.n_iter_ < 20  # and it does stop early
+
+
 def test_online_dictionary_learning_lasso_decreases_objective(planted):
     X, D, _ = planted
     costs = []

@@ -8,6 +8,7 @@ from ._robust_pca import RobustPCA
 from ._sparse_coding import SparseCoder, sparse_encode
 from ._streaming_pca import StreamingPCA
 from ._subspace_outlier_detector import SubspaceOutlierDetector
+from ._supervised_dict_learning import SupervisedDictionaryLearning
 
 __all__ = [
     "KSVD",
@@ -18,5 +19,6 @@ __all__ = [
     "SparseCoder",
     "StreamingPCA",
     "SubspaceOutlierDetector",
+    "SupervisedDictionaryLearning",
     "sparse_encode",
 ]

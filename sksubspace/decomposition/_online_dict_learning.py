@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
-from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
+from .._backend import compute_context, from_numpy, get_namespace, is_numpy, to_float, to_numpy
 from .._validation import validate_data
 from ._dict_init import (
     _atoms_to_replace,
@@ -64,6 +64,10 @@ def _update_dictionary(D, A, B, *, dead, replacements, positive):
     (``A_jj`` ~ 0, never used) are replaced by the rows of ``replacements``.
     """
     xp = get_namespace(D)
+    if is_numpy(xp):
+        return _update_dictionary_numpy(
+            D, A, B, dead=dead, replacements=replacements, positive=positive
+        )
     D = xp.asarray(D, copy=True)
     r = 0
     for j in range(D.shape[0]):
@@ -76,6 +80,29 @@ def _update_dictionary(D, A, B, *, dead, replacements, positive):
             dj = xp.clip(dj, 0, None)
         norm = xp.linalg.vector_norm(dj)
         D[j, :] = dj / xp.where(norm > 1, norm, xp.ones_like(norm))
+    return D
+
+
+def _update_dictionary_numpy(D, A, B, *, dead, replacements, positive):
+    """:func:`_update_dictionary` on NumPy arrays, in place on a copy.
+
+    The same sweep without the per-call overhead of the array-API wrappers
+    (a few microseconds per atom instead of tens): ``gemv`` and in-place row
+    updates only.
+    """
+    D = np.array(D, copy=True)
+    A, B = np.asarray(A), np.asarray(B)
+    r = 0
+    for j in range(D.shape[0]):
+        if dead[j]:
+            dj = np.array(replacements[r], copy=True)
+            r += 1
+        else:
+            dj = D[j] + (B[j] - A[j] @ D) / A[j, j]
+        if positive:
+            np.maximum(dj, 0, out=dj)
+        norm = np.sqrt(dj @ dj)
+        D[j] = dj / norm if norm > 1 else dj
     return D
 
 
@@ -337,11 +364,18 @@ class OnlineDictionaryLearning(
     def _host(x):
         return to_numpy(x)
 
-    def _converged(self, cost, D_old, n_samples, bs):
-        """scikit-learn's early stopping: small atom change or no smoothed improvement."""
-        xp = get_namespace(self._D)
+    def _update_ewa(self, cost, n_samples, bs):
+        """Exponentially weighted average of the batch costs (weight ``bs / n``), every step."""
         w = min(bs / (n_samples + 1), 1.0)
         self._ewa_cost = cost if self._ewa_cost is None else (1 - w) * self._ewa_cost + w * cost
+
+    def _converged(self, D_old):
+        """scikit-learn's early stopping: small atom change or no smoothed improvement.
+
+        Called only after the warm-up; the smoothed cost itself is updated from the
+        first step on, so its minimum is not that of one noisy batch.
+        """
+        xp = get_namespace(self._D)
         change = to_float(xp.linalg.vector_norm(self._D - D_old)) / np.sqrt(self._D.shape[0])
         if self.tol > 0 and change <= self.tol:
             return "small dictionary change"
@@ -392,9 +426,11 @@ class OnlineDictionaryLearning(
                 Xb = xp.take(Xc, order_x[b * bs : (b + 1) * bs], axis=0)
                 cost, D_old = self._step(Xb, rng)
                 cost = to_float(cost)
-                # The first epoch (at most 100 steps) only warms up the smoothed cost.
+                self._update_ewa(cost, n, bs)
+                # No stopping during the first epoch (at most 100 steps): the atoms
+                # and the smoothed cost are still far from their limits.
                 if self.n_steps_ > min(100, n / bs):
-                    stop = self._converged(cost, D_old, n, bs)
+                    stop = self._converged(D_old)
                 if self.verbose >= 2:
                     print(f"step {self.n_steps_}: batch cost {cost:.6g}, ewa {self._ewa_cost}")
                 if self.callback is not None:

@@ -13,6 +13,7 @@ import math
 import numbers
 
 import numpy as np
+from array_api_compat import device as _device_of
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -23,7 +24,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, to_float
-from .._linalg import batched_omp, hard_threshold, omp_codes_dense, soft_threshold
+from .._linalg import batched_omp, hard_threshold, omp_codes_dense
 from .._validation import validate_data
 
 __all__ = ["SparseCoder", "sparse_encode"]
@@ -45,7 +46,8 @@ def _lipschitz(G, xp):
 def _prox_l1(V, threshold, positive, xp):
     if positive:
         return xp.clip(V - threshold, 0, None)
-    return soft_threshold(V, threshold)
+    # S_t(v) = v - clip(v, -t, t): two passes over V instead of sign * max(|v| - t, 0).
+    return V - xp.clip(V, -threshold, threshold)
 
 
 def _prox_l0(V, threshold, positive, xp):
@@ -72,10 +74,14 @@ def _proximal_gradient(B, G, *, alpha, penalty, positive, max_iter, tol, init, L
         thr, prox, accelerate = alpha / L, _prox_l1, True
     else:
         thr, prox, accelerate = math.sqrt(2.0 * alpha / L), _prox_l0, False
+    # The gradient step Y - (Y G - B) / L as one product: Y (I - G / L) + B / L.
+    M = -G / L
+    M = M + xp.eye(G.shape[0], dtype=G.dtype, device=_device_of(G))
+    B_L = B / L
     Y, t = C, 1.0
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        C_new = prox(Y - (Y @ G - B) / L, thr, positive, xp)
+        C_new = prox(Y @ M + B_L, thr, positive, xp)
         if accelerate:
             t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
             Y = C_new + ((t - 1.0) / t_new) * (C_new - C)

@@ -18,6 +18,7 @@ from ._base import (
     BaseSubspaceClustering,
     _check_n_clusters,
     _dev,
+    _fit_subspaces,
     _normalize_rows,
     affinity_from_representation,
 )
@@ -211,6 +212,40 @@ def random_walk_scores(C, n_steps=1000):
     return np.minimum(-np.log10(np.maximum(avg, 1e-300)), 16.0)
 
 
+def _subspace_preserving(C, X, labels, n_clusters, purity=0.9, residual=0.5):
+    """Cluster of each unlabelled point whose code explains it within one cluster.
+
+    A point that no other point uses is transient for the random walk of
+    :func:`random_walk_scores` even if it is an inlier; but an inlier's code
+    reconstructs it from points of its own cluster, while an outlier is not
+    reconstructed (its code is small or its mass spreads over several
+    subspaces). Returns, for the points labelled -1 whose code leaves a
+    relative residual ``||x - c X|| / ||x||`` of at most ``residual`` and
+    puts at least ``purity`` of its l1 mass on one cluster, that cluster,
+    and -1 everywhere else. ``X`` is a host (NumPy) array.
+    """
+    out = np.full(labels.shape[0], -1, dtype=np.int64)
+    todo = np.flatnonzero(labels < 0)
+    if todo.size == 0:
+        return out
+    Ct = sp.csr_matrix(C)[todo]
+    R = X[todo] - Ct @ X
+    norms = np.linalg.norm(X[todo], axis=1)
+    explained = np.linalg.norm(R, axis=1) <= residual * np.where(norms > 0, norms, np.inf)
+    A = abs(Ct)
+    member = sp.csr_matrix(
+        (np.ones(int((labels >= 0).sum())), (np.flatnonzero(labels >= 0), labels[labels >= 0])),
+        shape=(labels.shape[0], n_clusters),
+    )
+    mass = np.asarray((A @ member).todense())
+    total = np.asarray(A.sum(axis=1)).ravel()
+    best = mass.argmax(axis=1)
+    pure = mass[np.arange(todo.size), best] >= purity * np.where(total > 0, total, np.inf)
+    ok = pure & explained
+    out[todo[ok]] = best[ok]
+    return out
+
+
 class SparseSubspaceClustering(BaseSubspaceClustering):
     """Sparse subspace clustering (SSC) by ADMM, with affine and outlier options.
 
@@ -245,8 +280,12 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
     whereas no inlier needs an outlier, so a random walk on the
     representation graph (from ``i`` to ``j`` with probability proportional
     to ``|C_ij|``) leaves the outliers (You, Robinson & Vidal 2017). Points
-    whose ``outlier_scores_`` exceed ``outlier_threshold`` are labelled -1
-    and left out of the spectral step and of the subspaces.
+    whose ``outlier_scores_`` exceed ``outlier_threshold`` are left out of
+    the spectral step; those among them whose code reconstructs them (residual
+    at most half their norm) from one of the clusters found (at least 90% of
+    its l1 mass: an inlier that no other point happened to use) then join
+    that cluster, the others are outliers, labelled -1 and left out of the
+    subspaces.
 
     Parameters
     ----------
@@ -308,7 +347,8 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         ``pi_i`` is how often the random walk visits point ``i`` (averaged
         over 1000 steps from the uniform start); larger is more outlying.
     inlier_mask_ : ndarray of bool of shape (n_samples,)
-        Only with ``outliers=True``: ``outlier_scores_ <= outlier_threshold``.
+        Only with ``outliers=True``: the points that are not outliers
+        (``labels_ >= 0``).
     n_iter_ : int
         Number of ADMM iterations run.
     n_features_in_ : int
@@ -456,8 +496,22 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
                 )
             W_in = sp.csr_matrix(W)[keep][:, keep]
             self._fit_spectral(Xc, xp, ctx, W_in, n_samples, keep=keep)
+            labels = np.asarray(to_numpy(self.labels_), dtype=np.int64)
+            Xh = np.asarray(to_numpy(Xc))
+            if not self.affine:
+                norms = np.linalg.norm(Xh, axis=1, keepdims=True)
+                Xh = Xh / np.where(norms > 0, norms, 1.0)
+            rescued = _subspace_preserving(C, Xh, labels, self.n_clusters_)
+            if rescued.any():
+                labels = np.where(rescued >= 0, rescued, labels)
+                bases, offsets = _fit_subspaces(
+                    Xc, labels, self.n_clusters_, xp, affine=self._affine_subspaces
+                )
+                self.labels_ = ctx.output(xp.asarray(labels, **_dev(Xc, xp)))
+                self.subspaces_ = [ctx.output(U) for U in bases]
+                self.subspace_offsets_ = ctx.output(offsets)
             self.outlier_scores_ = scores
-            self.inlier_mask_ = scores <= self.outlier_threshold
+            self.inlier_mask_ = labels >= 0
         self.representation_matrix_ = C
         self.affinity_matrix_ = W
         return self

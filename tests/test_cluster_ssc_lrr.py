@@ -225,3 +225,27 @@ def test_float32_preserved(cls):
         est = cls(3, random_state=0).fit(X.astype(np.float32))
     assert est.subspaces_[0].dtype == np.float32
     assert clustering_accuracy(y, est.labels_) == 1.0
+
+
+def test_ssc_more_features_than_samples_uses_the_direct_path():
+    # n_features + 1 > n_samples: the n_samples x n_samples system is factored
+    X, y, _ = make_subspaces(3, 2, 100, 10, noise=0.01, random_state=0)
+    est = SparseSubspaceClustering(3, random_state=0).fit(X)
+    assert clustering_accuracy(y, est.labels_) == 1.0
+
+
+@pytest.mark.parametrize(
+    "params", [dict(affine=True), dict(outliers=True)], ids=["affine", "outliers"]
+)
+def test_ssc_options_on_array_api_strict(params):
+    xs = pytest.importorskip("array_api_strict")
+    X, y, _ = make_subspaces(3, 2, 12, 20, noise=0.01, outlier_fraction=0.1, random_state=0)
+    ref = SparseSubspaceClustering(3, random_state=0, **params).fit(X)
+    got = SparseSubspaceClustering(3, random_state=0, **params).fit(xs.asarray(X))
+    assert type(got.labels_).__module__.startswith("array_api_strict")
+    labels = np.asarray(got.labels_)
+    assert clustering_accuracy(ref.labels_, labels) == 1.0
+    np.testing.assert_array_equal(labels == -1, ref.labels_ == -1)
+    np.testing.assert_allclose(
+        got.representation_matrix_.toarray(), ref.representation_matrix_.toarray(), atol=1e-8
+    )

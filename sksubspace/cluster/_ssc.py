@@ -313,8 +313,8 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
     tol : float, default=1e-3
         Stop when the largest entry of ``A - C`` (the two copies of the codes),
         of the change of ``C`` over an iteration (relative to ``max(1,
-        max|C|)``) and, if ``affine``, of ``C 1 - 1`` is at most ``tol``
-        (checked every 10 iterations).
+        max|C|)``) and, if ``affine``, of the row sums of ``A`` minus 1 is at
+        most ``tol`` (checked every 10 iterations).
     affinity : {"symmetrize", "nearest_neighbors"}, default="symmetrize"
         Graph built from ``C``.
     n_neighbors : int, default=3

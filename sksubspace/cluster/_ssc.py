@@ -25,13 +25,12 @@ from ._base import (
 
 
 def _right_inverse(P, lam, rho, method, xp):
-    """``R -> R (lam P P' + rho I)^-1`` for (rows, M) arrays ``R``, factored once.
+    """``R -> R (lam / rho P P' + I)^-1`` for (rows, M) arrays ``R``, factored once.
 
     ``P`` is (M, k). With ``method="woodbury"`` only the k x k system
-    ``K = (rho / lam) I + P'P`` is factored (Cholesky) and
-    ``R M^-1 = (R - (R P) K^-1 P') / rho``: O(rows M k) per product. With
-    ``"direct"`` the M x M inverse is formed once (Cholesky) and applied as a
-    product: O(rows M^2).
+    ``K = (rho / lam) I + P'P`` is factored (Cholesky) and the product is
+    ``R - (R P) K^-1 P'``: O(rows M k). With ``"direct"`` the M x M inverse is
+    formed once (Cholesky) and applied as a product: O(rows M^2).
     """
     m, k = P.shape
     Pt = xp.matrix_transpose(P)
@@ -40,11 +39,11 @@ def _right_inverse(P, lam, rho, method, xp):
         B = cholesky_solve(K, Pt)  # (k, M) = K^-1 P'
 
         def apply(R):
-            return (R - (R @ P) @ B) / rho
+            return R - (R @ P) @ B
 
         return apply
     eye = xp.eye(m, dtype=P.dtype, **_dev(P, xp))
-    Minv = cholesky_solve(lam * (P @ Pt) + rho * eye, eye)
+    Minv = cholesky_solve((lam / rho) * (P @ Pt) + eye, eye)
 
     def apply(R):
         return R @ Minv
@@ -96,26 +95,29 @@ def ssc_admm(
     if method == "auto":
         method = "woodbury" if Paug.shape[1] < m else "direct"
     solve = _right_inverse(Paug, lam, rho, method, xp)
-    F = solve(lam * (X @ xp.matrix_transpose(P)))  # constant part of the A-step
+    # scaled ADMM: U = Lambda / rho, u = delta / rho; the A-step is
+    # A (lam / rho P P' + I + e e') = lam / rho X P' + C - U + (1 - u) e'
+    F = solve((lam / rho) * (X @ xp.matrix_transpose(P)))  # constant part
     if affine:
-        g = solve(e[None, :])  # (1, M): e' M^-1
+        g = solve(e[None, :])  # (1, M)
         ones = xp.ones((n, 1), dtype=X.dtype, **dev)
-        delta = xp.zeros((n, 1), dtype=X.dtype, **dev)
+        u = xp.zeros((n, 1), dtype=X.dtype, **dev)
     offdiag = 1.0 - xp.eye(n, m, dtype=X.dtype, **dev)
     C = xp.zeros((n, m), dtype=X.dtype, **dev)
-    Lam = xp.zeros_like(C)
+    U = xp.zeros_like(C)
     converged = False
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 (returned)
-        A = F + solve(rho * C - Lam)
+        A = F + solve(C - U)
         if affine:
-            A = A + (rho * ones - delta) * g
+            A = A + (ones - u) * g
+        V = A + U
         C_old = C
-        C = soft_threshold(A + Lam / rho, 1.0 / rho) * offdiag
-        Lam = Lam + rho * (A - C)
+        C = soft_threshold(V, 1.0 / rho) * offdiag
+        U = V - C  # = U + (A - C)
         if affine:
             row_err = xp.sum(A[:, :n_self], axis=1, keepdims=True) - ones
-            delta = delta + rho * row_err
+            u = u + row_err
         if it % 10 == 0 or it == max_iter:
             scale = max(1.0, to_float(xp.max(xp.abs(C))))
             err = max(to_float(xp.max(xp.abs(A - C))), to_float(xp.max(xp.abs(C - C_old))) / scale)

@@ -21,6 +21,7 @@ from ._base import (
     _fit_subspaces,
     _normalize_rows,
     affinity_from_representation,
+    subspace_residuals,
 )
 
 
@@ -214,36 +215,33 @@ def random_walk_scores(C, n_steps=1000):
     return np.minimum(-np.log10(np.maximum(avg, 1e-300)), 16.0)
 
 
-def _subspace_preserving(C, X, labels, n_clusters, purity=0.9, residual=0.5):
-    """Cluster of each unlabelled point whose code explains it within one cluster.
+def _near_a_subspace(X, labels, bases, offsets, xp, *, residual=0.5):
+    """Cluster of each unlabelled point that lies near one of the fitted subspaces.
 
     A point that no other point uses is transient for the random walk of
-    :func:`random_walk_scores` even if it is an inlier; but an inlier's code
-    reconstructs it from points of its own cluster, while an outlier is not
-    reconstructed (its code is small or its mass spreads over several
-    subspaces). Returns, for the points labelled -1 whose code leaves a
-    relative residual ``||x - c X|| / ||x||`` of at most ``residual`` and
-    puts at least ``purity`` of its l1 mass on one cluster, that cluster,
-    and -1 everywhere else. ``X`` is a host (NumPy) array.
+    :func:`random_walk_scores` even if it is an inlier (sparse codes leave
+    some points unused); but an inlier lies near the subspace of its cluster
+    while an outlier does not. Returns, for the points labelled -1 whose
+    distance to the nearest fitted (affine) subspace is at most ``residual``
+    times their norm (relative to that subspace's offset), that cluster, and
+    -1 everywhere else (NumPy).
     """
     out = np.full(labels.shape[0], -1, dtype=np.int64)
     todo = np.flatnonzero(labels < 0)
     if todo.size == 0:
         return out
-    Ct = sp.csr_matrix(C)[todo]
-    R = X[todo] - Ct @ X
-    norms = np.linalg.norm(X[todo], axis=1)
-    explained = np.linalg.norm(R, axis=1) <= residual * np.where(norms > 0, norms, np.inf)
-    A = abs(Ct)
-    member = sp.csr_matrix(
-        (np.ones(int((labels >= 0).sum())), (np.flatnonzero(labels >= 0), labels[labels >= 0])),
-        shape=(labels.shape[0], n_clusters),
+    Xt = xp.take(X, xp.asarray(todo, **_dev(X, xp)), axis=0)
+    res = np.asarray(to_numpy(subspace_residuals(Xt, bases, offsets)), dtype=np.float64)
+    sq = np.stack(
+        [
+            np.asarray(to_numpy(xp.sum((Xt - offsets[k, :]) ** 2, axis=1)), dtype=np.float64)
+            for k in range(len(bases))
+        ],
+        axis=1,
     )
-    mass = np.asarray((A @ member).todense())
-    total = np.asarray(A.sum(axis=1)).ravel()
-    best = mass.argmax(axis=1)
-    pure = mass[np.arange(todo.size), best] >= purity * np.where(total > 0, total, np.inf)
-    ok = pure & explained
+    best = res.argmin(axis=1)
+    rows = np.arange(todo.size)
+    ok = res[rows, best] <= residual**2 * sq[rows, best]
     out[todo[ok]] = best[ok]
     return out
 
@@ -283,11 +281,10 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
     representation graph (from ``i`` to ``j`` with probability proportional
     to ``|C_ij|``) leaves the outliers (You, Robinson & Vidal 2017). Points
     whose ``outlier_scores_`` exceed ``outlier_threshold`` are left out of
-    the spectral step; those among them whose code reconstructs them (residual
-    at most half their norm) from one of the clusters found (at least 90% of
-    its l1 mass: an inlier that no other point happened to use) then join
-    that cluster, the others are outliers, labelled -1 and left out of the
-    subspaces.
+    the spectral step; those among them that lie near the subspace of one of
+    the clusters found (distance at most half their norm: inliers that no
+    other point happened to use) then join that cluster, the others are
+    outliers, labelled -1 and left out of the subspaces.
 
     Parameters
     ----------
@@ -499,12 +496,9 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
             W_in = sp.csr_matrix(W)[keep][:, keep]
             self._fit_spectral(Xc, xp, ctx, W_in, n_samples, keep=keep)
             labels = np.asarray(to_numpy(self.labels_), dtype=np.int64)
-            Xh = np.asarray(to_numpy(Xc))
-            if not self.affine:
-                norms = np.linalg.norm(Xh, axis=1, keepdims=True)
-                Xh = Xh / np.where(norms > 0, norms, 1.0)
-            rescued = _subspace_preserving(C, Xh, labels, self.n_clusters_)
-            if rescued.any():
+            bases = [ctx.asarray(U) for U in self.subspaces_]
+            rescued = _near_a_subspace(Xc, labels, bases, ctx.asarray(self.subspace_offsets_), xp)
+            if (rescued >= 0).any():
                 labels = np.where(rescued >= 0, rescued, labels)
                 bases, offsets = _fit_subspaces(
                     Xc, labels, self.n_clusters_, xp, affine=self._affine_subspaces

@@ -84,7 +84,7 @@ def lrr_naive(X, alpha=1.0, tol=1e-6, max_iter=500, n_clusters=5):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--naive-per-subspace", type=int, default=100)
+    parser.add_argument("--naive-per-subspace", type=int, default=60)
     args = parser.parse_args()
     r = args.repeats
 

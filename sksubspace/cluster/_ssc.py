@@ -139,7 +139,7 @@ def ssc_representation(
     alpha=20.0,
     affine=False,
     outliers=False,
-    error_penalty=2.0,
+    error_penalty=10.0,
     max_iter=500,
     tol=1e-3,
     method="auto",
@@ -300,7 +300,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         not scaled to unit norm and ``subspace_offsets_`` are fitted.
     outliers : bool, default=False
         Model sparse errors ``E`` and detect outlying points (label -1).
-    error_penalty : float, default=2.0
+    error_penalty : float, default=10.0
         About the cost of explaining a whole point as an error with
         ``outliers=True`` (larger: fewer errors); ignored otherwise.
     outlier_threshold : float, default=1.0
@@ -408,7 +408,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         alpha=20.0,
         affine=False,
         outliers=False,
-        error_penalty=2.0,
+        error_penalty=10.0,
         outlier_threshold=1.0,
         max_iter=500,
         tol=1e-3,

@@ -269,7 +269,8 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
     O(n_samples^2 n_features) products and elementwise work. The sparse codes
     ``C`` give the affinity ``|C| + |C|'`` (rows of ``C`` scaled to unit norm)
     and normalized spectral clustering gives the labels. Memory is
-    O(n_samples^2): SSC by ADMM suits up to about 10^4 points (use
+    O(n_samples^2) (a few dense n_samples x n_samples arrays): SSC by ADMM
+    suits up to a few thousand points (use
     :class:`ElasticNetSubspaceClustering` or :class:`OMPSubspaceClustering`
     beyond).
 
@@ -284,7 +285,10 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
     the spectral step; those among them that lie near the subspace of one of
     the clusters found (distance at most half their norm: inliers that no
     other point happened to use) then join that cluster, the others are
-    outliers, labelled -1 and left out of the subspaces.
+    outliers, labelled -1 and left out of the subspaces. Outliers can only be
+    told apart when the subspaces are small next to the ambient space: with
+    subspaces of dimension 6 in R^9, say, any point of R^9 is a combination
+    of points of two subspaces, and none is flagged.
 
     Parameters
     ----------

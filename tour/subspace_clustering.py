@@ -12,7 +12,9 @@ from sksubspace.cluster import (
     ElasticNetSubspaceClustering,
     KSubspaces,
     LeastSquaresSubspaceClustering,
+    LowRankRepresentation,
     OMPSubspaceClustering,
+    SparseSubspaceClustering,
     ThresholdingSubspaceClustering,
 )
 from sksubspace.datasets import make_subspaces
@@ -29,6 +31,8 @@ def run(out_dir):
         LeastSquaresSubspaceClustering(5, random_state=0),
         ThresholdingSubspaceClustering(5, n_neighbors=10, random_state=0),
         KSubspaces(5, subspace_dim=5, random_state=0),
+        SparseSubspaceClustering(5, random_state=0),
+        LowRankRepresentation(5, random_state=0),
     ]
     rows = []
     for model in models:

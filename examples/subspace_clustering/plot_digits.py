@@ -20,7 +20,9 @@ from sksubspace.cluster import (
     ElasticNetSubspaceClustering,
     KSubspaces,
     LeastSquaresSubspaceClustering,
+    LowRankRepresentation,
     OMPSubspaceClustering,
+    SparseSubspaceClustering,
     ThresholdingSubspaceClustering,
 )
 from sksubspace.metrics import clustering_accuracy
@@ -40,6 +42,8 @@ models = {
     "LSR": LeastSquaresSubspaceClustering(10, alpha=10.0, random_state=0),
     "TSC": ThresholdingSubspaceClustering(10, n_neighbors=10, random_state=0),
     "K-subspaces": KSubspaces(10, subspace_dim=5, n_init=3, random_state=0),
+    "LRR": LowRankRepresentation(10, alpha=0.1, random_state=0),
+    "SSC (ADMM)": SparseSubspaceClustering(10, alpha=5.0, max_iter=200, random_state=0),
 }
 print(f"{'method':26s} {'ACC':>6s} {'NMI':>6s} {'time':>7s}")
 for name, model in models.items():

@@ -2,8 +2,10 @@
 
 from ._ensc import ElasticNetSubspaceClustering
 from ._ksubspaces import KSubspaces
+from ._lrr import LowRankRepresentation
 from ._lsr import LeastSquaresSubspaceClustering
 from ._omp import OMPSubspaceClustering
+from ._ssc import SparseSubspaceClustering
 from ._tsc import ThresholdingSubspaceClustering
 
 __all__ = [
@@ -12,4 +14,6 @@ __all__ = [
     "LeastSquaresSubspaceClustering",
     "OMPSubspaceClustering",
     "ThresholdingSubspaceClustering",
+    "SparseSubspaceClustering",
+    "LowRankRepresentation",
 ]

@@ -241,3 +241,68 @@ def test_fitted_state_has_no_n_by_n_matrix(name, cls):
     )
     # a dense 198 x 198 float64 matrix alone would take 313,632 bytes
     assert size_large <= 100_000, f"{name}: fitted pickle is {size_large} bytes"
+
+
+# ---------------------------------------------------------------------------
+# Data larger than memory: Dask arrays chunked by rows
+# ---------------------------------------------------------------------------
+
+
+def test_robust_pca_on_dask_matches_in_memory(client):
+    from sksubspace.datasets import make_low_rank_sparse
+    from sksubspace.decomposition import RobustPCA
+
+    X, L, _ = make_low_rank_sparse(240, 16, 2, corruption=0.05, random_state=0)
+    X[np.random.default_rng(1).random(X.shape) < 0.05] = np.nan  # robust completion too
+    params = dict(max_iter=6, center=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a ConvergenceWarning when max_iter is reached
+        ref = RobustPCA(**params).fit(X)
+        est = RobustPCA(**params)
+        coords = est.fit_transform(da.from_array(X, chunks=(120, 16)))
+    # the n x d results stay on the cluster, lazily; the small ones are NumPy
+    assert all(isinstance(a, da.Array) for a in (est.low_rank_, est.sparse_, coords))
+    assert isinstance(est.components_, np.ndarray) and isinstance(est.mean_, np.ndarray)
+    assert est.rank_ == ref.rank_ and abs(est.n_iter_ - ref.n_iter_) <= 1
+    low_rank = est.low_rank_.compute()
+    rel = np.linalg.norm(low_rank - ref.low_rank_) / np.linalg.norm(ref.low_rank_)
+    assert rel < 1e-5
+    np.testing.assert_allclose(est.sparse_.compute(), ref.sparse_, atol=1e-4)
+    np.testing.assert_allclose(est.components_, ref.components_, atol=1e-5)
+    np.testing.assert_allclose(coords.compute(), ref.fit_transform(X), atol=1e-4)
+    # robust transform and inverse_transform of Dask arrays: blockwise, same values
+    dX_new = da.from_array(X[:50], chunks=(20, 16))
+    W = est.transform(dX_new)
+    assert isinstance(W, da.Array) and W.chunks[0] == (20, 20, 10)
+    np.testing.assert_allclose(W.compute(), est.transform(X[:50]), atol=1e-10)
+    np.testing.assert_allclose(
+        est.inverse_transform(W).compute(), est.inverse_transform(W.compute()), atol=1e-10
+    )
+
+
+def test_robust_pca_dask_refuses_gpu_switch():
+    from sksubspace.decomposition import RobustPCA
+
+    with pytest.raises(ValueError, match="CuPy chunks"):
+        RobustPCA(device="gpu").fit(da.ones((10, 3), chunks=5))
+
+
+def test_streaming_pca_consumes_dask_chunks(client):
+    from sksubspace.decomposition import StreamingPCA
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 12)) * np.r_[6.0, 3.0, np.ones(10)]
+    dX = da.from_array(X, chunks=(500, 12))
+    # partial_fit over a Dask array = partial_fit over its row blocks, in order
+    ref = StreamingPCA(2, random_state=0)
+    for block in np.split(X, 6):
+        ref.partial_fit(block)
+    est = StreamingPCA(2, random_state=0).partial_fit(dX)
+    np.testing.assert_allclose(est.components_, ref.components_, atol=1e-12)
+    assert est.n_samples_seen_ == 3000
+    # fit streams the blocks (shuffled) and finds the top directions
+    fitted = StreamingPCA(2, random_state=0).fit(dX)
+    assert abs(fitted.components_[0, 0]) > 0.999 and abs(fitted.components_[1, 1]) > 0.99
+    Z = fitted.transform(dX)
+    assert isinstance(Z, da.Array)
+    np.testing.assert_allclose(Z.compute(), fitted.transform(X), atol=1e-12)

@@ -254,7 +254,7 @@ def test_robust_pca_on_dask_matches_in_memory(client):
 
     X, L, _ = make_low_rank_sparse(240, 16, 2, corruption=0.05, random_state=0)
     X[np.random.default_rng(1).random(X.shape) < 0.05] = np.nan  # robust completion too
-    params = dict(max_iter=6, center=True, random_state=0)
+    params = dict(max_iter=4, center=True, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a ConvergenceWarning when max_iter is reached
         ref = RobustPCA(**params).fit(X)

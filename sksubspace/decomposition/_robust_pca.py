@@ -234,6 +234,19 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     thus gets the coordinates of its clean version, where a plain projection
     does not.
 
+    **Data larger than memory.** ``fit`` also takes a ``dask.array.Array``
+    chunked by rows. The same ALM loop then runs blockwise on the Dask
+    workers: the singular value thresholding is an exact thin SVD by
+    ``dask.array.linalg.svd`` (tsqr over the row blocks), the sparse, dual
+    and residual updates are elementwise, and only the multiplier ``Y`` is
+    persisted between iterations; the client holds O(n_features^2).
+    ``low_rank_``, ``sparse_`` and the returned coordinates are then Dask
+    arrays (``sparse_`` persisted on the workers), the other fitted
+    attributes NumPy arrays, and ``transform`` / ``inverse_transform`` of a
+    Dask array are lazy and blockwise. ``device="gpu"`` does not apply to a
+    Dask array (give it CuPy chunks instead). See the "Scaling out" page of
+    the user guide.
+
     Parameters
     ----------
     lam : float, default=None
@@ -368,8 +381,9 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Data; NaN marks missing entries.
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            Data; NaN marks missing entries. A Dask array (chunked by rows)
+            is decomposed blockwise, without gathering it.
         y : Ignored
 
         Returns

@@ -18,7 +18,7 @@ from sksubspace.metrics import clustering_accuracy
 ESTIMATORS = [
     OMPSubspaceClustering(5, n_nonzero=5, random_state=0),
     ElasticNetSubspaceClustering(5, random_state=0),
-    LeastSquaresSubspaceClustering(5, random_state=0),
+    LeastSquaresSubspaceClustering(5, store_matrices=True, random_state=0),
     ThresholdingSubspaceClustering(5, n_neighbors=10, random_state=0),
 ]
 IDS = [type(e).__name__ for e in ESTIMATORS]

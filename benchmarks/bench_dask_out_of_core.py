@@ -14,7 +14,7 @@ A ``LocalCluster`` of 2 worker processes with a small ``memory_limit``
 Usage::
 
     PYTHONPATH=. python benchmarks/bench_dask_out_of_core.py [--gb 1.0]
-        [--memory-limit 300MB] [--rpca-rows 400000] [--rpca-ref-rows 20000]
+        [--memory-limit 300MB] [--rpca-rows 0] [--rpca-ref-rows 10000]
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def main():
     parser.add_argument("--gb", type=float, default=1.0, help="StreamingPCA input size (GB)")
     parser.add_argument("--memory-limit", default="300MB", help="per-worker memory limit")
     parser.add_argument("--rpca-rows", type=int, default=0, help="rows of the big RobustPCA run")
-    parser.add_argument("--rpca-ref-rows", type=int, default=20_000)
+    parser.add_argument("--rpca-ref-rows", type=int, default=10_000)
     args = parser.parse_args()
 
     import dask.array as da

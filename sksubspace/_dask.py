@@ -15,7 +15,16 @@ from __future__ import annotations
 import importlib
 import sys
 
-__all__ = ["is_dask_array", "import_dask_array", "as_row_chunked", "iter_row_blocks"]
+__all__ = [
+    "is_dask_array",
+    "import_dask_array",
+    "as_row_chunked",
+    "iter_row_blocks",
+    "validate_dask_data",
+    "map_row_blocks",
+    "dask_svt",
+    "DaskLowRankOps",
+]
 
 _DASK_HELP = (
     "Dask arrays need the optional dask extra: `pip install sksubspace[dask]` "
@@ -79,6 +88,160 @@ def iter_row_blocks(X):
     X = as_row_chunked(X)
     for block in X.to_delayed().ravel():
         yield block.compute()
+
+
+def validate_dask_data(
+    estimator, X, *, reset=True, allow_nan=False, device=None, check_finite=True
+):
+    """``validate_data`` for a Dask array: checks without gathering the data.
+
+    The array is made row-chunked (:func:`as_row_chunked`), integers and
+    booleans become float64 (lazily), float32 and float64 are kept, and
+    ``n_features_in_`` is set (``reset=True``) or checked. Infinities (and NaN
+    unless ``allow_nan``) are looked for in one blockwise pass, as
+    scikit-learn's ``validate_data`` does for in-memory data; pass
+    ``check_finite=False`` when every block is validated anyway as it arrives
+    (a ``partial_fit`` loop), to save that pass.
+
+    ``device="gpu"`` is refused: a Dask array computes where its chunks live,
+    so GPU work on Dask means CuPy chunks (``X.map_blocks(cupy.asarray)``,
+    one GPU per worker) with ``device=None``.
+    """
+    if device == "gpu":
+        raise ValueError(
+            "device='gpu' does not apply to a dask array: a dask array is computed "
+            "where its chunks live. Give it CuPy chunks (X.map_blocks(cupy.asarray), "
+            "one GPU per worker, e.g. with dask-cuda's LocalCUDACluster) and leave "
+            "device=None."
+        )
+    X = as_row_chunked(X)
+    kind = X.dtype.kind
+    if kind in "iub":
+        X = X.astype("float64")
+    elif kind != "f":
+        raise TypeError(f"X must hold real numbers; got dtype {X.dtype}.")
+    elif X.dtype.itemsize not in (4, 8):
+        X = X.astype("float64")
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(
+            f"Found array with shape {X.shape}; at least one sample and one feature are required."
+        )
+    if reset:
+        estimator.n_features_in_ = int(X.shape[1])
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    elif X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
+    if not check_finite:
+        return X
+    da = import_dask_array()
+    bad = da.isinf(X) if allow_nan else ~da.isfinite(X)
+    if bool(bad.any().compute()):
+        raise ValueError("Input X contains " + ("infinity." if allow_nan else "NaN or infinity."))
+    return X
+
+
+def map_row_blocks(func, X, n_columns, *, dtype=None):
+    """Apply an in-memory ``func`` (rows in, rows out) to each row block, lazily.
+
+    ``func`` maps an ``(n_rows, n_features)`` block to ``(n_rows, n_columns)``;
+    the result is a Dask array with the row chunks of ``X`` (e.g. a
+    ``transform`` of data larger than memory, computed on the workers).
+    """
+    X = as_row_chunked(X)
+    return X.map_blocks(
+        func,
+        dtype=X.dtype if dtype is None else dtype,
+        chunks=(X.chunks[0], (int(n_columns),)),
+    )
+
+
+def dask_svt(A, threshold, *, rank_guess=None, n_iter=2, random_state=None):
+    """Singular value thresholding of a row-chunked Dask array, blockwise.
+
+    The Dask counterpart of :func:`sksubspace._linalg.svt`: returns
+    ``(U, s - threshold, Vt)`` restricted to ``s > threshold``, where ``s``
+    and ``Vt`` (r x n) are NumPy arrays and ``U`` (m x r) is a *lazy*
+    row-chunked Dask array (persist it with whatever else reads the same
+    blocks, as the robust PCA loop does).
+
+    * Tall ``A`` (at least as many rows as columns, the usual case for data
+      chunked by rows): ``s`` and ``Vt`` are exact, from
+      ``dask.array.linalg.svd`` (``tsqr``: one QR per row block and one SVD of
+      the stacked ``n x n`` triangular factors, a single pass over ``A``),
+      and ``U = A V diag(1/s)`` is a blockwise product. Its O(m n^2) flops
+      beat a randomized SVD's repeated passes when every pass means
+      recomputing (or reading) the blocks.
+    * Wide ``A``: the shared :func:`sksubspace._linalg.randomized_svd`, through
+      which the Dask array flows lazily (products blockwise, QR by ``tsqr``),
+      of rank ``rank_guess`` doubled until the smallest singular value falls
+      below ``threshold``.
+
+    Signs are not normalized (apply :func:`sksubspace._linalg.svd_flip` to
+    the final factors if they are returned to a user).
+    """
+    import dask
+
+    from ._linalg import randomized_svd
+    from ._validation import check_random_state
+
+    da = import_dask_array()
+    threshold = float(threshold)
+    m, n = A.shape
+    if m >= n:
+        _, s, Vt = da.linalg.svd(A)
+        s, Vt = dask.compute(s, Vt)
+        r = int((s > threshold).sum())
+        s, Vt = s[:r], Vt[:r, :]
+        U = A @ (Vt.T / s) if r else da.zeros((m, 0), dtype=A.dtype, chunks=(A.chunks[0], 0))
+        return U, s - threshold, Vt
+    rng = check_random_state(random_state)
+    k = max(1, int(rank_guess) if rank_guess is not None else 10)
+    while True:
+        k = min(k, m)
+        U, s, Vt = randomized_svd(
+            A, k, n_oversamples=max(10, k // 4), n_iter=n_iter, random_state=rng
+        )
+        U, s, Vt = dask.persist(U, s, Vt)
+        s, Vt = dask.compute(s, Vt)
+        if k >= m or s[-1] <= threshold:
+            break
+        k = 2 * k
+    r = int((s > threshold).sum())
+    return U[:, :r], s[:r] - threshold, Vt[:r, :]
+
+
+class DaskLowRankOps:
+    """The data-dependent steps of a low-rank ALM loop for a Dask array.
+
+    Same three methods as the in-memory operations of
+    ``sksubspace.decomposition._robust_pca`` (``spectral_norm``, ``svt``,
+    ``persist``): the low-rank step is :func:`dask_svt` and ``dask.persist``
+    materializes, on the workers, only what later steps read (the low-rank
+    factors, the multiplier); every elementwise step of the loop stays lazy
+    and blockwise.
+    """
+
+    @staticmethod
+    def spectral_norm(D, rng):
+        _, s, _ = dask_svt(D, 0.0, rank_guess=1, random_state=rng)
+        return float(s[0])
+
+    @staticmethod
+    def svt(A, threshold, *, rank_guess, start, rng):
+        # No warm start for the wide (randomized) case: concatenating it with
+        # the random columns would split the sketch into two column chunks,
+        # which tsqr refuses; a second power iteration makes up for it.
+        return dask_svt(A, threshold, rank_guess=rank_guess, n_iter=2, random_state=rng)
+
+    @staticmethod
+    def persist(*arrays):
+        import dask
+
+        return dask.persist(*arrays)
 
 
 # --- row-block computations shared by the estimators that accept Dask ---

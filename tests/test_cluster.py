@@ -18,7 +18,7 @@ from sksubspace.metrics import clustering_accuracy
 ESTIMATORS = [
     OMPSubspaceClustering(5, n_nonzero=5, random_state=0),
     ElasticNetSubspaceClustering(5, random_state=0),
-    LeastSquaresSubspaceClustering(5, random_state=0),
+    LeastSquaresSubspaceClustering(5, store_matrices=True, random_state=0),
     ThresholdingSubspaceClustering(5, n_neighbors=10, random_state=0),
 ]
 IDS = [type(e).__name__ for e in ESTIMATORS]
@@ -121,17 +121,22 @@ def test_lsr_matches_dense_closed_form():
     X, _, _ = make_subspaces(3, 2, 8, 10, noise=0.05, random_state=0)
     alpha = 0.1
     G = X @ X.T
-    est = LeastSquaresSubspaceClustering(3, alpha=alpha, zero_diagonal=False).fit(X)
+    est = LeastSquaresSubspaceClustering(
+        3, alpha=alpha, zero_diagonal=False, store_matrices=True
+    ).fit(X)
     ref = np.linalg.solve(G + alpha * np.eye(30), G)
     np.testing.assert_allclose(est.representation_matrix_, ref.T, atol=1e-10)
     # zero diagonal: each row minimises |x_j - c X|^2 + alpha |c|^2 over c_j = 0
-    C = LeastSquaresSubspaceClustering(3, alpha=alpha).fit(X).representation_matrix_
+    C = LeastSquaresSubspaceClustering(3, alpha=alpha, store_matrices=True).fit(X)
+    C = C.representation_matrix_
     for j in range(3):
         others = np.delete(np.arange(30), j)
         A = X[others]
         c = np.linalg.solve(A @ A.T + alpha * np.eye(29), A @ X[j])
         np.testing.assert_allclose(C[j, others], c, atol=1e-8)
         assert C[j, j] == 0
+    # by default the dense n x n matrices are not kept (fitted models pickle small)
+    assert not hasattr(LeastSquaresSubspaceClustering(3).fit(X), "affinity_matrix_")
 
 
 def test_ksubspaces_textbook_and_predict(independent):

@@ -192,8 +192,11 @@ class BaseSubspaceClustering(ClusterMixin, BaseEstimator):
         C = self._self_representation(Xc, xp)
         W = affinity_from_representation(C, affinity=self.affinity, n_neighbors=self.n_neighbors)
         self._fit_spectral(Xc, xp, ctx, W, n_samples)
-        self.representation_matrix_ = C if sp.issparse(C) else ctx.output(C)
-        self.affinity_matrix_ = W if sp.issparse(W) else ctx.output(W)
+        # A dense n x n matrix is kept only when asked for (``store_matrices``):
+        # fitted models must pickle small (joblib / Dask workers send them back).
+        if sp.issparse(C) or getattr(self, "store_matrices", True):
+            self.representation_matrix_ = C if sp.issparse(C) else ctx.output(C)
+            self.affinity_matrix_ = W if sp.issparse(W) else ctx.output(W)
         return self
 
     def _fit_spectral(self, Xc, xp, ctx, W, n_samples, keep=None):

@@ -65,6 +65,11 @@ class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
         Neighbours of the ``"nearest_neighbors"`` affinity.
     n_init : int, default=10
         k-means restarts of the spectral step.
+    store_matrices : bool, default=False
+        Keep the dense ``representation_matrix_`` and ``affinity_matrix_``
+        (``n_samples x n_samples`` each) as fitted attributes. Off by default
+        so that a fitted model stays O(n_samples * n_features) in memory and
+        in its pickle (e.g. when sent back by joblib or Dask workers).
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolver start and k-means.
     device : {None, "cpu", "gpu"}, default=None
@@ -77,9 +82,11 @@ class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
     n_clusters_ : int
         Number of clusters found.
     representation_matrix_ : array of shape (n_samples, n_samples)
-        The dense representation ``C`` (row ``j`` codes point ``j``).
+        The dense representation ``C`` (row ``j`` codes point ``j``); only
+        with ``store_matrices=True``.
     affinity_matrix_ : array of shape (n_samples, n_samples)
-        The graph given to spectral clustering.
+        The graph given to spectral clustering; only with
+        ``store_matrices=True``.
     subspaces_ : list of arrays of shape (n_features, d_k)
         Orthonormal PCA basis of each cluster (dimension keeping 95% energy).
     subspace_offsets_ : array of shape (n_clusters_, n_features)
@@ -109,6 +116,7 @@ class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
         **BaseSubspaceClustering._parameter_constraints,
         "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
         "zero_diagonal": ["boolean"],
+        "store_matrices": ["boolean"],
     }
 
     def __init__(
@@ -120,6 +128,7 @@ class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
         affinity="symmetrize",
         n_neighbors=3,
         n_init=10,
+        store_matrices=False,
         random_state=None,
         device=None,
     ):
@@ -129,6 +138,7 @@ class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
         self.affinity = affinity
         self.n_neighbors = n_neighbors
         self.n_init = n_init
+        self.store_matrices = store_matrices
         self.random_state = random_state
         self.device = device
 

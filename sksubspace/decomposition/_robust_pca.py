@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 
@@ -17,6 +18,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, to_float
+from .._dask import (
+    DaskLowRankOps,
+    as_row_chunked,
+    is_dask_array,
+    map_row_blocks,
+    validate_dask_data,
+)
 from .._linalg import randomized_svd, soft_threshold, svd_flip, svt
 from .._validation import check_random_state, validate_data
 
@@ -27,23 +35,59 @@ def _eps(xp, dtype):
     return float(np.finfo(np.float32 if dtype == xp.float32 else np.float64).eps)
 
 
-def _pcp_ialm(D, mask, lam, *, mu, rho, tol, max_iter, random_state, verbose):
+class _InMemoryOps:
+    """The array operations of the ALM loop that depend on where the data lives.
+
+    In memory (NumPy, CuPy, any array-API namespace) the low-rank step is the
+    shared warm-started partial SVT and nothing needs persisting;
+    :class:`sksubspace._dask.DaskLowRankOps` provides the same three methods
+    for a row-chunked ``dask.array.Array``, so the loop itself is written once.
+    """
+
+    @staticmethod
+    def spectral_norm(D, rng):
+        return to_float(randomized_svd(D, 1, random_state=rng)[1][0])
+
+    @staticmethod
+    def svt(A, threshold, *, rank_guess, start, rng):
+        return svt(
+            A,
+            threshold,
+            rank_guess=rank_guess,
+            n_iter=1,  # one power iteration suffices with the warm start
+            random_state=rng,
+            start=start,
+        )
+
+    @staticmethod
+    def persist(*arrays):
+        return arrays
+
+
+def _pcp_ialm(D, mask, lam, *, mu, rho, tol, max_iter, random_state, verbose, ops=_InMemoryOps):
     """Inexact ALM for ``min ||L||_* + lam ||P(S)||_1  s.t.  P(L + S) = P(D)``.
 
     ``D`` is tall (m >= n) with zeros where ``mask`` is False (``mask`` is None
     when every entry is observed); off the mask ``S`` is free, so ``L`` there
     is a completion. Returns ``L`` as factors ``(U, s, Vt)``, ``S``, the number
     of iterations and the final relative residual.
+
+    ``ops`` supplies the spectral norm, the singular value thresholding and
+    ``persist`` (materialize arrays that later steps read several times: the
+    identity in memory). Everything else is elementwise or a product with the
+    low-rank factors, so with a Dask ``D`` the whole loop runs blockwise and
+    only the multiplier ``Y`` is kept (persisted) between iterations.
     """
     xp = get_namespace(D)
     m, n = D.shape
     rng = check_random_state(random_state)
-    norm_fro = to_float(xp.linalg.vector_norm(D))
+    norm_fro, norm_max = ops.persist(xp.linalg.vector_norm(D), xp.max(xp.abs(D)))
+    norm_fro = to_float(norm_fro)
     if norm_fro == 0.0:
         z = xp.zeros((m, 0), dtype=D.dtype)
         return z, xp.zeros((0,), dtype=D.dtype), xp.zeros((0, n), dtype=D.dtype), D, 0, 0.0
-    norm_two = to_float(randomized_svd(D, 1, random_state=rng)[1][0])
-    norm_inf = to_float(xp.max(xp.abs(D))) / lam
+    norm_two = ops.spectral_norm(D, rng)
+    norm_inf = to_float(norm_max) / lam
     Y = D / max(norm_two, norm_inf)
     mu = 1.25 / norm_two if mu is None else float(mu)
     L = xp.zeros_like(D)
@@ -57,20 +101,16 @@ def _pcp_ialm(D, mask, lam, *, mu, rho, tol, max_iter, random_state, verbose):
         if mask is not None:
             S = xp.where(mask, S, T)  # unobserved entries: S is free
         start = None if Vt is None or Vt.shape[0] == 0 else xp.matrix_transpose(Vt)
-        U, s, Vt = svt(
-            D - S + Y / mu,
-            1.0 / mu,
-            rank_guess=rank + max(5, rank // 10),
-            n_iter=1,  # one power iteration suffices with the warm start
-            random_state=rng,
-            start=start,
+        U, s, Vt = ops.svt(
+            D - S + Y / mu, 1.0 / mu, rank_guess=rank + max(5, rank // 10), start=start, rng=rng
         )
         rank = s.shape[0]
         L = (U * s) @ Vt
         Z = D - L - S
-        Y = Y + mu * Z
+        # one pass: the new multiplier, the residual and (Dask) the left factor
+        Y, norm_z, U = ops.persist(Y + mu * Z, xp.linalg.vector_norm(Z), U)
         mu = mu * rho
-        err = to_float(xp.linalg.vector_norm(Z)) / norm_fro
+        err = to_float(norm_z) / norm_fro
         if verbose:
             print(f"RobustPCA: iteration {n_iter:3d}, rank {rank:4d}, residual {err:.3e}")
         if err <= tol:
@@ -193,6 +233,19 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     where ``s = 0``. A row with a few grossly corrupted (or missing) entries
     thus gets the coordinates of its clean version, where a plain projection
     does not.
+
+    **Data larger than memory.** ``fit`` also takes a ``dask.array.Array``
+    chunked by rows. The same ALM loop then runs blockwise on the Dask
+    workers: the singular value thresholding is an exact thin SVD by
+    ``dask.array.linalg.svd`` (tsqr over the row blocks), the sparse, dual
+    and residual updates are elementwise, and only the multiplier ``Y`` is
+    persisted between iterations; the client holds O(n_features^2).
+    ``low_rank_``, ``sparse_`` and the returned coordinates are then Dask
+    arrays (``sparse_`` persisted on the workers), the other fitted
+    attributes NumPy arrays, and ``transform`` / ``inverse_transform`` of a
+    Dask array are lazy and blockwise. ``device="gpu"`` does not apply to a
+    Dask array (give it CuPy chunks instead). See the "Scaling out" page of
+    the user guide.
 
     Parameters
     ----------
@@ -328,8 +381,9 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Data; NaN marks missing entries.
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            Data; NaN marks missing entries. A Dask array (chunked by rows)
+            is decomposed blockwise, without gathering it.
         y : Ignored
 
         Returns
@@ -354,21 +408,29 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         X_new : ndarray of shape (n_samples, rank_)
             ``(L - mean_) @ components_.T``.
         """
-        X = validate_data(self, X, allow_nan=True)
-        ctx = compute_context(self.device, X)
-        xp = ctx.xp
-        Xc = ctx.asarray(X)
+        if is_dask_array(X):  # larger than memory: blockwise on the workers
+            Xc = validate_dask_data(self, X, allow_nan=True, device=self.device)
+            xp, ops = get_namespace(Xc), DaskLowRankOps()
+            keep, host = ops.persist, _compute_host
+        else:
+            X = validate_data(self, X, allow_nan=True)
+            ctx = compute_context(self.device, X)
+            xp, ops, Xc = ctx.xp, _InMemoryOps, ctx.asarray(X)
+            keep, host = ops.persist, ctx.output
         m, n = Xc.shape
         observed = xp.isfinite(Xc)
-        if not bool(to_float(xp.any(observed))):
+        any_observed, all_observed = ops.persist(xp.any(observed), xp.all(observed))
+        if not bool(to_float(any_observed)):
             raise ValueError("X has no observed (non-NaN) entry; RobustPCA needs some data.")
-        all_observed = bool(to_float(xp.all(observed)))
+        all_observed = bool(to_float(all_observed))
         mask = None if all_observed else observed
         D = Xc if all_observed else xp.where(observed, Xc, xp.zeros_like(Xc))
         lam = float(1.0 / np.sqrt(max(m, n)) if self.lam is None else self.lam)
         tol = max(self.tol, 10 * _eps(xp, D.dtype)) if D.dtype == xp.float32 else self.tol
 
-        transpose = m < n  # iterate on the tall orientation (warm starts, economy SVDs)
+        # Iterate on the tall orientation (warm starts, economy SVDs); a Dask
+        # array stays as chunked, by rows.
+        transpose = m < n and ops is _InMemoryOps
         Dt = xp.matrix_transpose(D) if transpose else D
         mt = None if mask is None else (xp.matrix_transpose(mask) if transpose else mask)
         U, s, Vt, S, n_iter, err = _pcp_ialm(
@@ -381,6 +443,7 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             max_iter=self.max_iter,
             random_state=self.random_state,
             verbose=self.verbose,
+            ops=ops,
         )
         if transpose:
             U, Vt, S = xp.matrix_transpose(Vt), xp.matrix_transpose(U), xp.matrix_transpose(S)
@@ -390,31 +453,38 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 f"(relative residual {err:.2e} > tol={tol:.1e}); increase max_iter.",
                 ConvergenceWarning,
             )
+        if ops is not _InMemoryOps:  # the in-memory sign convention
+            U, Vt = svd_flip(U, xp.asarray(Vt))
         L = (U * s) @ Vt
         if mask is not None:
             S = xp.where(mask, S, xp.zeros_like(S))
+        (S,) = keep(S)  # Dask: the sparse part is materialized once, on the workers
         mean = None
         if self.center and s.shape[0] > 0:
             mean = xp.mean(L, axis=0)
             B = (U - xp.mean(U, axis=0)) * s
             P, s, Qt = xp.linalg.svd(B, full_matrices=False)
-            keep = s > s[0] * max(m, n) * _eps(xp, D.dtype) if s.shape[0] else s > 0
-            r = int(to_float(xp.sum(xp.astype(keep, xp.int64))))
+            keep_sv = s > s[0] * max(m, n) * _eps(xp, D.dtype) if s.shape[0] else s > 0
+            r = int(to_float(xp.sum(xp.astype(keep_sv, xp.int64))))
             U, s, Vt = P[:, :r], s[:r], Qt[:r, :] @ Vt
             U, Vt = svd_flip(U, Vt)
+            U, s, Vt = keep(U, s, Vt)
         elif self.center:
             mean = xp.mean(L, axis=0)
 
-        self.low_rank_ = ctx.output(L)
-        self.sparse_ = ctx.output(S)
-        self.components_ = ctx.output(Vt)
-        self.singular_values_ = ctx.output(s)
-        self.mean_ = ctx.output(mean)
+        # n x d arrays stay in the input's kind (lazy Dask arrays for Dask
+        # input); the small fitted attributes are in-memory arrays.
+        out = (lambda a: a) if ops is not _InMemoryOps else ctx.output
+        self.low_rank_ = out(L)
+        self.sparse_ = out(S)
+        self.components_ = host(Vt)
+        self.singular_values_ = host(s)
+        self.mean_ = host(mean)
         self.rank_ = int(s.shape[0])
         self.lam_ = lam
         self.n_iter_ = n_iter
         self._n_features_out = self.rank_
-        return ctx.output(U * s)
+        return out(U * s)
 
     def transform(self, X):
         """Robust coordinates of new rows on the fitted components.
@@ -431,16 +501,19 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         X_new : ndarray of shape (n_samples, rank_)
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            X = validate_dask_data(self, X, reset=False, allow_nan=True, device=self.device)
+            V = np.asarray(self.components_, dtype=X.dtype)
+            mean = None if self.mean_ is None else np.asarray(self.mean_, dtype=X.dtype)
+            func = functools.partial(
+                _robust_transform, V=V, mean=mean, max_iter=self.transform_max_iter
+            )
+            return map_row_blocks(func, X, self.rank_)
         X = validate_data(self, X, reset=False, allow_nan=True)
         ctx = compute_context(self.device, X)
-        xp = ctx.xp
         Xc = ctx.asarray(X)
-        V = ctx.asarray(self.components_)
-        if self.mean_ is not None:
-            Xc = Xc - ctx.asarray(self.mean_)
-        observed = xp.isfinite(Xc)
-        mask = None if bool(to_float(xp.all(observed))) else observed
-        W = _robust_coordinates(Xc, xp.astype(V, Xc.dtype), mask, max_iter=self.transform_max_iter)
+        mean = None if self.mean_ is None else ctx.asarray(self.mean_)
+        W = _robust_transform(Xc, ctx.asarray(self.components_), mean, self.transform_max_iter)
         return ctx.output(W)
 
     def inverse_transform(self, X):
@@ -455,13 +528,37 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            Z = as_row_chunked(X, name="X")
+            V, mean = np.asarray(self.components_), self.mean_
+            return map_row_blocks(functools.partial(_inverse, V=V, mean=mean), Z, V.shape[1])
         if isinstance(X, (list, tuple)):
             X = np.asarray(X, dtype=float)
         ctx = compute_context(self.device, X)
-        xp = ctx.xp
         Z = ctx.asarray(X)
-        V = ctx.asarray(self.components_)
-        out = Z @ xp.astype(V, Z.dtype)
-        if self.mean_ is not None:
-            out = out + xp.astype(ctx.asarray(self.mean_), Z.dtype)
-        return ctx.output(out)
+        mean = None if self.mean_ is None else ctx.asarray(self.mean_)
+        return ctx.output(_inverse(Z, ctx.asarray(self.components_), mean))
+
+
+def _robust_transform(X, V, mean, max_iter):
+    """Robust coordinates of the rows of ``X`` (NaN = missing) on the components ``V``."""
+    xp = get_namespace(X, V)
+    if mean is not None:
+        X = X - mean
+    observed = xp.isfinite(X)
+    mask = None if bool(to_float(xp.all(observed))) else observed
+    return _robust_coordinates(X, xp.astype(V, X.dtype), mask, max_iter=max_iter)
+
+
+def _inverse(Z, V, mean):
+    """``Z @ V + mean`` in the dtype of ``Z``."""
+    xp = get_namespace(Z, V)
+    out = Z @ xp.astype(V, Z.dtype)
+    if mean is not None:
+        out = out + xp.astype(mean, Z.dtype)
+    return out
+
+
+def _compute_host(a):
+    """A small Dask result as a NumPy array (None stays None)."""
+    return None if a is None else np.asarray(a.compute() if hasattr(a, "compute") else a)

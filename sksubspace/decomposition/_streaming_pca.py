@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, to_float
+from .._dask import is_dask_array, iter_row_blocks, map_row_blocks, validate_dask_data
 from .._linalg import eigh_topk, orthonormalize, svd_flip
 from .._validation import check_n_components, check_random_state, validate_data
 
@@ -53,6 +54,15 @@ class StreamingPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     The estimate targets the uncentred second moment ``X'X`` (as the paper);
     centre the data beforehand if needed. Rows should come in random order
     (``fit`` shuffles them).
+
+    **Data larger than memory.** ``fit`` and ``partial_fit`` accept a
+    ``dask.array.Array`` chunked by rows: its row blocks are computed (on the
+    Dask workers, when a ``dask.distributed`` client is active) and consumed
+    one at a time, so the memory needed here is one block plus the
+    O(n_features * (n_components + max_heavy)) state. ``fit`` visits the
+    blocks in random order and shuffles the rows within each block (a global
+    shuffle would need the whole array); ``partial_fit`` takes each block as
+    one chunk, in order. ``transform`` of a Dask array is a lazy Dask array.
 
     Parameters
     ----------
@@ -144,32 +154,48 @@ class StreamingPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            A Dask array (chunked by rows) is streamed block by block, never
+            held in memory as a whole.
         y : Ignored
 
         Returns
         -------
         self : object
         """
-        X = validate_data(self, X)
-        check_n_components(self.n_components, *X.shape)
         for name in ("_V", "components_"):
             if hasattr(self, name):
                 delattr(self, name)
         rng = check_random_state(self.random_state)
+        if is_dask_array(X):
+            X = validate_dask_data(self, X, check_finite=False)
+            check_n_components(self.n_components, *X.shape)
+            blocks = X.to_delayed().ravel()
+            for b in rng.permutation(len(blocks)):
+                block = validate_data(self, blocks[b].compute(), reset=False)
+                self._partial_fit_shuffled(block, rng)
+            return self
+        X = validate_data(self, X)
+        check_n_components(self.n_components, *X.shape)
+        self._partial_fit_shuffled(X, rng)
+        return self
+
+    def _partial_fit_shuffled(self, X, rng):
+        """Stream the rows of ``X`` in random order, in chunks of ``batch_size``."""
         xp = get_namespace(X)
         perm = from_numpy(rng.permutation(X.shape[0]), like=xp.zeros(1, dtype=xp.int64))
         Xp = xp.take(X, perm, axis=0)
         for lo in range(0, X.shape[0], self.batch_size):
             self._partial_fit(Xp[lo : min(lo + self.batch_size, X.shape[0]), :], rng)
-        return self
 
     def partial_fit(self, X, y=None):
         """Update the estimate with one chunk of rows.
 
         Parameters
         ----------
-        X : array-like of shape (n_chunk, n_features)
+        X : array-like or dask.array.Array of shape (n_chunk, n_features)
+            A Dask array (chunked by rows) is consumed one row block at a
+            time, each block being one chunk of the stream.
         y : Ignored
 
         Returns
@@ -179,6 +205,11 @@ class StreamingPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         first = not hasattr(self, "_V")
         if first:
             self._validate_params()
+        if is_dask_array(X):
+            X = validate_dask_data(self, X, reset=first, check_finite=False)
+            for block in iter_row_blocks(X):
+                self.partial_fit(block)
+            return self
         X = validate_data(self, X, reset=first)
         return self._partial_fit(X, check_random_state(self.random_state) if first else None)
 
@@ -254,16 +285,31 @@ class StreamingPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components)
+        X_new : ndarray or dask.array.Array of shape (n_samples, n_components)
+            A lazy Dask array (same row chunks) for Dask input.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            X = validate_dask_data(self, X, reset=False, check_finite=False)
+            Vt = np.asarray(self.components_, dtype=X.dtype).T
+            return map_row_blocks(_Project(Vt), X, Vt.shape[1])
         X = validate_data(self, X, reset=False)
         ctx = compute_context(self.device, X)
         xp = ctx.xp
         Xc = ctx.asarray(X)
         V = xp.astype(ctx.asarray(self.components_), Xc.dtype)
         return ctx.output(Xc @ xp.matrix_transpose(V))
+
+
+class _Project:
+    """``block @ Vt`` as a picklable callable for ``map_blocks``."""
+
+    def __init__(self, Vt):
+        self.Vt = Vt
+
+    def __call__(self, block):
+        return block @ self.Vt.astype(block.dtype, copy=False)

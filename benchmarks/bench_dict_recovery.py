@@ -4,6 +4,11 @@ The issue's target: at least 95% of the planted atoms recovered (|cosine| >= 0.9
 by OnlineDictionaryLearning and KSVD. Both run with their default stopping
 rules and the known sparsity (OMP with 5 atoms), over several seeds.
 Usage: PYTHONPATH=. python benchmarks/bench_dict_recovery.py [n_seeds]
+
+Measured (2-core machine under load, OPENBLAS_NUM_THREADS=1, 3 seeds):
+OnlineDictionaryLearning 98.4 / 99.2 / 98.4% (median 1.4 s); KSVD with its default
+max_iter=100 (stopped by tol after 76 / 46 / 49 sweeps) 100.0 / 96.9 / 100.0%
+(median 41 s). With the former max_iter=20 KSVD reached 91.4 / 94.5 / 93.8%.
 """
 
 import sys

@@ -101,7 +101,7 @@ class KSVD(_CodingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Number of atoms; ``None`` means ``n_features``.
     n_nonzero_coefs : int, default=None
         Atoms per signal ``s``; ``None`` means ``max(1, n_features // 10)``.
-    max_iter : int, default=20
+    max_iter : int, default=100
         Maximum number of coding + update sweeps.
     tol : float, default=1e-4
         Stop when the relative decrease of the residual norm after coding is
@@ -172,7 +172,7 @@ class KSVD(_CodingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         n_components=None,
         *,
         n_nonzero_coefs=None,
-        max_iter=20,
+        max_iter=100,
         tol=1e-4,
         dict_init=None,
         transform_algorithm="omp",

@@ -31,7 +31,7 @@ def _wrong_mass(C, y):
 
 def test_ssc_independent_subspaces(independent):
     X, y, X_new, y_new = independent
-    est = SparseSubspaceClustering(5, random_state=0).fit(X)
+    est = SparseSubspaceClustering(5, random_state=0, store_matrices=True).fit(X)
     assert clustering_accuracy(y, est.labels_) == 1.0
     assert clustering_accuracy(y_new, est.predict(X_new)) >= 0.99
     C = est.representation_matrix_
@@ -94,7 +94,7 @@ def test_ssc_woodbury_and_direct_paths_agree(affine, errors):
 
 def test_ssc_affine_subspaces():
     X, y, _ = make_subspaces(3, 2, 6, 40, noise=0.01, affine=True, random_state=0)
-    est = SparseSubspaceClustering(3, affine=True, random_state=0).fit(X)
+    est = SparseSubspaceClustering(3, affine=True, random_state=0, store_matrices=True).fit(X)
     assert clustering_accuracy(y, est.labels_) == 1.0
     # the codes are affine combinations
     np.testing.assert_allclose(
@@ -128,8 +128,10 @@ def test_ssc_sparse_errors_absorb_gross_corruption():
     for i in bad:
         X[i, rng.choice(30, 2, replace=False)] += rng.choice([-1.0, 1.0], 2)
     # a low error_penalty: a gross error costs less than a few extra codes
-    robust = SparseSubspaceClustering(3, outliers=True, error_penalty=2.0, random_state=0).fit(X)
-    plain = SparseSubspaceClustering(3, random_state=0).fit(X)
+    robust = SparseSubspaceClustering(
+        3, outliers=True, error_penalty=2.0, random_state=0, store_matrices=True
+    ).fit(X)
+    plain = SparseSubspaceClustering(3, random_state=0, store_matrices=True).fit(X)
     rows = sp.csr_matrix(robust.representation_matrix_)[bad]
     rows_plain = sp.csr_matrix(plain.representation_matrix_)[bad]
     yb = y[bad]
@@ -174,7 +176,7 @@ def test_ssc_errors_on_bad_input():
 
 def test_lrr_independent_subspaces(independent):
     X, y, X_new, y_new = independent
-    est = LowRankRepresentation(5, random_state=0).fit(X)
+    est = LowRankRepresentation(5, random_state=0, store_matrices=True).fit(X)
     assert clustering_accuracy(y, est.labels_) == 1.0
     assert clustering_accuracy(y_new, est.predict(X_new)) >= 0.99
     assert est.representation_matrix_.shape == (300, 300)
@@ -188,7 +190,9 @@ def test_lrr_noiseless_is_the_shape_interaction_matrix():
     # without noise and with a large error weight, the LRR minimizer is V V'
     # (V: right singular vectors of X' = left ones of X; Liu et al., Thm 3.1)
     X, _, _ = make_subspaces(3, 2, 20, 10, random_state=0)
-    est = LowRankRepresentation(3, alpha=100.0, tol=1e-9, max_iter=2000, random_state=0).fit(X)
+    est = LowRankRepresentation(
+        3, alpha=100.0, tol=1e-9, max_iter=2000, random_state=0, store_matrices=True
+    ).fit(X)
     Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
     U = np.linalg.svd(Xn, full_matrices=False)[0][:, :6]
     np.testing.assert_allclose(est.representation_matrix_, U @ U.T, atol=1e-5)
@@ -244,8 +248,10 @@ def test_ssc_more_features_than_samples_uses_the_direct_path():
 def test_ssc_options_on_array_api_strict(params):
     xs = pytest.importorskip("array_api_strict")
     X, y, _ = make_subspaces(3, 2, 12, 20, noise=0.01, outlier_fraction=0.1, random_state=0)
-    ref = SparseSubspaceClustering(3, random_state=0, **params).fit(X)
-    got = SparseSubspaceClustering(3, random_state=0, **params).fit(xs.asarray(X))
+    ref = SparseSubspaceClustering(3, random_state=0, store_matrices=True, **params).fit(X)
+    got = SparseSubspaceClustering(3, random_state=0, store_matrices=True, **params).fit(
+        xs.asarray(X)
+    )
     assert type(got.labels_).__module__.startswith("array_api_strict")
     labels = np.asarray(got.labels_)
     assert clustering_accuracy(ref.labels_, labels) == 1.0
@@ -253,3 +259,14 @@ def test_ssc_options_on_array_api_strict(params):
     np.testing.assert_allclose(
         got.representation_matrix_.toarray(), ref.representation_matrix_.toarray(), atol=1e-8
     )
+
+
+@pytest.mark.parametrize("cls", [SparseSubspaceClustering, LowRankRepresentation])
+def test_n_by_n_matrices_are_kept_only_on_request(cls):
+    X, y, _ = make_subspaces(3, 3, 20, 60, noise=0.01, random_state=0)
+    est = cls(3, random_state=0).fit(X)
+    assert not hasattr(est, "representation_matrix_")
+    assert not hasattr(est, "affinity_matrix_")
+    kept = cls(3, random_state=0, store_matrices=True).fit(X)
+    assert kept.representation_matrix_.shape == (X.shape[0], X.shape[0])
+    np.testing.assert_array_equal(est.labels_, kept.labels_)

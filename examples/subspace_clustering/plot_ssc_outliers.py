@@ -25,7 +25,7 @@ X, y, _ = make_subspaces(4, 4, 30, 60, noise=0.02, outlier_fraction=0.1, random_
 inlier = y >= 0
 
 robust = SparseSubspaceClustering(4, outliers=True, random_state=0).fit(X)
-plain = SparseSubspaceClustering(4, random_state=0).fit(X)
+plain = SparseSubspaceClustering(4, store_matrices=True, random_state=0).fit(X)
 lrr = LowRankRepresentation(4, random_state=0).fit(X)
 
 flagged = ~robust.inlier_mask_

@@ -123,6 +123,11 @@ class LowRankRepresentation(BaseSubspaceClustering):
         Neighbours of the ``"nearest_neighbors"`` affinity.
     n_init : int, default=10
         k-means restarts of the spectral step.
+    store_matrices : bool, default=False
+        Keep ``representation_matrix_`` and ``affinity_matrix_`` as fitted
+        attributes. Both are dense ``n_samples x n_samples`` arrays; off by
+        default so that a fitted model stays small in memory and in its pickle
+        (e.g. when sent back by joblib or Dask workers).
     random_state : int, RandomState instance or None, default=None
         Seeds the randomized SVT (used when the rank is large), the
         eigensolver start and k-means.
@@ -139,9 +144,11 @@ class LowRankRepresentation(BaseSubspaceClustering):
         Number of clusters found.
     representation_matrix_ : array of shape (n_samples, n_samples)
         The dense representation ``C = Z'`` (row ``j`` codes point ``j``;
-        its diagonal is not constrained to zero).
+        its diagonal is not constrained to zero). Only with
+        ``store_matrices=True``.
     affinity_matrix_ : array of shape (n_samples, n_samples)
-        The graph given to spectral clustering.
+        The graph given to spectral clustering. Only with
+        ``store_matrices=True``.
     errors_ : array of shape (n_samples, n_features)
         The errors ``E'`` (one row per point, of the unit-norm points); rows
         with a large norm flag corrupted points.
@@ -178,6 +185,7 @@ class LowRankRepresentation(BaseSubspaceClustering):
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "verbose": ["verbose"],
+        "store_matrices": ["boolean"],
     }
 
     def __init__(
@@ -190,6 +198,7 @@ class LowRankRepresentation(BaseSubspaceClustering):
         affinity="symmetrize",
         n_neighbors=3,
         n_init=10,
+        store_matrices=False,
         random_state=None,
         verbose=0,
         device=None,
@@ -201,6 +210,7 @@ class LowRankRepresentation(BaseSubspaceClustering):
         self.affinity = affinity
         self.n_neighbors = n_neighbors
         self.n_init = n_init
+        self.store_matrices = store_matrices
         self.random_state = random_state
         self.verbose = verbose
         self.device = device

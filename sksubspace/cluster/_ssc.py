@@ -324,6 +324,12 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         Neighbours of the ``"nearest_neighbors"`` affinity.
     n_init : int, default=10
         k-means restarts of the spectral step.
+    store_matrices : bool, default=False
+        Keep ``representation_matrix_`` and ``affinity_matrix_`` as fitted
+        attributes. The ADMM codes are sparse but, not being exact lasso
+        solutions, carry more nonzeros per row as ``n_samples`` grows; off by
+        default so that a fitted model stays small in memory and in its pickle
+        (e.g. when sent back by joblib or Dask workers).
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolver start and k-means.
     verbose : int, default=0
@@ -338,9 +344,11 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
     n_clusters_ : int
         Number of clusters found.
     representation_matrix_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
-        The sparse codes ``C`` (row ``j`` codes point ``j``).
+        The sparse codes ``C`` (row ``j`` codes point ``j``). Only with
+        ``store_matrices=True``.
     affinity_matrix_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
-        The graph given to spectral clustering (outliers included).
+        The graph given to spectral clustering (outliers included). Only with
+        ``store_matrices=True``.
     subspaces_ : list of arrays of shape (n_features, d_k)
         Orthonormal PCA basis of each cluster (dimension keeping 95% energy).
     subspace_offsets_ : array of shape (n_clusters_, n_features)
@@ -403,6 +411,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "verbose": ["verbose"],
+        "store_matrices": ["boolean"],
     }
 
     def __init__(
@@ -419,6 +428,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         affinity="symmetrize",
         n_neighbors=3,
         n_init=10,
+        store_matrices=False,
         random_state=None,
         verbose=0,
         device=None,
@@ -434,6 +444,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         self.affinity = affinity
         self.n_neighbors = n_neighbors
         self.n_init = n_init
+        self.store_matrices = store_matrices
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
@@ -512,6 +523,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
                 self.subspace_offsets_ = ctx.output(offsets)
             self.outlier_scores_ = scores
             self.inlier_mask_ = labels >= 0
-        self.representation_matrix_ = C
-        self.affinity_matrix_ = W
+        if self.store_matrices:
+            self.representation_matrix_ = C
+            self.affinity_matrix_ = W
         return self

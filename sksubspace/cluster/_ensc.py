@@ -303,7 +303,7 @@ def enet_representation(
                 print(f"[ElasticNetSubspaceClustering] round {rnd}: {m} points")
             Sx = from_numpy(S, like=like_int)
             A = xp.reshape(xp.take(Xn, xp.reshape(Sx, (-1,)), axis=0), (m, s, d))
-            valid_x = from_numpy(valid, like=like_int) != 0
+            valid_x = from_numpy(valid.astype(np.int64), like=like_int) != 0
             A = xp.where(valid_x[..., None], A, xp.zeros_like(A))
             G = A @ xp.matrix_transpose(A)
             q = xp.sum(A * Xb[:, None, :], axis=2)
@@ -390,6 +390,12 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         Neighbours of the ``"nearest_neighbors"`` affinity.
     n_init : int, default=10
         k-means restarts of the spectral step.
+    refine_iter : int, default=10
+        Rounds of K-subspaces refinement of the spectral labels: fit each
+        cluster's PCA subspace, move every point to the subspace that
+        reconstructs it best, repeat until no label changes. It corrects the
+        points near the intersections of subspaces, where the affinity is
+        least reliable; 0 keeps the spectral labels.
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolver start and k-means.
     verbose : int, default=0
@@ -441,6 +447,7 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         "n_nonzero": [Interval(numbers.Integral, 1, None, closed="left")],
         "support_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "refine_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
     }
 
@@ -456,6 +463,7 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         affinity="symmetrize",
         n_neighbors=3,
         n_init=10,
+        refine_iter=10,
         random_state=None,
         verbose=0,
         device=None,
@@ -469,6 +477,7 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         self.affinity = affinity
         self.n_neighbors = n_neighbors
         self.n_init = n_init
+        self.refine_iter = refine_iter
         self.random_state = random_state
         self.verbose = verbose
         self.device = device

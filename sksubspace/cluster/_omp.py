@@ -132,17 +132,6 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
         "verbose": ["verbose"],
     }
 
-    _expected_failed_checks = {
-        "check_clustering": (
-            "the check clusters 2-D Gaussian blobs; in R^2 every point is reconstructed "
-            "exactly by any two others, so OMP codes carry no cluster structure (blobs are "
-            "not a union of subspaces)."
-        ),
-        "check_clustering(readonly_memmap=True)": (
-            "as check_clustering: 2-D blobs are not a union of subspaces."
-        ),
-    }
-
     def __init__(
         self,
         n_clusters=8,

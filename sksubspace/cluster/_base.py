@@ -2,7 +2,8 @@
 
 self-representation ``C`` (one method per estimator) -> affinity ``W`` (sparse
 where ``C`` is sparse) -> normalized spectral clustering
-(:func:`sksubspace._linalg.spectral_clustering`) -> per-cluster subspaces (PCA
+(:func:`sksubspace._linalg.spectral_clustering`) -> optional K-subspaces
+refinement of the labels (``refine_labels``) -> per-cluster subspaces (PCA
 of each cluster) -> ``predict`` of new points by the residual to each subspace.
 """
 

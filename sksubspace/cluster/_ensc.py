@@ -360,13 +360,16 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
 
     The points are processed in blocks; each block solves its problems on
     small active sets (at most ``support_size`` points per problem, started
-    at the most correlated points): a batched coordinate-descent solve on the active sets,
-    then the points whose correlation with the residual breaks the optimality
+    at the most correlated points): an exact batched feature-sign solve
+    (linear solves of the size of the active set, all problems at once), then
+    the points whose correlation with the residual breaks the optimality
     condition ``|<x_i, r_j>| <= lambda_j tau`` join, until none does (the
-    oracle-guided active set of You et al.). The codes, capped at
-    ``n_nonzero`` largest per point, form a sparse ``C``; the affinity
-    ``|C| + |C|'`` (rows of ``C`` scaled to unit norm) goes to normalized
-    spectral clustering. Memory is O(block x n_samples + n_samples x n_nonzero).
+    oracle-guided active set of You et al.); points that have converged leave
+    the block. The codes, capped at ``n_nonzero`` largest per point, form a
+    sparse ``C``; the affinity ``|C| + |C|'`` (rows of ``C`` scaled to unit
+    norm) goes to normalized spectral clustering, whose labels are refined by
+    a few K-subspaces rounds (``refine_iter``). Memory is
+    O(block x n_samples + n_samples x n_nonzero).
 
     Parameters
     ----------

@@ -11,7 +11,6 @@ from sksubspace.cluster import (
     OMPSubspaceClustering,
     ThresholdingSubspaceClustering,
 )
-from sksubspace.cluster._ensc import enet_cd
 from sksubspace.datasets import make_subspaces
 from sksubspace.metrics import clustering_accuracy
 
@@ -78,31 +77,6 @@ def test_omp_codes_match_sklearn():
         D[j] = 0
         ref = orthogonal_mp(D.T, Xn[j], n_nonzero_coefs=3)
         np.testing.assert_allclose(C[j], ref, atol=1e-8)
-
-
-def test_enet_cd_matches_lasso():
-    from sklearn.linear_model import ElasticNet
-
-    rng = np.random.RandomState(0)
-    A = rng.standard_normal((15, 8))
-    x = rng.standard_normal(8)
-    lam, tau = 0.3, 0.7
-    G, q = (A @ A.T)[None], (A @ x)[None]
-    c, _ = enet_cd(
-        G,
-        q,
-        np.array([lam * tau]),
-        np.array([lam * (1 - tau)]),
-        np.zeros((1, 15)),
-        np,
-        max_iter=1000,
-        tol=1e-12,
-    )
-    # sklearn: 1/(2n)|x - A'c|^2 + a r |c|_1 + a (1-r)/2 |c|^2 with n = 8
-    ref = ElasticNet(
-        alpha=lam / 8, l1_ratio=tau, fit_intercept=False, tol=1e-12, max_iter=100000
-    ).fit(A.T, x)
-    np.testing.assert_allclose(c[0], ref.coef_, atol=1e-6)
 
 
 def test_float32_preserved():

@@ -2,7 +2,8 @@
 
 self-representation ``C`` (one method per estimator) -> affinity ``W`` (sparse
 where ``C`` is sparse) -> normalized spectral clustering
-(:func:`sksubspace._linalg.spectral_clustering`) -> per-cluster subspaces (PCA
+(:func:`sksubspace._linalg.spectral_clustering`) -> optional K-subspaces
+refinement of the labels (``refine_labels``) -> per-cluster subspaces (PCA
 of each cluster) -> ``predict`` of new points by the residual to each subspace.
 """
 
@@ -89,12 +90,13 @@ def affinity_from_representation(C, *, affinity="symmetrize", n_neighbors=3, xp=
     return sp.csr_matrix(0.5 * (A + A.T))
 
 
-def _fit_subspaces(X, labels, n_clusters, xp, *, affine=False):
+def _fit_subspaces(X, labels, n_clusters, xp, *, affine=False, dims=None):
     """Orthonormal basis (and offset) of each cluster by PCA.
 
-    The dimension of cluster ``k`` is the smallest that keeps 95% of its
-    energy, at most ``min(n_k, n_features - 1)`` (a basis of the whole space
-    would reconstruct every point). Empty clusters get an empty basis.
+    The dimension of cluster ``k`` is ``dims[k]`` when given, else the
+    smallest that keeps 95% of its energy; at most ``min(n_k, n_features - 1)``
+    (a basis of the whole space would reconstruct every point). Empty clusters
+    get an empty basis.
     """
     n_features = X.shape[1]
     bases, offsets = [], []
@@ -109,11 +111,48 @@ def _fit_subspaces(X, labels, n_clusters, xp, *, affine=False):
         _, s, Vt = xp.linalg.svd(Xk - mu, full_matrices=False)
         energy = np.cumsum(np.asarray(to_numpy(s), dtype=np.float64) ** 2)
         total = energy[-1] if energy.size and energy[-1] > 0 else 1.0
-        d = int(np.searchsorted(energy / total, _ENERGY) + 1)
+        d = int(np.searchsorted(energy / total, _ENERGY) + 1) if dims is None else int(dims[k])
         d = max(1, min(d, idx.size, n_features - 1))
         bases.append(xp.matrix_transpose(Vt[:d, :]))
         offsets.append(mu)
     return bases, xp.stack(offsets)
+
+
+def refine_labels(X, labels, n_clusters, xp, *, max_iter=10, affine=False):
+    """K-subspaces rounds started from a clustering (spectral clustering's labels).
+
+    Fits each cluster's PCA subspace, assigns every point to the subspace that
+    reconstructs it best, and repeats (Lloyd iterations of K-subspaces, so with
+    the dimensions fixed the total squared residual never increases). The
+    dimensions are chosen by the 95% energy rule of :func:`_fit_subspaces`
+    and kept until the labels settle; they are then re-estimated on the
+    settled clusters, and the rounds go on while that changes them, at most
+    ``max_iter`` rounds in all. Self-expressive affinities decide which
+    points belong together but are least reliable near the intersections of
+    subspaces, where the residual to the fitted subspaces is the sharper test
+    (K-subspaces started from a graph clustering, as in Lipor, Hong, Tan &
+    Balzano, "Subspace clustering using ensembles of K-subspaces", 2021).
+
+    ``labels`` is a host int array; returns the refined labels and the number
+    of rounds that changed them.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    bases, offsets = _fit_subspaces(X, labels, n_clusters, xp, affine=affine)
+    dims = [U.shape[1] for U in bases]
+    changed = 0
+    for _ in range(max_iter):
+        res = subspace_residuals(X, bases, offsets)
+        new = np.asarray(to_numpy(xp.argmin(res, axis=1)), dtype=np.int64)
+        if np.array_equal(new, labels):  # settled: are the dimensions still right?
+            bases, offsets = _fit_subspaces(X, labels, n_clusters, xp, affine=affine)
+            new_dims = [U.shape[1] for U in bases]
+            if new_dims == dims:
+                break
+            dims = new_dims
+            continue
+        labels, changed = new, changed + 1
+        bases, offsets = _fit_subspaces(X, labels, n_clusters, xp, affine=affine, dims=dims)
+    return labels, changed
 
 
 def _dev(X, xp):
@@ -168,6 +207,14 @@ class BaseSubspaceClustering(ClusterMixin, BaseEstimator):
     def _min_samples(self):
         return 2
 
+    def _refine_iter(self):
+        """Rounds of :func:`refine_labels` after the spectral step.
+
+        Estimators exposing a ``refine_iter`` parameter use it; the others
+        keep the spectral labels.
+        """
+        return getattr(self, "refine_iter", 0)
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Cluster ``X``.
@@ -210,6 +257,12 @@ class BaseSubspaceClustering(ClusterMixin, BaseEstimator):
         )
         labels = np.asarray(labels, dtype=np.int64)
         Xfit = Xc
+        refine_iter = self._refine_iter()
+        if refine_iter:
+            Xg = Xc if keep is None else xp.take(Xc, xp.asarray(keep, **_dev(Xc, xp)), axis=0)
+            labels, _ = refine_labels(
+                Xg, labels, n_clusters, xp, max_iter=refine_iter, affine=self._affine_subspaces
+            )
         if keep is not None:  # some points (outliers) were left out of the graph
             full = np.full(n_samples, -1, dtype=np.int64)
             full[keep] = labels

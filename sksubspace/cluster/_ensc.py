@@ -10,9 +10,11 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 
-from .._backend import from_numpy, to_numpy
-from .._linalg import soft_threshold
+from .._backend import from_numpy, is_numpy, to_numpy
 from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows, _top_indices
+
+#: entries of the (block x n_samples) correlation arrays of one block of points
+_ENSC_BLOCK_ENTRIES = 2**23
 
 
 def _take_rows(A, idx, xp):
@@ -23,73 +25,214 @@ def _take_rows(A, idx, xp):
     return xp.reshape(flat, idx.shape)
 
 
-def enet_cd(G, q, l1, l2, c, xp, *, max_iter=100, tol=1e-4):
-    """Batched cyclic coordinate descent for ``min_c 1/2 c'Gc - q'c + l2/2 |c|^2 + l1 |c|_1``.
+def _gather_cols(A, idx, xp):
+    """``A[i, ..., idx[i, j]]`` for (b, s) ``A`` or the (b, s, s) ``A[i, idx, idx]``."""
+    b, m = idx.shape
+    s = A.shape[1]
+    rows = xp.reshape(xp.arange(b, dtype=idx.dtype, **_dev(A, xp)), (-1, 1))
+    if A.ndim == 2:
+        return xp.reshape(xp.take(xp.reshape(A, (-1,)), xp.reshape(rows * s + idx, (-1,))), (b, m))
+    flat = (rows * s * s)[:, :, None] + idx[:, :, None] * s + idx[:, None, :]
+    return xp.reshape(xp.take(xp.reshape(A, (-1,)), xp.reshape(flat, (-1,))), (b, m, m))
+
+
+def enet_feature_sign(G, q, l1, l2, c, valid, xp, *, max_iter=None):
+    """Exact batched solver of ``min_c 1/2 c'Gc - q'c + l2/2 |c|^2 + l1 |c|_1``.
+
+    The feature-sign search of Lee, Battle, Raina & Ng (2007), run on ``b``
+    small problems at once: guess the signs of the active coefficients, solve
+    the resulting linear system on the active set, walk from the current
+    point towards that solution and stop at the best point where a
+    coefficient changes sign (a discrete line search that strictly lowers the
+    objective), and, once the active coefficients are optimal, activate the
+    inactive coordinate that violates its optimality condition
+    ``|q_i - (Gc)_i| <= l1`` the most. It converges in finitely many steps;
+    each is one batched solve of the size of the largest active set, over the
+    problems that have not converged yet.
 
     ``G`` is a stack (b, s, s) of PSD matrices, ``q`` (b, s), ``l1`` and ``l2``
-    (b,) penalties, ``c`` (b, s) the warm start. Coordinate ``k`` of all ``b``
-    problems is updated at once, so a sweep is ``s`` vectorized steps. Stops
-    when no coefficient moved by more than ``tol`` times the largest one in a
-    sweep. Returns the solution and the number of sweeps.
+    (b,) penalties, ``c`` (b, s) the warm start and ``valid`` (b, s) the mask
+    of usable coordinates (others stay 0). Returns the solution and, per
+    problem, whether it converged within ``max_iter`` steps (default
+    ``4 s + 10``).
     """
-    c = xp.asarray(c, copy=True)
-    s = G.shape[1]
-    diag = xp.stack([G[:, k, k] for k in range(s)], axis=1) + l2[:, None]
-    diag = xp.where(diag > 0, diag, xp.ones_like(diag))
-    Gc = (G @ c[..., None])[..., 0]  # kept up to date
-    it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007 (returned)
-        moved = xp.zeros_like(l1)
-        for k in range(s):
-            old = c[:, k]
-            g = q[:, k] - Gc[:, k] + G[:, k, k] * old
-            new = soft_threshold(g, l1) / diag[:, k]
-            step = new - old
-            c[:, k] = new
-            Gc = Gc + G[:, k, :] * step[:, None]  # G is symmetric: a contiguous row
-            moved = xp.maximum(moved, xp.abs(step))
-        scale = xp.max(xp.abs(c), axis=1)
-        if bool(to_numpy(xp.all(moved <= tol * scale))):
+    b, s = c.shape
+    if max_iter is None:
+        max_iter = 4 * s + 10
+    dev = _dev(c, xp)
+    # a tiny ridge keeps the active systems nonsingular when l2 = 0 (lasso)
+    H = G + (l2 + 1e-10)[:, None, None] * xp.eye(s, dtype=c.dtype, **dev)
+    c = xp.where(valid, c, xp.zeros_like(c))
+    out = np.array(to_numpy(c), dtype=np.float64, copy=True)
+    converged = np.zeros(b, dtype=bool)
+    live = np.arange(b)  # the problems still being solved
+    theta = xp.sign(c)
+    cols = xp.arange(s, **dev)[None, :]
+    act_tol = l1 * (1.0 + 1e-7) + 1e-12
+    opt_tol = 1e-6 * l1 + 1e-10
+    for _ in range(max_iter):
+        zero = xp.zeros_like(c)
+        grad = q - (H @ c[..., None])[..., 0]  # minus the gradient of the smooth part
+        nz = c != 0
+        err = xp.where(nz, xp.abs(grad - l1[:, None] * theta), zero)
+        opt_nz = xp.max(err, axis=1) <= opt_tol
+        viol = xp.where(valid & ~nz, xp.abs(grad), zero)
+        i_star = xp.argmax(viol, axis=1)
+        activate = opt_nz & (xp.max(viol, axis=1) > act_tol)
+        done = opt_nz & ~activate
+        done_np = np.asarray(to_numpy(done), dtype=bool)
+        if done_np.all():
             break
-    return c, it
+        if done_np.sum() >= max(1, live.size // 4):  # retire the converged problems
+            out[live[done_np]] = np.asarray(to_numpy(c), dtype=np.float64)[done_np]
+            converged[live[done_np]] = True
+            keep = from_numpy(np.flatnonzero(~done_np), like=xp.zeros(1, dtype=xp.int64, **dev))
+            live = live[~done_np]
+            H, q, c, theta, grad = (xp.take(a, keep, axis=0) for a in (H, q, c, theta, grad))
+            l1, valid, i_star = (
+                xp.take(l1, keep),
+                xp.take(valid, keep, axis=0),
+                xp.take(i_star, keep),
+            )
+            activate, act_tol, opt_tol = (xp.take(a, keep) for a in (activate, act_tol, opt_tol))
+            done = xp.take(done, keep)
+            zero = xp.zeros_like(c)
+        pick = (cols == i_star[:, None]) & activate[:, None]
+        theta = xp.where(pick, xp.sign(grad), theta)
+        act = theta != 0
+        # the active coordinates first, padded to the largest active set
+        n_act = xp.sum(xp.astype(act, xp.int64), axis=1)
+        m = max(1, int(to_numpy(xp.max(n_act))))
+        perm = xp.argsort(xp.astype(~act, xp.int8), axis=1, stable=True)[:, :m]
+        pad = xp.arange(m, **dev)[None, :] >= n_act[:, None]
+        Hm = _gather_cols(H, perm, xp)
+        padf = xp.astype(pad, c.dtype)
+        Hm = xp.where(pad[:, :, None] | pad[:, None, :], xp.zeros_like(Hm), Hm)
+        Hm = Hm + padf[:, :, None] * xp.eye(m, dtype=c.dtype, **dev)
+        theta_m = _gather_cols(theta, perm, xp)
+        c_m = xp.where(pad, xp.zeros_like(padf), _gather_cols(c, perm, xp))
+        rhs = xp.where(pad, xp.zeros_like(padf), _gather_cols(q, perm, xp) - l1[:, None] * theta_m)
+        # Newton point on the active set: H_AA z_A = q_A - l1 theta_A
+        z = xp.linalg.solve(Hm, rhs[..., None])[..., 0]
+        delta = z - c_m
+        # discrete line search over t = 1 and the zero crossings in (0, 1)
+        cross = (c_m != 0) & (xp.sign(z) != xp.sign(c_m))
+        one = xp.ones_like(c_m)
+        t = xp.where(cross, c_m / xp.where(cross, c_m - z, one), one)
+        t = xp.where((t > 0) & (t < 1), t, one)
+        slope = -xp.sum(_gather_cols(grad, perm, xp) * delta, axis=1)
+        curv = xp.sum(delta * (Hm @ delta[..., None])[..., 0], axis=1)
+        pts = c_m[:, None, :] + t[:, :, None] * delta[:, None, :]
+        f = t * slope[:, None] + 0.5 * t * t * curv[:, None]
+        f = f + l1[:, None] * xp.sum(xp.abs(pts), axis=2)
+        t_star = xp.min(xp.where(f == xp.min(f, axis=1, keepdims=True), t, one), axis=1)
+        new_m = c_m + t_star[:, None] * delta
+        # the coordinates whose crossing is the chosen point are exactly zero there
+        hit = cross & (t == t_star[:, None]) & (t_star[:, None] < 1)
+        new_m = xp.where(hit | pad, xp.zeros_like(new_m), new_m)
+        # scatter back to the s slots (inactive coordinates are zero)
+        onehot = (perm[:, :, None] == cols[:, None, :]) & ~pad[:, :, None]
+        new = xp.sum(xp.where(onehot, new_m[:, :, None], xp.zeros_like(new_m)[:, :, None]), axis=1)
+        c = xp.where(done[:, None], c, new)  # converged problems stay put
+        theta = xp.sign(c)
+    else:
+        done_np = np.asarray(to_numpy(done), dtype=bool)
+    out[live] = np.asarray(to_numpy(c), dtype=np.float64)
+    converged[live[done_np]] = True
+    return out, converged
 
 
-def _merge_support(S, c, cand, score, thr, s):
-    """New active sets (host, NumPy): nonzeros first, then violators, then old zeros.
+def _next_support(S, valid, c, cand, score, thr):
+    """New active sets (host, NumPy): nonzeros, then violators, then old zeros.
 
-    Returns the new (b, s) index array, a mask of valid slots, per row the
-    number of violators that were not yet in the support, and the positions
-    of the chosen entries in ``concat(S, cand)``.
+    ``cand``/``score`` are each row's best candidates outside its support
+    (``-1`` for none) and their correlations with the residual; a candidate
+    violates when its score exceeds ``thr``. Returns the new support, its
+    valid-slot mask, the warm start carried over, and per row whether it had
+    a violator and whether its support was full of nonzeros.
     """
-    b = S.shape[0]
+    s = S.shape[1]
+    violating = (cand >= 0) & (score > thr[:, None])
+    top = max(float(score.max(initial=0.0)), 1.0) + 1.0
+    prio = np.concatenate(
+        [
+            np.where(valid & (c != 0), 3.0 + np.abs(c), np.where(valid, 1.0, -1.0)),
+            np.where(violating, 2.0 + score / top, -1.0),
+        ],
+        axis=1,
+    )
+    order = np.argsort(-prio, axis=1, kind="stable")[:, :s]
     idx = np.concatenate([S, cand], axis=1)
-    violating = score > thr[:, None]
-    prio_old = np.where(S < 0, -2.0, np.where(c != 0, 2.0 + np.abs(c), 0.0))
-    prio_cand = np.where(violating, 1.0 + score / (score.max() + 1.0), -1.0)
-    prio = np.concatenate([prio_old, prio_cand], axis=1)
-    rows = np.repeat(np.arange(b), idx.shape[1])
-    flat_idx, flat_prio = idx.ravel(), prio.ravel()
-    order = np.lexsort((-flat_prio, flat_idx, rows))
-    dup = np.zeros(order.size, dtype=bool)
-    dup[1:] = (rows[order][1:] == rows[order][:-1]) & (flat_idx[order][1:] == flat_idx[order][:-1])
-    in_old = np.zeros(order.size, dtype=bool)
-    in_old_flat = np.zeros((b, idx.shape[1]), dtype=bool)
-    in_old_flat[:, : S.shape[1]] = S >= 0
-    in_old_flat = in_old_flat.ravel()
-    # a violator that is already in the support is not new
-    first = ~dup
-    grp = np.cumsum(first) - 1
-    grp_has_old = np.zeros(grp[-1] + 1, dtype=bool)
-    np.logical_or.at(grp_has_old, grp, in_old_flat[order])
-    in_old[order] = grp_has_old[grp]
-    new_violator = (~in_old) & (flat_prio >= 1.0) & (flat_prio < 2.0)
-    n_new = new_violator.reshape(b, -1).sum(axis=1)
-    flat_prio[order[dup]] = -3.0
-    prio = flat_prio.reshape(b, -1)
-    top = np.argsort(-prio, axis=1, kind="stable")[:, :s]
-    S_new = np.take_along_axis(idx, top, axis=1)
-    valid = np.take_along_axis(prio, top, axis=1) >= 0
-    return np.where(valid, S_new, -1), valid, n_new, top
+    S_new = np.take_along_axis(idx, order, axis=1)
+    valid_new = np.take_along_axis(prio, order, axis=1) >= 0
+    c_new = np.take_along_axis(np.concatenate([c, np.zeros_like(c)], axis=1), order, axis=1)
+    # a row whose support is full of nonzeros cannot take its violators in
+    full = (valid & (c != 0)).sum(axis=1) >= s
+    return (
+        np.where(valid_new, S_new, 0),
+        valid_new,
+        np.where(valid_new, c_new, 0.0),
+        violating.any(axis=1),
+        full,
+    )
+
+
+def _initial_support(absG, ids, s, xp):
+    """The ``s`` points most correlated with each point (not itself) and the top value.
+
+    ``absG`` (b, n) holds ``|<x_j, x_i>|`` for the points ``ids`` of the block;
+    returns the (b, s) host indices and the largest correlation with another
+    point per row.
+    """
+    n = absG.shape[1]
+    k = min(s + 1, n)
+    if is_numpy(xp):
+        absG = np.asarray(absG)
+        top = np.argpartition(absG, n - k, axis=1)[:, n - k :]
+    else:
+        top = np.asarray(to_numpy(_top_indices(absG, k, xp)), dtype=np.int64)
+    like = xp.zeros(1, dtype=xp.int64, **_dev(absG, xp))
+    vals = np.asarray(to_numpy(_take_rows(absG, from_numpy(top, like=like), xp)), dtype=np.float64)
+    vals = np.where(top == ids[:, None], -1.0, vals)  # the point itself
+    order = np.argsort(-vals, axis=1, kind="stable")[:, :s]
+    return np.take_along_axis(top, order, axis=1), vals.max(axis=1).clip(0.0)
+
+
+def _violators(score, thr, S, valid, ids, s, xp):
+    """Each row's (at most ``s``) strongest violators outside its support.
+
+    ``score`` (m, n) holds ``|<x_i, r_j>|``; a point ``i`` violates for row
+    ``j`` when its score exceeds ``thr[j]`` and it is neither in the support
+    ``S[j]`` nor the point ``ids[j]`` itself. Returns host (m, s) arrays of
+    indices (-1 where none) and scores, strongest first.
+    """
+    m, n = score.shape
+    cand = np.full((m, s), -1, dtype=np.int64)
+    vals = np.zeros((m, s))
+    members = np.where(valid, S, ids[:, None])
+    if is_numpy(xp):  # only the (few) violators leave the dense array
+        score = np.asarray(score)
+        rows, cols = np.nonzero(score > thr[:, None])
+        v = score[rows, cols]
+        mine = np.isin(rows * n + cols, (np.arange(m)[:, None] * n + members).ravel())
+        mine |= cols == ids[rows]
+        rows, cols, v = rows[~mine], cols[~mine], v[~mine]
+    else:
+        k = min(2 * s + 1, n)
+        top = _top_indices(score, k, xp)
+        v = np.asarray(to_numpy(_take_rows(score, top, xp)), dtype=np.float64)
+        top = np.asarray(to_numpy(top), dtype=np.int64)
+        ok = (v > thr[:, None]) & (top != ids[:, None])
+        ok &= ~(top[:, :, None] == members[:, None, :]).any(axis=2)
+        rows = np.broadcast_to(np.arange(m)[:, None], top.shape)[ok]
+        cols, v = top[ok], v[ok]
+    order = np.lexsort((-v, rows))
+    rows, cols, v = rows[order], cols[order], v[order]
+    rank = np.arange(rows.size) - np.searchsorted(rows, rows)
+    keep = rank < s
+    cand[rows[keep], rank[keep]] = cols[keep]
+    vals[rows[keep], rank[keep]] = v[keep]
+    return cand, vals
 
 
 def enet_representation(
@@ -101,7 +244,6 @@ def enet_representation(
     n_nonzero=50,
     support_size=50,
     max_iter=40,
-    inner_max_iter=100,
     verbose=0,
 ):
     """EnSC self-representation (SciPy CSR) by the batched active-set solver.
@@ -112,69 +254,83 @@ def enet_representation(
         c_j = 0,
 
     with ``lam_j = max_{i != j} |<x_i, x_j>| / (tau * gamma)`` (``gamma`` times the
-    smallest penalty that gives a nonzero solution). The problem of a block of
-    points is solved on small active sets (at most ``support_size`` points,
-    started at the most correlated ones): solve there (batched coordinate descent), add the
-    points whose correlation with the residual breaks the optimality
-    condition ``|<x_i, r>| <= lam_j tau``, repeat (the oracle-guided active set
-    of You et al. 2016). Returns the matrix and the largest number of active-set
-    rounds.
+    smallest penalty that gives a nonzero solution). Points are processed in
+    blocks (memory O(block x n_samples)); each point's problem is solved on a
+    small active set (at most ``support_size`` points, started at the most
+    correlated ones) exactly, by a batched feature-sign search
+    (:func:`enet_feature_sign`); then the points whose correlation with the
+    residual breaks the optimality condition ``|<x_i, r>| <= lam_j tau``
+    join the active set (largest violation first), which keeps its nonzeros,
+    until no point violates (the oracle-guided active set of You et al. 2016).
+    Points that have converged leave the block, so later rounds cost only
+    for the few that have not.
+
+    Returns the matrix, the largest number of active-set rounds and the
+    number of points whose active set did not settle.
     """
     n, d = X.shape
     Xn = _normalize_rows(X, xp)
+    Xn_t = xp.matrix_transpose(Xn)
     s = int(min(support_size, n - 1))
-    block = _block_size(n)
-    rows_all, cols_all, vals_all = [], [], []
-    worst_rounds = 0
-    unconverged = 0
+    block = _block_size(n, entries=_ENSC_BLOCK_ENTRIES)
     dev = _dev(X, xp)
-    for start in range(0, n, block):
-        stop = min(n, start + block)
-        b = stop - start
-        Xb = Xn[start:stop, :]
-        Gb = Xb @ xp.matrix_transpose(Xn)  # (b, n) correlations
-        ids = np.arange(start, stop)
-        self_mask = xp.asarray(np.arange(n)[None, :] == ids[:, None], **dev)
-        absG = xp.where(self_mask, xp.zeros_like(Gb), xp.abs(Gb))
-        lam = xp.max(absG, axis=1) / (tau * gamma)
-        l1, l2 = lam * tau, lam * (1.0 - tau)
-        S = np.asarray(to_numpy(_top_indices(absG, s, xp)), dtype=np.int64)
-        valid = np.ones_like(S, dtype=bool)
-        c = xp.zeros((b, s), dtype=X.dtype)
-        thr = np.asarray(to_numpy(l1), dtype=np.float64) * (1.0 + 1e-4) + 1e-12
-        for rnd in range(1, max_iter + 1):
-            Sx = from_numpy(np.where(valid, S, 0), like=xp.zeros(1, dtype=xp.int64, **dev))
-            A = xp.reshape(xp.take(Xn, xp.reshape(Sx, (-1,)), axis=0), (b, s, d))
-            A = A * from_numpy(valid.astype(np.float64), like=Xb)[..., None]
-            G = A @ xp.matrix_transpose(A)
-            q = xp.sum(A * Xb[:, None, :], axis=2)
-            c, _ = enet_cd(G, q, l1, l2, c, xp, max_iter=inner_max_iter)
-            r = Xb - xp.sum(c[..., None] * A, axis=1)
-            score = xp.abs(r @ xp.matrix_transpose(Xn))
-            score = xp.where(self_mask, xp.zeros_like(score), score)
-            cand = _top_indices(score, s, xp)
-            cand_np = np.asarray(to_numpy(cand), dtype=np.int64)
-            score_np = np.asarray(to_numpy(_take_rows(score, cand, xp)), dtype=np.float64)
-            c_np = np.asarray(to_numpy(c))
-            S_new, valid_new, n_new, top = _merge_support(S, c_np, cand_np, score_np, thr, s)
-            worst_rounds = max(worst_rounds, rnd)
-            if not n_new.any():
-                break
-            # carry the coefficients over to the new supports (warm start)
-            c_carry = np.take_along_axis(np.concatenate([c_np, 0 * c_np], axis=1), top, axis=1)
-            S, valid, c = S_new, valid_new, from_numpy(c_carry, like=Xb)
-        else:
-            unconverged += 1
-        c_np = np.where(valid, np.asarray(to_numpy(c)), 0.0)
+    like = xp.zeros(1, dtype=X.dtype, **dev)
+    like_int = xp.zeros(1, dtype=xp.int64, **dev)
+    rows_all, cols_all, vals_all = [], [], []
+    worst_rounds, unconverged = 0, 0
+
+    def emit(ids, S, c_np):
         if n_nonzero is not None and n_nonzero < s:
-            keep = np.argsort(-np.abs(c_np), axis=1)[:, :n_nonzero]
-            mask = np.zeros_like(c_np, dtype=bool)
-            np.put_along_axis(mask, keep, True, axis=1)
-            c_np = np.where(mask, c_np, 0.0)
+            order = np.argsort(-np.abs(c_np), axis=1, kind="stable")[:, n_nonzero:]
+            np.put_along_axis(c_np, order, 0.0, axis=1)
         nz = c_np != 0
-        rows_all.append(np.nonzero(nz)[0] + start)
+        rows_all.append(np.broadcast_to(ids[:, None], nz.shape)[nz])
         cols_all.append(S[nz])
         vals_all.append(c_np[nz])
+
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        ids = np.arange(start, stop)  # the points of the block still being solved
+        Xb = Xn[start:stop, :]
+        S, lam = _initial_support(xp.abs(Xb @ Xn_t), ids, s, xp)
+        lam = from_numpy(lam / (tau * gamma), like=like)
+        l1, l2 = lam * tau, lam * (1.0 - tau)
+        valid = np.ones(S.shape, dtype=bool)
+        c = np.zeros(S.shape)
+        for rnd in range(1, max_iter + 1):
+            m = ids.size
+            if verbose > 1:
+                print(f"[ElasticNetSubspaceClustering] round {rnd}: {m} points")
+            Sx = from_numpy(S, like=like_int)
+            A = xp.reshape(xp.take(Xn, xp.reshape(Sx, (-1,)), axis=0), (m, s, d))
+            valid_x = from_numpy(valid.astype(np.int64), like=like_int) != 0
+            A = xp.where(valid_x[..., None], A, xp.zeros_like(A))
+            G = A @ xp.matrix_transpose(A)
+            q = xp.sum(A * Xb[:, None, :], axis=2)
+            c, _ = enet_feature_sign(G, q, l1, l2, from_numpy(c, like=like), valid_x, xp)
+            cx = from_numpy(c, like=like)
+            # correlations of every point with the residual: who breaks optimality
+            r = Xb - xp.sum(cx[..., None] * A, axis=1)
+            thr = np.asarray(to_numpy(l1), dtype=np.float64) * (1.0 + 1e-6) + 1e-12
+            cand, score = _violators(xp.abs(r @ Xn_t), thr, S, valid, ids, s, xp)
+            S, valid, c, more, full = _next_support(S, valid, c, cand, score, thr)
+            worst_rounds = max(worst_rounds, rnd)
+            stuck = more & full
+            unconverged += int(stuck.sum())
+            done = ~more | stuck
+            more = ~done
+            if done.any():
+                emit(ids[done], S[done], np.where(valid[done], c[done], 0.0))
+            if not more.any():
+                break
+            keep = np.flatnonzero(more)
+            keep_x = from_numpy(keep, like=like_int)
+            ids, S, valid, c = ids[more], S[more], valid[more], c[more]
+            Xb = xp.take(Xb, keep_x, axis=0)
+            l1, l2 = xp.take(l1, keep_x), xp.take(l2, keep_x)
+        else:
+            unconverged += ids.size
+            emit(ids, S, np.where(valid, c, 0.0))
         if verbose:
             print(f"[ElasticNetSubspaceClustering] coded {stop}/{n} points ({rnd} rounds)")
     C = sp.csr_matrix(
@@ -204,13 +360,16 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
 
     The points are processed in blocks; each block solves its problems on
     small active sets (at most ``support_size`` points per problem, started
-    at the most correlated points): a batched coordinate-descent solve on the active sets,
-    then the points whose correlation with the residual breaks the optimality
+    at the most correlated points): an exact batched feature-sign solve
+    (linear solves of the size of the active set, all problems at once), then
+    the points whose correlation with the residual breaks the optimality
     condition ``|<x_i, r_j>| <= lambda_j tau`` join, until none does (the
-    oracle-guided active set of You et al.). The codes, capped at
-    ``n_nonzero`` largest per point, form a sparse ``C``; the affinity
-    ``|C| + |C|'`` (rows of ``C`` scaled to unit norm) goes to normalized
-    spectral clustering. Memory is O(block x n_samples + n_samples x n_nonzero).
+    oracle-guided active set of You et al.); points that have converged leave
+    the block. The codes, capped at ``n_nonzero`` largest per point, form a
+    sparse ``C``; the affinity ``|C| + |C|'`` (rows of ``C`` scaled to unit
+    norm) goes to normalized spectral clustering, whose labels are refined by
+    a few K-subspaces rounds (``refine_iter``). Memory is
+    O(block x n_samples + n_samples x n_nonzero).
 
     Parameters
     ----------
@@ -234,6 +393,12 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         Neighbours of the ``"nearest_neighbors"`` affinity.
     n_init : int, default=10
         k-means restarts of the spectral step.
+    refine_iter : int, default=10
+        Rounds of K-subspaces refinement of the spectral labels: fit each
+        cluster's PCA subspace, move every point to the subspace that
+        reconstructs it best, repeat until no label changes. It corrects the
+        points near the intersections of subspaces, where the affinity is
+        least reliable; 0 keeps the spectral labels.
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolver start and k-means.
     verbose : int, default=0
@@ -285,6 +450,7 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         "n_nonzero": [Interval(numbers.Integral, 1, None, closed="left")],
         "support_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "refine_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
     }
 
@@ -300,6 +466,7 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         affinity="symmetrize",
         n_neighbors=3,
         n_init=10,
+        refine_iter=10,
         random_state=None,
         verbose=0,
         device=None,
@@ -313,6 +480,7 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         self.affinity = affinity
         self.n_neighbors = n_neighbors
         self.n_init = n_init
+        self.refine_iter = refine_iter
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
@@ -331,7 +499,7 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         if unconverged:
             warnings.warn(
                 f"The active set did not settle within max_iter={self.max_iter} rounds "
-                f"for {unconverged} block(s) of points; increase max_iter or support_size.",
+                f"for {unconverged} point(s); increase max_iter or support_size.",
                 ConvergenceWarning,
             )
         return C

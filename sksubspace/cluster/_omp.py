@@ -74,6 +74,12 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
         Neighbours of the ``"nearest_neighbors"`` affinity.
     n_init : int, default=10
         k-means restarts of the spectral step.
+    refine_iter : int, default=10
+        Rounds of K-subspaces refinement of the spectral labels: fit each
+        cluster's PCA subspace, move every point to the subspace that
+        reconstructs it best, repeat until no label changes. It corrects the
+        points near the intersections of subspaces, where the affinity is
+        least reliable; 0 keeps the spectral labels.
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolver start and k-means.
     verbose : int, default=0
@@ -122,18 +128,8 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
         **BaseSubspaceClustering._parameter_constraints,
         "n_nonzero": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "refine_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
-    }
-
-    _expected_failed_checks = {
-        "check_clustering": (
-            "the check clusters 2-D Gaussian blobs; in R^2 every point is reconstructed "
-            "exactly by any two others, so OMP codes carry no cluster structure (blobs are "
-            "not a union of subspaces)."
-        ),
-        "check_clustering(readonly_memmap=True)": (
-            "as check_clustering: 2-D blobs are not a union of subspaces."
-        ),
     }
 
     def __init__(
@@ -145,6 +141,7 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
         affinity="symmetrize",
         n_neighbors=3,
         n_init=10,
+        refine_iter=10,
         random_state=None,
         verbose=0,
         device=None,
@@ -155,6 +152,7 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
         self.affinity = affinity
         self.n_neighbors = n_neighbors
         self.n_init = n_init
+        self.refine_iter = refine_iter
         self.random_state = random_state
         self.verbose = verbose
         self.device = device

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval
 
 from .._backend import to_numpy
 from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows, _top_indices
@@ -60,6 +63,12 @@ class ThresholdingSubspaceClustering(BaseSubspaceClustering):
         Graph built from ``C``.
     n_init : int, default=10
         k-means restarts of the spectral step.
+    refine_iter : int, default=10
+        Rounds of K-subspaces refinement of the spectral labels: fit each
+        cluster's PCA subspace, move every point to the subspace that
+        reconstructs it best, repeat until no label changes. It corrects the
+        points near the intersections of subspaces, where the affinity is
+        least reliable; 0 keeps the spectral labels.
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolver start and k-means.
     device : {None, "cpu", "gpu"}, default=None
@@ -100,6 +109,11 @@ class ThresholdingSubspaceClustering(BaseSubspaceClustering):
     1.0
     """
 
+    _parameter_constraints = {
+        **BaseSubspaceClustering._parameter_constraints,
+        "refine_iter": [Interval(numbers.Integral, 0, None, closed="left")],
+    }
+
     def __init__(
         self,
         n_clusters=8,
@@ -107,6 +121,7 @@ class ThresholdingSubspaceClustering(BaseSubspaceClustering):
         n_neighbors=10,
         affinity="symmetrize",
         n_init=10,
+        refine_iter=10,
         random_state=None,
         device=None,
     ):
@@ -114,6 +129,7 @@ class ThresholdingSubspaceClustering(BaseSubspaceClustering):
         self.n_neighbors = n_neighbors
         self.affinity = affinity
         self.n_init = n_init
+        self.refine_iter = refine_iter
         self.random_state = random_state
         self.device = device
 

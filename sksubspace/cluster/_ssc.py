@@ -324,6 +324,12 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         Neighbours of the ``"nearest_neighbors"`` affinity.
     n_init : int, default=10
         k-means restarts of the spectral step.
+    refine_iter : int, default=10
+        Rounds of K-subspaces refinement of the spectral labels: fit each
+        cluster's PCA subspace, move every point to the subspace that
+        reconstructs it best, repeat until no label changes. It corrects the
+        points near the intersections of subspaces, where the affinity is
+        least reliable; 0 keeps the spectral labels.
     store_matrices : bool, default=False
         Keep ``representation_matrix_`` and ``affinity_matrix_`` as fitted
         attributes. The ADMM codes are sparse but, not being exact lasso
@@ -411,6 +417,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "verbose": ["verbose"],
+        "refine_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "store_matrices": ["boolean"],
     }
 
@@ -428,6 +435,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         affinity="symmetrize",
         n_neighbors=3,
         n_init=10,
+        refine_iter=10,
         store_matrices=False,
         random_state=None,
         verbose=0,
@@ -444,6 +452,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         self.affinity = affinity
         self.n_neighbors = n_neighbors
         self.n_init = n_init
+        self.refine_iter = refine_iter
         self.store_matrices = store_matrices
         self.random_state = random_state
         self.verbose = verbose

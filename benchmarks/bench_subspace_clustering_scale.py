@@ -25,6 +25,10 @@ each had about one core:
     OMPSubspaceClustering          time 658.2 s  max RSS 387 MiB  ACC 1.0000
     sklearn KMeans                 time  26.7 s  max RSS 285 MiB  ACC 0.1563
     sklearn SpectralClustering     time   2.2 s  max RSS 285 MiB  ACC 1.0000  (10,000 points)
+
+SSC-OMP re-run alone on the idle machine (both cores, ``--methods omp``):
+
+    OMPSubspaceClustering (SSC-OMP)    time    298.6 s  max RSS     388 MiB  ACC 1.0000
 """
 
 import argparse

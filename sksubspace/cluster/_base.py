@@ -230,21 +230,34 @@ class BaseSubspaceClustering(ClusterMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        ctx, Xc, C, W = self._representation_graph(X)
+        self._fit_spectral(Xc, ctx.xp, ctx, W, Xc.shape[0])
+        self._keep_matrices(ctx, C, W)
+        return self
+
+    def _representation_graph(self, X):
+        """Validate ``X``; its self-representation ``C`` and affinity ``W``.
+
+        Returns ``(ctx, Xc, C, W)`` with ``Xc`` the data in the compute namespace.
+        """
         X = validate_data(self, X, ensure_min_samples=self._min_samples())
-        n_samples = X.shape[0]
-        _check_n_clusters(self.n_clusters, n_samples)
+        _check_n_clusters(self.n_clusters, X.shape[0])
         ctx = compute_context(self.device, X)
-        xp = ctx.xp
         Xc = ctx.asarray(X)
-        C = self._self_representation(Xc, xp)
+        C = self._self_representation(Xc, ctx.xp)
         W = affinity_from_representation(C, affinity=self.affinity, n_neighbors=self.n_neighbors)
-        self._fit_spectral(Xc, xp, ctx, W, n_samples)
-        # A dense n x n matrix is kept only when asked for (``store_matrices``):
-        # fitted models must pickle small (joblib / Dask workers send them back).
-        if sp.issparse(C) or getattr(self, "store_matrices", True):
+        return ctx, Xc, C, W
+
+    def _keep_matrices(self, ctx, C, W):
+        """Keep ``C`` and ``W`` as fitted attributes unless ``store_matrices`` says not to.
+
+        Estimators whose matrices can grow faster than ``n_samples`` (dense, or
+        sparse without a cap on nonzeros per row) expose ``store_matrices``:
+        fitted models must pickle small (joblib / Dask workers send them back).
+        """
+        if getattr(self, "store_matrices", True):
             self.representation_matrix_ = C if sp.issparse(C) else ctx.output(C)
             self.affinity_matrix_ = W if sp.issparse(W) else ctx.output(W)
-        return self
 
     def _fit_spectral(self, Xc, xp, ctx, W, n_samples, keep=None):
         """Spectral step, per-cluster subspaces and the fitted labels."""

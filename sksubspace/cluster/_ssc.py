@@ -11,16 +11,13 @@ from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 
-from .._backend import compute_context, to_float, to_numpy
+from .._backend import to_float, to_numpy
 from .._linalg import cholesky_solve, soft_threshold
-from .._validation import validate_data
 from ._base import (
     BaseSubspaceClustering,
-    _check_n_clusters,
     _dev,
     _fit_subspaces,
     _normalize_rows,
-    affinity_from_representation,
     subspace_residuals,
 )
 
@@ -497,14 +494,8 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         self : object
             Fitted estimator.
         """
-        X = validate_data(self, X, ensure_min_samples=self._min_samples())
-        n_samples = X.shape[0]
-        _check_n_clusters(self.n_clusters, n_samples)
-        ctx = compute_context(self.device, X)
-        xp = ctx.xp
-        Xc = ctx.asarray(X)
-        C = self._self_representation(Xc, xp)
-        W = affinity_from_representation(C, affinity=self.affinity, n_neighbors=self.n_neighbors)
+        ctx, Xc, C, W = self._representation_graph(X)
+        xp, n_samples = ctx.xp, Xc.shape[0]
         if not self.outliers:
             self._fit_spectral(Xc, xp, ctx, W, n_samples)
         else:
@@ -532,7 +523,5 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
                 self.subspace_offsets_ = ctx.output(offsets)
             self.outlier_scores_ = scores
             self.inlier_mask_ = labels >= 0
-        if self.store_matrices:
-            self.representation_matrix_ = C
-            self.affinity_matrix_ = W
+        self._keep_matrices(ctx, C, W)
         return self

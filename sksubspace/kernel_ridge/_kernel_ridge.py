@@ -14,7 +14,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from .._backend import compute_context, from_numpy, is_numpy, to_numpy
 from .._linalg import spd_solve
 from .._validation import validate_data
-from ._kernels import KERNELS, kernel_matmul, kernel_params, pairwise_kernel
+from ._kernels import KERNELS, KernelParamsMixin, kernel_matmul, pairwise_kernel
 
 __all__ = ["KernelRidge"]
 
@@ -63,7 +63,7 @@ def require_y(estimator, y):
         )
 
 
-class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
+class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
     r"""Kernel ridge regression, solved by Cholesky on the active array namespace.
 
     A drop-in for :class:`sklearn.kernel_ridge.KernelRidge` (same parameters,
@@ -167,16 +167,6 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags
-
-    def _params(self, n_features):
-        return kernel_params(
-            self.kernel,
-            n_features,
-            gamma=self.gamma,
-            degree=self.degree,
-            coef0=self.coef0,
-            kernel_params=self.kernel_params,
-        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

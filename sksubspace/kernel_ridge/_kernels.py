@@ -75,6 +75,22 @@ def kernel_params(kernel, n_features, *, gamma=None, degree=3, coef0=1, kernel_p
     return out
 
 
+class KernelParamsMixin:
+    """Resolved kernel parameters (``_params``) for estimators with scikit-learn's
+    ``kernel``, ``gamma``, ``degree``, ``coef0`` and ``kernel_params``.
+    """
+
+    def _params(self, n_features=None):
+        return kernel_params(
+            self.kernel,
+            self.n_features_in_ if n_features is None else n_features,
+            gamma=self.gamma,
+            degree=self.degree,
+            coef0=self.coef0,
+            kernel_params=self.kernel_params,
+        )
+
+
 def chunk_rows(n_rows, n_cols, n_features=1, budget=_BLOCK_ELEMENTS):
     """Row-chunk size so that a ``chunk x n_cols (x n_features)`` block has ~``budget`` elements."""
     return int(max(1, min(n_rows, budget // max(1, n_cols * n_features))))

@@ -20,18 +20,18 @@ from .._validation import validate_data
 from ._eigenpro import data_preconditioner, eigenpro_sgd
 from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
 from ._kernels import (
+    KernelParamsMixin,
     chunk_rows,
     kernel_diag,
     kernel_gram,
     kernel_matmul,
-    kernel_params,
     pairwise_kernel,
 )
 
 __all__ = ["NystromKernelRidge"]
 
 
-class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
+class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
     r"""Nystroem kernel ridge regression with FALKON's preconditioned conjugate gradient.
 
     The predictor :math:`f(x) = \sum_{j=1}^{M} c_j k(x, z_j)` lives on ``M``
@@ -213,16 +213,6 @@ class NystromKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
-
-    def _params(self):
-        return kernel_params(
-            self.kernel,
-            self.n_features_in_,
-            gamma=self.gamma,
-            degree=self.degree,
-            coef0=self.coef0,
-            kernel_params=self.kernel_params,
-        )
 
     def _select_centers(self, X, xp, M, rng, params):
         n = X.shape[0]

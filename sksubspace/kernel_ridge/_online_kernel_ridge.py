@@ -14,12 +14,12 @@ from .._backend import compute_context, solve_triangular, to_numpy
 from .._dask import is_dask_array, iter_aligned_row_blocks
 from .._validation import validate_data
 from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
-from ._kernels import kernel_diag, kernel_matmul, kernel_params, pairwise_kernel
+from ._kernels import KernelParamsMixin, kernel_diag, kernel_matmul, pairwise_kernel
 
 __all__ = ["OnlineKernelRidge"]
 
 
-class OnlineKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
+class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
     r"""Online kernel ridge regression with an ALD basis (NONS-ALD for the square loss).
 
     Rows arrive in a stream (``partial_fit``). A basis :math:`D` of past rows
@@ -138,16 +138,6 @@ class OnlineKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.verbose = verbose
         self.device = device
-
-    def _params(self):
-        return kernel_params(
-            self.kernel,
-            self.n_features_in_,
-            gamma=self.gamma,
-            degree=self.degree,
-            coef0=self.coef0,
-            kernel_params=self.kernel_params,
-        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

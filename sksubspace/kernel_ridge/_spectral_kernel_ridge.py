@@ -13,7 +13,7 @@ from .._backend import compute_context, from_numpy, to_float, to_numpy
 from .._linalg import cholesky_solve, eigh_topk
 from .._validation import validate_data
 from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
-from ._kernels import kernel_matmul, kernel_params, pairwise_kernel
+from ._kernels import KernelParamsMixin, kernel_matmul, pairwise_kernel
 
 __all__ = ["SpectrallyTransformedKernelRidge"]
 
@@ -21,7 +21,9 @@ __all__ = ["SpectrallyTransformedKernelRidge"]
 _DENSE_MAX = 8192
 
 
-class SpectrallyTransformedKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
+class SpectrallyTransformedKernelRidge(
+    KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstimator
+):
     r"""Spectrally transformed kernel ridge regression (STKR), semi-supervised and inductive.
 
     Unlabeled rows shape the kernel: the base kernel :math:`k`, scaled so its
@@ -146,16 +148,6 @@ class SpectrallyTransformedKernelRidge(MultiOutputMixin, RegressorMixin, BaseEst
         self.n_components = n_components
         self.random_state = random_state
         self.device = device
-
-    def _params(self):
-        return kernel_params(
-            self.kernel,
-            self.n_features_in_,
-            gamma=self.gamma,
-            degree=self.degree,
-            coef0=self.coef0,
-            kernel_params=self.kernel_params,
-        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

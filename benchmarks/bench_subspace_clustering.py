@@ -1,4 +1,4 @@
-"""Subspace clustering at scale: EnSC and SSC-OMP vs scikit-learn KMeans / SpectralClustering.
+"""Subspace clustering at scale: EnSC, SSC-OMP and KSubspaces vs scikit-learn KMeans / SpectralClustering.
 
 The "Done when" problem is 20 subspaces of dim 10 in R^100, 2,500 points each
 (50,000 points), noise 0.05. ``--per-subspace`` sets the points per subspace
@@ -6,6 +6,10 @@ The "Done when" problem is 20 subspaces of dim 10 in R^100, 2,500 points each
 NumPy included, plus the process's max RSS) and accuracy.
 
     PYTHONPATH=. python benchmarks/bench_subspace_clustering.py --per-subspace 500
+
+Measured on the idle 2-core machine with ``--per-subspace 100`` (2,000 points):
+SSC-OMP 1.5 s, EnSC 3.4 s, KSubspaces (10 restarts) 7.3 s, all ACC 1.0;
+scikit-learn KMeans 0.6 s, ACC 0.23 (KSubspaces / KMeans time ratio 12.7).
 """
 
 import argparse
@@ -15,7 +19,7 @@ import tracemalloc
 
 from sklearn.cluster import KMeans, SpectralClustering
 
-from sksubspace.cluster import ElasticNetSubspaceClustering, OMPSubspaceClustering
+from sksubspace.cluster import ElasticNetSubspaceClustering, KSubspaces, OMPSubspaceClustering
 from sksubspace.datasets import make_subspaces
 from sksubspace.metrics import clustering_accuracy
 
@@ -52,6 +56,7 @@ def main():
     t_en, _ = run(
         "ElasticNetSubspaceClustering", ElasticNetSubspaceClustering(k, random_state=0), X, y
     )
+    t_ks, _ = run("KSubspaces", KSubspaces(k, subspace_dim=10, random_state=0), X, y)
     t_km, _ = run("sklearn KMeans", KMeans(k, n_init=10, random_state=0), X, y)
     if args.spectral:
         run(
@@ -63,6 +68,7 @@ def main():
     if t_en is not None:
         print(f"time ratio EnSC / SSC-OMP: {t_en / t_omp:.2f}")
     print(f"time ratio SSC-OMP / KMeans: {t_omp / t_km:.2f}")
+    print(f"time ratio KSubspaces / KMeans: {t_ks / t_km:.2f}")
 
 
 if __name__ == "__main__":

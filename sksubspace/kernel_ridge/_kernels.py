@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._backend import from_numpy, get_namespace, is_numpy, to_numpy
+from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map, threaded_block_sum
 
 __all__ = [
     "KERNELS",
@@ -25,6 +26,7 @@ __all__ = [
     "kernel_diag",
     "kernel_matmul",
     "kernel_gram",
+    "kernel_normal_matmul",
     "chunk_rows",
 ]
 
@@ -56,6 +58,10 @@ _USES = {
 
 # Elements of a temporary block (rows x columns [x features]) streamed at a time.
 _BLOCK_ELEMENTS = 1 << 22
+# Elements of one kernel block of a streamed pass (kernel_matmul, kernel_gram, ...):
+# 1M entries (8 MiB in float64) per thread, so that a block, its promotion and its
+# products stay in the last-level cache while the threads share it.
+STREAM_ELEMENTS = 1 << 20
 
 
 def kernel_params(kernel, n_features, *, gamma=None, degree=3, coef0=1, kernel_params=None):
@@ -257,47 +263,86 @@ def kernel_diag(X, kernel="rbf", **params):
     return inner ** params["degree"]
 
 
-def kernel_matmul(X, Y, V, kernel="rbf", *, chunk_size=None, **params):
+def block_threads(xp, n_threads=None):
+    """Host threads for a streamed loop: NumPy shares blocks among threads, others run in order."""
+    return effective_n_threads(n_threads) if is_numpy(xp) else 1
+
+
+def kernel_matmul(X, Y, V, kernel="rbf", *, chunk_size=None, n_threads=None, **params):
     """``K(X, Y) @ V`` streamed in row chunks of ``X`` (never the full block).
 
-    Memory is ``O(chunk_size * len(Y))``.
+    Memory is ``O(chunk_size * len(Y))`` per thread. On NumPy the chunks are
+    shared among ``n_threads`` host threads (default: the available CPUs, see
+    :func:`sksubspace.utils._threads.effective_n_threads`).
     """
     xp = get_namespace(V)
     n = X.shape[0]
-    step = chunk_size or chunk_rows(n, Y.shape[0])
+    step = chunk_size or chunk_rows(n, Y.shape[0], budget=STREAM_ELEMENTS)
     if step >= n:
         return pairwise_kernel(X, Y, kernel, **params) @ V
-    out = [
-        pairwise_kernel(X[i : min(i + step, n), ...], Y, kernel, **params) @ V
-        for i in range(0, n, step)
-    ]
+    out = threaded_block_map(
+        lambda i, j: pairwise_kernel(X[i:j, ...], Y, kernel, **params) @ V,
+        row_blocks(n, step),
+        block_threads(xp, n_threads),
+    )
     return xp.concat(out, axis=0)
 
 
-def kernel_gram(X, C, Y=None, kernel="rbf", *, chunk_size=None, dtype=None, **params):
+def kernel_normal_matmul(
+    X, C, V=None, Y=None, kernel="rbf", *, chunk_size=None, dtype=None, n_threads=None, **params
+):
+    """``K' (K V)`` (or ``K' Y`` when ``V`` is None) for ``K = K(X, C)``, streamed.
+
+    The normal-equation product of Nystroem least squares, one pass over the
+    rows of ``X``: each ``chunk_size x M`` kernel block is formed, promoted to
+    ``dtype`` (the precision of the products and of the sum, e.g. float64 for
+    float32 data) and dropped. Memory is ``O(chunk_size * M)`` per thread; on
+    NumPy the blocks are shared among ``n_threads`` host threads.
+    """
+    if (V is None) == (Y is None):
+        raise ValueError("Pass exactly one of V (for K'(K V)) and Y (for K'Y).")
+    xp = get_namespace(C)
+    n, M = X.shape[0], C.shape[0]
+    step = chunk_size or chunk_rows(n, M, budget=STREAM_ELEMENTS)
+    dtype = C.dtype if dtype is None else dtype
+
+    def fold(i, j, acc):
+        Kb = xp.astype(pairwise_kernel(X[i:j, ...], C, kernel, **params), dtype)
+        rhs = Kb @ V if V is not None else Y[i:j, ...]
+        g = xp.matrix_transpose(Kb) @ rhs
+        return g if acc is None else acc + g
+
+    return threaded_block_sum(fold, row_blocks(n, step), block_threads(xp, n_threads))
+
+
+def kernel_gram(
+    X, C, Y=None, kernel="rbf", *, chunk_size=None, dtype=None, n_threads=None, **params
+):
     """``H = K_nM' K_nM`` and ``b = K_nM' Y`` in one streamed pass over the rows of ``X``.
 
     ``K_nM = K(X, C)`` is formed ``chunk_size`` rows at a time, so memory is
-    ``O(M^2 + chunk_size * M)``. On NumPy the symmetric rank-k update uses
-    BLAS ``syrk`` (half the flops of a GEMM). ``dtype`` (e.g. float64 for
-    float32 data) is the precision of the accumulation; blocks are promoted
-    one chunk at a time.
+    ``O(M^2 + chunk_size * M)`` per thread. On NumPy the symmetric rank-k
+    update uses BLAS ``syrk`` (half the flops of a GEMM) and the blocks are
+    shared among ``n_threads`` host threads, each with its own ``H``.
+    ``dtype`` (e.g. float64 for float32 data) is the precision of the
+    accumulation; blocks are promoted one chunk at a time.
     """
     xp = get_namespace(C)
     n, M = X.shape[0], C.shape[0]
-    step = chunk_size or chunk_rows(n, M)
+    step = chunk_size or chunk_rows(n, M, budget=STREAM_ELEMENTS)
     dtype = C.dtype if dtype is None else dtype
-    H = None
-    b = None
     syrk = None
     if is_numpy(xp) and not sp.issparse(X):
         from scipy.linalg import blas
 
         syrk = blas.dsyrk if dtype == np.float64 else blas.ssyrk
-        H = np.zeros((M, M), dtype=dtype, order="F")
-    for i in range(0, n, step):
-        Kb = xp.astype(pairwise_kernel(X[i : min(i + step, n), ...], C, kernel, **params), dtype)
+
+    def fold(i, j, acc):
+        H, b = (None, None) if acc is None else acc
+        Kb = xp.astype(pairwise_kernel(X[i:j, ...], C, kernel, **params), dtype)
         if syrk is not None:
+            if H is None:
+                H = np.zeros((M, M), dtype=dtype, order="F")
             Kb = np.ascontiguousarray(Kb)
             # (Kb')(Kb')' with Kb' Fortran-ordered: no copy; upper triangle of H.
             H = syrk(1.0, Kb.T, beta=1.0, c=H, trans=0, lower=0, overwrite_c=1)
@@ -305,9 +350,11 @@ def kernel_gram(X, C, Y=None, kernel="rbf", *, chunk_size=None, dtype=None, **pa
             G = xp.matrix_transpose(Kb) @ Kb
             H = G if H is None else H + G
         if Y is not None:
-            Yb = Y[i : min(i + step, n), ...]
-            g = xp.matrix_transpose(Kb) @ Yb
+            g = xp.matrix_transpose(Kb) @ Y[i:j, ...]
             b = g if b is None else b + g
+        return H, b
+
+    H, b = threaded_block_sum(fold, row_blocks(n, step), block_threads(xp, n_threads))
     if syrk is not None:
         H = np.triu(H) + np.triu(H, 1).T
         H = np.ascontiguousarray(H)

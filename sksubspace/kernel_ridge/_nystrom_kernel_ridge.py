@@ -17,14 +17,18 @@ from .._backend import compute_context, solve_triangular, to_float, to_numpy
 from .._dask import align_rows, as_row_chunked, is_dask_array, row_block_sum
 from .._linalg import cholesky, conjugate_gradient
 from .._validation import validate_data
+from ..utils._threads import row_blocks, threaded_block_map
 from ._eigenpro import data_preconditioner, eigenpro_sgd
 from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
 from ._kernels import (
+    STREAM_ELEMENTS,
     KernelParamsMixin,
+    block_threads,
     chunk_rows,
     kernel_diag,
     kernel_gram,
     kernel_matmul,
+    kernel_normal_matmul,
     pairwise_kernel,
 )
 
@@ -96,9 +100,12 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         pass (:math:`n M^2 / 2` flops) then beats ``max_iter`` memory-bound
         passes over the kernel.
     chunk_size : int, default=None
-        Rows per kernel block; ``None`` picks blocks of about 4 million
-        entries. With ``"eigenpro"`` mini-batches have at most ``4 *
-        chunk_size`` rows.
+        Rows per kernel block; ``None`` picks blocks of about a million
+        entries for the streamed passes (on NumPy the blocks are shared among
+        host threads, one per available CPU, capped by ``OMP_NUM_THREADS``:
+        forming a kernel block is elementwise work, e.g. ``exp``, that NumPy
+        runs on one core). With ``"eigenpro"`` mini-batches have at most
+        ``4 * chunk_size`` rows (about 4 million entries when ``None``).
     n_nystrom_samples : int, default=2000
         Rows sampled for EigenPro's data preconditioner (``"eigenpro"`` only).
     top_q : int, default=100
@@ -226,18 +233,14 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         KSS = pairwise_kernel(XS, None, self.kernel, **params)
         L = cholesky(KSS + lam_n * xp.eye(M, dtype=X.dtype, device=getattr(X, "device", None)))
         diag = kernel_diag(X, self.kernel, **params)
-        step = self.chunk_size or chunk_rows(n, M)
-        scores = []
-        for i in range(0, n, step):
-            B = solve_triangular(
-                L,
-                xp.matrix_transpose(
-                    pairwise_kernel(X[i : min(i + step, n), ...], XS, self.kernel, **params)
-                ),
-                lower=True,
-                xp=xp,
-            )
-            scores.append(diag[i : min(i + step, n)] - xp.sum(B * B, axis=0))
+        step = self.chunk_size or chunk_rows(n, M, budget=STREAM_ELEMENTS)
+
+        def block_scores(i, j):
+            Kb = pairwise_kernel(X[i:j, ...], XS, self.kernel, **params)
+            B = solve_triangular(L, xp.matrix_transpose(Kb), lower=True, xp=xp)
+            return diag[i:j] - xp.sum(B * B, axis=0)
+
+        scores = threaded_block_map(block_scores, row_blocks(n, step), block_threads(xp))
         lev = np.clip(np.asarray(_host(xp.concat(scores)), dtype=np.float64), 0, None) + 1e-12
         return np.sort(rng.choice(n, size=M, replace=False, p=lev / lev.sum()))
 
@@ -296,7 +299,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             idx = self._select_centers(Xc, xp, M, rng, params)
             C = xp.take(Xc, _idx(idx, Xc, xp), axis=0)
         dev = getattr(C, "device", None)
-        step = self.chunk_size or chunk_rows(n, M)
+        step = self.chunk_size or chunk_rows(n, M, budget=STREAM_ELEMENTS)
 
         # All M x M algebra runs in float64 (kernel blocks stay in X's dtype and
         # are promoted chunk by chunk): in float32 the rounding of K_nM' K_nM,
@@ -319,7 +322,9 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             Y = xp.astype(Y, f64)
 
         if self.solver == "eigenpro":
-            coef = self._fit_eigenpro(Xc, Y, C, L, xp, rng, params, step, t0)
+            # EigenPro's batches are sized by the larger (sequential) block budget.
+            batch_step = self.chunk_size or chunk_rows(n, M)
+            coef = self._fit_eigenpro(Xc, Y, C, L, xp, rng, params, batch_step, t0)
             if ravel:
                 coef = xp.reshape(coef, (-1,))
             self.n_iter_ = self.max_iter
@@ -340,11 +345,6 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
                 lower=False,
                 trans=True,
                 xp=xp,
-            )
-
-        def block(i):
-            return xp.astype(
-                pairwise_kernel(Xc[i : min(i + step, n), ...], C, self.kernel, **params), f64
             )
 
         precompute = self.precompute
@@ -380,18 +380,19 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             def KtK(V):
                 return H @ V
         else:
-            b = None
-            for i in range(0, n, step):
-                g = xp.matrix_transpose(block(i)) @ Y[i : min(i + step, n), ...]
-                b = g if b is None else b + g
+            stream = partial(
+                kernel_normal_matmul,
+                Xc,
+                C,
+                kernel=self.kernel,
+                chunk_size=step,
+                dtype=f64,
+                **params,
+            )
+            b = stream(Y=Y)
 
             def KtK(V):
-                out = None
-                for i in range(0, n, step):
-                    Kb = block(i)
-                    g = xp.matrix_transpose(Kb) @ (Kb @ V)
-                    out = g if out is None else out + g
-                return out
+                return stream(V)
 
         if self.verbose:
             print(
@@ -547,28 +548,23 @@ def _gram_block(Xb, Yb, *, C, kernel, params):
     """``[K_b' K_b | K_b' y_b]`` of one row block (a Dask task)."""
     Xb = _finite_block(Xb)
     Yb = _finite_block(Yb, "y").reshape(Xb.shape[0], -1)
-    H, b = kernel_gram(Xb, C, Yb, kernel, dtype=np.float64, **params)
+    H, b = kernel_gram(Xb, C, Yb, kernel, dtype=np.float64, n_threads=1, **params)
     return np.concatenate([H, b], axis=1)
 
 
 def _ktk_block(Xb, Yb=None, *, C, V, kernel, params):
     """``K_b' (K_b V)`` (or ``K_b' y_b`` when ``V`` is None) of one row block, sub-chunked."""
     Xb = _finite_block(Xb)
-    n = Xb.shape[0]
-    step = chunk_rows(n, C.shape[0])
-    out = 0.0
-    for i in range(0, n, step):
-        Kb = pairwise_kernel(Xb[i : i + step], C, kernel, **params).astype(np.float64)
-        if V is None:
-            rhs = _finite_block(Yb[i : i + step], "y").reshape(Kb.shape[0], -1)
-        else:
-            rhs = Kb @ V
-        out = out + Kb.T @ rhs
-    return out
+    if V is None:
+        Yb = _finite_block(Yb, "y").reshape(Xb.shape[0], -1)
+    # One thread per block: Dask's workers already run the blocks in parallel.
+    return kernel_normal_matmul(
+        Xb, C, V, Yb if V is None else None, kernel, dtype=np.float64, n_threads=1, **params
+    )
 
 
 def _predict_block(Xb, *, C, coef, kernel, params):
-    return kernel_matmul(np.asarray(Xb, dtype=C.dtype), C, coef, kernel, **params)
+    return kernel_matmul(np.asarray(Xb, dtype=C.dtype), C, coef, kernel, n_threads=1, **params)
 
 
 def _idx(idx, like, xp):

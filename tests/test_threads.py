@@ -1,0 +1,84 @@
+"""Host threads over row blocks: same sums as the sequential loop, used by the kernel passes."""
+
+import numpy as np
+import pytest
+
+from sksubspace.kernel_ridge import NystromKernelRidge
+from sksubspace.kernel_ridge._kernels import (
+    kernel_gram,
+    kernel_matmul,
+    kernel_normal_matmul,
+    pairwise_kernel,
+)
+from sksubspace.utils._threads import (
+    effective_n_threads,
+    row_blocks,
+    threaded_block_map,
+    threaded_block_sum,
+)
+
+
+def test_row_blocks_cover_rows_once():
+    assert row_blocks(10, 4) == [(0, 4), (4, 8), (8, 10)]
+    assert row_blocks(3, 8) == [(0, 3)]
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3, 16])
+def test_threaded_block_sum_and_map_match_the_loop(n_threads):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((103, 4))
+    blocks = row_blocks(103, 10)
+
+    def fold(i, j, acc):
+        part = (A[i:j].sum(axis=0), A[i:j].T @ A[i:j])
+        return part if acc is None else (acc[0] + part[0], acc[1] + part[1])
+
+    s, G = threaded_block_sum(fold, blocks, n_threads)
+    np.testing.assert_allclose(s, A.sum(axis=0))
+    np.testing.assert_allclose(G, A.T @ A)
+    parts = threaded_block_map(lambda i, j: A[i:j] * 2, blocks, n_threads)
+    np.testing.assert_array_equal(np.concatenate(parts), 2 * A)
+
+
+def test_effective_n_threads_follows_omp_num_threads(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert effective_n_threads() == 1
+    assert effective_n_threads(3) == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert effective_n_threads() >= 1
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_streamed_kernel_passes_match_the_dense_kernel(n_threads):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((500, 3)).astype(np.float32)
+    C = X[:40]
+    V = rng.standard_normal((40, 2))
+    Y = rng.standard_normal((500, 2))
+    K = pairwise_kernel(X, C, "rbf", gamma=0.5).astype(np.float64)
+    kw = dict(chunk_size=37, dtype=np.float64, n_threads=n_threads, gamma=0.5)
+    np.testing.assert_allclose(kernel_normal_matmul(X, C, V, kernel="rbf", **kw), K.T @ (K @ V))
+    np.testing.assert_allclose(kernel_normal_matmul(X, C, Y=Y, kernel="rbf", **kw), K.T @ Y)
+    H, b = kernel_gram(X, C, Y, "rbf", **kw)
+    np.testing.assert_allclose(H, K.T @ K, rtol=1e-10)
+    np.testing.assert_allclose(b, K.T @ Y, rtol=1e-10)
+    out = kernel_matmul(
+        X, C, V.astype(np.float32), "rbf", chunk_size=37, n_threads=n_threads, gamma=0.5
+    )
+    np.testing.assert_allclose(out, K @ V, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="exactly one of V"):
+        kernel_normal_matmul(X, C, V, Y, kernel="rbf", gamma=0.5)
+
+
+def test_nystrom_fit_is_the_same_on_one_or_two_threads(monkeypatch):
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, (3000, 4))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+    est = NystromKernelRidge(
+        n_centers=300, penalty=1e-6, gamma=1.0, precompute=False, random_state=0
+    )
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    one = est.fit(X, y).predict(X)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    two = est.fit(X, y).predict(X)
+    np.testing.assert_allclose(two, one, rtol=1e-7, atol=1e-9)

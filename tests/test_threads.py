@@ -82,3 +82,25 @@ def test_nystrom_fit_is_the_same_on_one_or_two_threads(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     two = est.fit(X, y).predict(X)
     np.testing.assert_allclose(two, one, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["ensc", "omp"])
+def test_subspace_codes_are_the_same_on_one_or_two_threads(name, monkeypatch):
+    from sksubspace.cluster import ElasticNetSubspaceClustering, OMPSubspaceClustering, _ensc, _omp
+    from sksubspace.datasets import make_subspaces
+
+    # Small blocks, so that 300 points make several of them.
+    monkeypatch.setattr(_ensc, "_ENSC_BLOCK_ENTRIES", 40 * 300)
+    monkeypatch.setattr(_omp, "_block_size", lambda n: 40)
+    X, _, _ = make_subspaces(3, 3, 15, 100, noise=0.01, random_state=0)
+    est = (
+        ElasticNetSubspaceClustering(3, random_state=0)
+        if name == "ensc"
+        else OMPSubspaceClustering(3, n_nonzero=3, random_state=0)
+    )
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    one = est.fit(X).representation_matrix_.toarray()
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    two = est.fit(X).representation_matrix_.toarray()
+    np.testing.assert_allclose(two, one, rtol=0, atol=1e-12)
+    assert np.count_nonzero(one) > 300

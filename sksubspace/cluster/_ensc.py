@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 
 from .._backend import from_numpy, is_numpy, to_numpy
+from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map
 from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows, _top_indices
 
 #: entries of the (block x n_samples) correlation arrays of one block of points
@@ -276,20 +277,21 @@ def enet_representation(
     dev = _dev(X, xp)
     like = xp.zeros(1, dtype=X.dtype, **dev)
     like_int = xp.zeros(1, dtype=xp.int64, **dev)
-    rows_all, cols_all, vals_all = [], [], []
-    worst_rounds, unconverged = 0, 0
 
-    def emit(ids, S, c_np):
-        if n_nonzero is not None and n_nonzero < s:
-            order = np.argsort(-np.abs(c_np), axis=1, kind="stable")[:, n_nonzero:]
-            np.put_along_axis(c_np, order, 0.0, axis=1)
-        nz = c_np != 0
-        rows_all.append(np.broadcast_to(ids[:, None], nz.shape)[nz])
-        cols_all.append(S[nz])
-        vals_all.append(c_np[nz])
+    def solve_block(start, stop):
+        """Codes of points ``start:stop``: (rows, cols, values, rounds, unconverged)."""
+        rows, cols, vals = [], [], []
+        unconverged = 0
 
-    for start in range(0, n, block):
-        stop = min(n, start + block)
+        def emit(ids, S, c_np):
+            if n_nonzero is not None and n_nonzero < s:
+                order = np.argsort(-np.abs(c_np), axis=1, kind="stable")[:, n_nonzero:]
+                np.put_along_axis(c_np, order, 0.0, axis=1)
+            nz = c_np != 0
+            rows.append(np.broadcast_to(ids[:, None], nz.shape)[nz])
+            cols.append(S[nz])
+            vals.append(c_np[nz])
+
         ids = np.arange(start, stop)  # the points of the block still being solved
         Xb = Xn[start:stop, :]
         S, lam = _initial_support(xp.abs(Xb @ Xn_t), ids, s, xp)
@@ -314,7 +316,6 @@ def enet_representation(
             thr = np.asarray(to_numpy(l1), dtype=np.float64) * (1.0 + 1e-6) + 1e-12
             cand, score = _violators(xp.abs(r @ Xn_t), thr, S, valid, ids, s, xp)
             S, valid, c, more, full = _next_support(S, valid, c, cand, score, thr)
-            worst_rounds = max(worst_rounds, rnd)
             stuck = more & full
             unconverged += int(stuck.sum())
             done = ~more | stuck
@@ -332,12 +333,26 @@ def enet_representation(
             unconverged += ids.size
             emit(ids, S, np.where(valid, c, 0.0))
         if verbose:
-            print(f"[ElasticNetSubspaceClustering] coded {stop}/{n} points ({rnd} rounds)")
+            print(
+                f"[ElasticNetSubspaceClustering] coded points {start}-{stop} of {n} ({rnd} rounds)"
+            )
+        return rows, cols, vals, rnd, unconverged
+
+    # Blocks are independent: on NumPy they are shared among host threads (much
+    # of a round is single-threaded NumPy work: selections, argpartition, masks).
+    n_threads = effective_n_threads() if is_numpy(xp) else 1
+    parts = threaded_block_map(solve_block, row_blocks(n, block), n_threads)
     C = sp.csr_matrix(
-        (np.concatenate(vals_all), (np.concatenate(rows_all), np.concatenate(cols_all))),
+        (
+            np.concatenate([v for p in parts for v in p[2]]),
+            (
+                np.concatenate([r for p in parts for r in p[0]]),
+                np.concatenate([c for p in parts for c in p[1]]),
+            ),
+        ),
         shape=(n, n),
     )
-    return C, worst_rounds, unconverged
+    return C, max(p[3] for p in parts), sum(p[4] for p in parts)
 
 
 class ElasticNetSubspaceClustering(BaseSubspaceClustering):

@@ -7,7 +7,9 @@ import numbers
 import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval
 
+from .._backend import is_numpy
 from .._linalg import batched_omp, omp_codes_sparse
+from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map
 from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows
 
 
@@ -20,10 +22,8 @@ def omp_representation(X, xp, *, n_nonzero=10, tol=1e-6, verbose=0):
     """
     n = X.shape[0]
     Xn = _normalize_rows(X, xp)
-    block = _block_size(n)
-    parts = []
-    for start in range(0, n, block):
-        stop = min(n, start + block)
+
+    def code_block(start, stop):
         ids = xp.arange(start, stop, **_dev(X, xp))
         idx, coef = batched_omp(
             Xn[start:stop, :],
@@ -32,9 +32,13 @@ def omp_representation(X, xp, *, n_nonzero=10, tol=1e-6, verbose=0):
             tol=tol**2,
             exclude=ids,
         )
-        parts.append(omp_codes_sparse(idx, coef, n))
         if verbose:
-            print(f"[OMPSubspaceClustering] coded {stop}/{n} points")
+            print(f"[OMPSubspaceClustering] coded points {start}-{stop} of {n}")
+        return omp_codes_sparse(idx, coef, n)
+
+    # Blocks are independent: on NumPy they are shared among host threads.
+    n_threads = effective_n_threads() if is_numpy(xp) else 1
+    parts = threaded_block_map(code_block, row_blocks(n, _block_size(n)), n_threads)
     return sp.csr_matrix(sp.vstack(parts))
 
 

@@ -20,7 +20,6 @@ import os
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
@@ -28,6 +27,7 @@ from sklearn.kernel_approximation import Nystroem
 from sklearn.metrics import normalized_mutual_info_score
 
 from sksubspace.cluster import ElasticNetSubspaceClustering, MultiRepresentationSubspaceClustering
+from sksubspace.datasets import make_multiview_subspaces
 from sksubspace.metrics import clustering_accuracy
 
 SMOKE = bool(os.environ.get("SKSUBSPACE_EXAMPLE_SMOKE"))
@@ -35,31 +35,22 @@ SMOKE = bool(os.environ.get("SKSUBSPACE_EXAMPLE_SMOKE"))
 # %%
 # Two sensors, each failing on other samples
 # -------------------------------------------
-# 4 clusters. Each sample is read by two sensors of 15 features; in each
-# sensor a cluster is a random 3-dimensional subspace. 30% of the samples have
-# the first sensor's reading replaced by noise, another 30% the second's. Each
-# sensor alone (a column selection) mislabels its corrupted samples, ``X``
-# (both sensors side by side) is hurt by both corruptions; no sample is
-# corrupted in both sensors.
+# 4 clusters (:func:`~sksubspace.datasets.make_multiview_subspaces`). Each
+# sample is read by two sensors of 15 features; in each sensor a cluster is a
+# random 3-dimensional subspace. 30% of the samples have the first sensor's
+# reading replaced by noise, another 30% the second's. Each sensor alone (a
+# column selection) mislabels its corrupted samples, ``X`` (both sensors side
+# by side) is hurt by both corruptions; no sample is corrupted in both sensors.
 
-rng = np.random.RandomState(0)
-n_clusters, dim, n_features = 4, 3, 15
-n_per_cluster = 50 if SMOKE else 100
-y = np.repeat(np.arange(n_clusters), n_per_cluster)
-blocks = []
-for _ in range(2):
-    bases = np.stack(
-        [np.linalg.qr(rng.standard_normal((n_features, dim)))[0] for _ in range(n_clusters)]
-    )
-    coef = rng.standard_normal((y.size, dim))
-    coef /= np.linalg.norm(coef, axis=1, keepdims=True)
-    block = np.einsum("nij,nj->ni", bases[y], coef)
-    blocks.append(block + 0.01 / np.sqrt(n_features) * rng.standard_normal(block.shape))
-perm, m = rng.permutation(y.size), int(0.3 * y.size)
-for block, idx in zip(blocks, (perm[:m], perm[m : 2 * m]), strict=True):
-    noise = rng.standard_normal((m, n_features))
-    block[idx] = noise / np.linalg.norm(noise, axis=1, keepdims=True)
-X = np.hstack(blocks)
+n_clusters, n_features = 4, 15
+X, y, _ = make_multiview_subspaces(
+    n_clusters,
+    subspace_dim=3,
+    view_dims=(n_features, n_features),
+    n_samples_per_subspace=50 if SMOKE else 100,
+    corrupted_fraction=0.3,
+    random_state=0,
+)
 
 
 def sensor(i):

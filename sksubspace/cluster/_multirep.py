@@ -182,11 +182,13 @@ class MultiRepresentationSubspaceClustering(ClusterMixin, BaseEstimator):
     References
     ----------
     L. Sindičić and I. Kopriva, "Multilayer graph approach to deep subspace
-    clustering" (subspace clustering of the input and of each layer of a
-    network, fused multi-layer graph, out-of-sample extension). X. Dong, P.
-    Frossard, P. Vandergheynst and N. Nefedov, "Clustering with multi-layer
-    graphs: a spectral perspective", IEEE Trans. Signal Processing, 2012
-    (the mean of normalized Laplacians).
+    clustering", arXiv:2401.17033, 2024 (subspace clustering of the input and
+    of each layer of a network, fused multilayer graph, out-of-sample
+    assignment).
+
+    X. Dong, P. Frossard, P. Vandergheynst and N. Nefedov, "Clustering with
+    multi-layer graphs: a spectral perspective", IEEE Transactions on Signal
+    Processing, 60(11), 2012 (the mean of normalized Laplacians).
 
     Examples
     --------

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context, clone
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -119,9 +119,11 @@ class MultiRepresentationSubspaceClustering(ClusterMixin, BaseEstimator):
         not used: every point is labelled.
     transformers : list of transformers or (name, transformer) pairs, default=None
         The representations besides ``X``: each is cloned and fitted on ``X``
-        (as given: a NumPy, CuPy or array-API array), its output moved to
-        the compute device. Views keep the order ``X`` (when
-        ``include_input``), then ``transformers``. ``None`` means none.
+        as given (in the input's namespace), its output moved to the compute
+        device. Most scikit-learn transformers take NumPy only: with them,
+        pass NumPy input and ``device="gpu"`` to cluster on a GPU. Views keep
+        the order ``X`` (when ``include_input``), then ``transformers``;
+        ``None`` means none.
     include_input : bool, default=True
         Whether ``X`` itself is a view (named ``"input"``).
     weights : array-like of shape (n_views,) or None, default=None
@@ -222,8 +224,10 @@ class MultiRepresentationSubspaceClustering(ClusterMixin, BaseEstimator):
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
 
-    # a second view (standardized features) so the common checks run the fusion
-    _test_init_params = {"n_clusters": 3, "transformers": [StandardScaler()]}
+    # a second view so that the common checks run the fusion; the identity map
+    # works in every namespace (NumPy, CuPy, array-api-strict), unlike most
+    # scikit-learn transformers
+    _test_init_params = {"n_clusters": 3, "transformers": [FunctionTransformer()]}
 
     def __init__(
         self,
@@ -273,11 +277,8 @@ class MultiRepresentationSubspaceClustering(ClusterMixin, BaseEstimator):
             )
         return w / w.sum()
 
-    def _views(self, X, ctx, *, fit):
-        """The representations of ``X`` in the compute namespace (fitting transformers)."""
-        if fit:
-            named = _named_transformers(self.transformers or [])
-            self.transformers_ = [(name, clone(t).fit(X)) for name, t in named]
+    def _views(self, X, ctx):
+        """The representations of ``X`` (fitted transformers), in the compute namespace."""
         views = [X] if self.include_input else []
         views += [t.transform(X) for _, t in self.transformers_]
         Xc = ctx.asarray(X)
@@ -308,12 +309,14 @@ class MultiRepresentationSubspaceClustering(ClusterMixin, BaseEstimator):
         _check_n_clusters(self.n_clusters, X.shape[0])
         base = self._base_estimator()
         base._validate_params()  # its fit, which would, is not called
+        named = _named_transformers(self.transformers or [])
+        names = [INPUT_VIEW] * bool(self.include_input) + [name for name, _ in named]
+        weights = self._view_weights(len(names))
         ctx = compute_context(self.device, X)
         xp = ctx.xp
-        views = self._views(X, ctx, fit=True)
-        self.view_names_ = [INPUT_VIEW] * bool(self.include_input)
-        self.view_names_ += [name for name, _ in self.transformers_]
-        weights = self._view_weights(len(views))
+        self.transformers_ = [(name, clone(t).fit(X)) for name, t in named]
+        views = self._views(X, ctx)
+        self.view_names_ = names
         affinities = []
         for V in views:
             _, _, _, W = clone(base)._representation_graph(V)
@@ -372,7 +375,7 @@ class MultiRepresentationSubspaceClustering(ClusterMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
         ctx = compute_context(self.device, X)
-        views = self._views(X, ctx, fit=False)
+        views = self._views(X, ctx)
         models = [
             ([ctx.asarray(U) for U in bases], ctx.asarray(offsets))
             for bases, offsets in zip(self.subspaces_, self.subspace_offsets_, strict=True)

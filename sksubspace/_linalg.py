@@ -543,20 +543,24 @@ def _normalized_affinity(W):
     return W * inv[:, None] * inv[None, :], deg
 
 
-def spectral_embedding(affinity, n_components, *, random_state=None):
+def spectral_embedding(affinity, n_components, *, random_state=None, normalized=False):
     """Leading eigenvectors of the normalized affinity ``D^-1/2 W D^-1/2``.
 
     Equivalently the eigenvectors of the smallest eigenvalues of the
     normalized Laplacian ``I - D^-1/2 W D^-1/2`` (Ng, Jordan & Weiss 2001).
     ``affinity`` may be a dense array of any namespace or a SciPy sparse matrix
-    (then only sparse products are used, through ARPACK).
+    (then only sparse products are used, through ARPACK). With
+    ``normalized=True`` the affinity is taken as already normalized (a matrix
+    ``M`` standing for ``D^-1/2 W D^-1/2``, e.g. a weighted mean of several
+    normalized affinities, so that ``I - M`` is the mean of their normalized
+    Laplacians) and is used as it is.
 
     Returns
     -------
     eigenvalues : (n_components,) Laplacian eigenvalues, ascending.
     embedding : (n_samples, n_components) rows are the spectral coordinates.
     """
-    M, _ = _normalized_affinity(affinity)
+    M = affinity if normalized else _normalized_affinity(affinity)[0]
     n = M.shape[0]
     k = min(n_components, n)
     if sp.issparse(M) and n > 2000 and k < n - 1:
@@ -581,13 +585,17 @@ def eigengap_n_clusters(eigenvalues, max_clusters=None):
     return int(np.argmax(np.diff(ev)) + 1)
 
 
-def spectral_clustering(affinity, n_clusters, *, n_init=10, random_state=None, max_clusters=20):
+def spectral_clustering(
+    affinity, n_clusters, *, n_init=10, random_state=None, max_clusters=20, normalized=False
+):
     """Normalized spectral clustering of an affinity graph.
 
     Embeds with :func:`spectral_embedding`, normalizes the rows to unit length
     and runs k-means on them (on the host: the embedding is n x k). With
     ``n_clusters="auto"`` the count is the position of the largest eigengap
-    among the first ``max_clusters + 1`` Laplacian eigenvalues.
+    among the first ``max_clusters + 1`` Laplacian eigenvalues. ``normalized``
+    is passed to :func:`spectral_embedding` (the affinity is already
+    ``D^-1/2 W D^-1/2``, or a weighted mean of such matrices).
 
     Returns
     -------
@@ -597,11 +605,15 @@ def spectral_clustering(affinity, n_clusters, *, n_init=10, random_state=None, m
     """
     n = affinity.shape[0]
     if n_clusters == "auto":
-        ev, V = spectral_embedding(affinity, min(max_clusters + 1, n), random_state=random_state)
+        ev, V = spectral_embedding(
+            affinity, min(max_clusters + 1, n), random_state=random_state, normalized=normalized
+        )
         n_clusters = eigengap_n_clusters(ev, max_clusters)
         V = V[:, :n_clusters]
     else:
-        ev, V = spectral_embedding(affinity, n_clusters, random_state=random_state)
+        ev, V = spectral_embedding(
+            affinity, n_clusters, random_state=random_state, normalized=normalized
+        )
     E = np.asarray(to_numpy(V), dtype=np.float64)
     norms = np.linalg.norm(E, axis=1, keepdims=True)
     E = E / np.where(norms > 0, norms, 1.0)

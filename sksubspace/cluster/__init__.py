@@ -4,6 +4,7 @@ from ._ensc import ElasticNetSubspaceClustering
 from ._ksubspaces import KSubspaces
 from ._lrr import LowRankRepresentation
 from ._lsr import LeastSquaresSubspaceClustering
+from ._multirep import MultiRepresentationSubspaceClustering
 from ._omp import OMPSubspaceClustering
 from ._ssc import SparseSubspaceClustering
 from ._tsc import ThresholdingSubspaceClustering
@@ -16,4 +17,5 @@ __all__ = [
     "ThresholdingSubspaceClustering",
     "SparseSubspaceClustering",
     "LowRankRepresentation",
+    "MultiRepresentationSubspaceClustering",
 ]

@@ -118,7 +118,7 @@ def _fit_subspaces(X, labels, n_clusters, xp, *, affine=False, dims=None):
     return bases, xp.stack(offsets)
 
 
-def refine_labels(X, labels, n_clusters, xp, *, max_iter=10, affine=False):
+def refine_labels(X, labels, n_clusters, xp, *, max_iter=10, affine=False, weights=None):
     """K-subspaces rounds started from a clustering (spectral clustering's labels).
 
     Fits each cluster's PCA subspace, assigns every point to the subspace that
@@ -133,25 +133,50 @@ def refine_labels(X, labels, n_clusters, xp, *, max_iter=10, affine=False):
     (K-subspaces started from a graph clustering, as in Lipor, Hong, Tan &
     Balzano, "Subspace clustering using ensembles of K-subspaces", 2021).
 
+    ``X`` may also be a list of representations of the same points (views);
+    each cluster then has a subspace in every view and points are assigned by
+    :func:`view_residuals` with ``weights``.
+
     ``labels`` is a host int array; returns the refined labels and the number
     of rounds that changed them.
     """
+    views = list(X) if isinstance(X, (list, tuple)) else None
+
+    def fit(labels, dims=None):
+        if views is None:
+            return _fit_subspaces(X, labels, n_clusters, xp, affine=affine, dims=dims)
+        return [
+            _fit_subspaces(
+                V, labels, n_clusters, xp, affine=affine, dims=None if dims is None else dims[v]
+            )
+            for v, V in enumerate(views)
+        ]
+
+    def dims_of(model):
+        if views is None:
+            return [U.shape[1] for U in model[0]]
+        return [[U.shape[1] for U in bases] for bases, _ in model]
+
+    def residuals(model):
+        if views is None:
+            return subspace_residuals(X, *model)
+        return view_residuals(views, model, weights)
+
     labels = np.asarray(labels, dtype=np.int64)
-    bases, offsets = _fit_subspaces(X, labels, n_clusters, xp, affine=affine)
-    dims = [U.shape[1] for U in bases]
+    model = fit(labels)
+    dims = dims_of(model)
     changed = 0
     for _ in range(max_iter):
-        res = subspace_residuals(X, bases, offsets)
-        new = np.asarray(to_numpy(xp.argmin(res, axis=1)), dtype=np.int64)
+        new = np.asarray(to_numpy(xp.argmin(residuals(model), axis=1)), dtype=np.int64)
         if np.array_equal(new, labels):  # settled: are the dimensions still right?
-            bases, offsets = _fit_subspaces(X, labels, n_clusters, xp, affine=affine)
-            new_dims = [U.shape[1] for U in bases]
+            model = fit(labels)
+            new_dims = dims_of(model)
             if new_dims == dims:
                 break
             dims = new_dims
             continue
         labels, changed = new, changed + 1
-        bases, offsets = _fit_subspaces(X, labels, n_clusters, xp, affine=affine, dims=dims)
+        model = fit(labels, dims)
     return labels, changed
 
 
@@ -177,6 +202,28 @@ def subspace_residuals(X, bases, offsets):
         P = R @ U
         cols.append(xp.sum(R * R, axis=1) - xp.sum(P * P, axis=1))
     return xp.stack(cols, axis=1)
+
+
+def view_residuals(views, models, weights=None):
+    """Residuals of points to each cluster's subspaces, summed over representations.
+
+    ``views[v]`` is an (n_samples, n_features_v) representation of the same
+    points and ``models[v] = (bases, offsets)`` the clusters' subspaces in it.
+    Each view's squared residual (:func:`subspace_residuals`) is divided by
+    the point's squared norm in that view, so that views of any scale weigh
+    alike (a linear residual is then in [0, 1]), and the views are summed with
+    ``weights`` (equal when None): an (n_samples, n_clusters) array.
+    """
+    xp = get_namespace(*views)
+    weights = [1.0] * len(views) if weights is None else [float(w) for w in weights]
+    total = None
+    for V, (bases, offsets), w in zip(views, models, weights, strict=True):
+        res = subspace_residuals(V, bases, offsets)
+        sq = xp.sum(V * V, axis=1)
+        sq = xp.where(sq > 0, sq, xp.ones_like(sq))
+        term = res * (w / sq)[:, None]
+        total = term if total is None else total + term
+    return total
 
 
 class BaseSubspaceClustering(ClusterMixin, BaseEstimator):

@@ -4,6 +4,7 @@ from ._samples_generator import (
     make_image_sets,
     make_low_rank_completion,
     make_low_rank_sparse,
+    make_multiview_subspaces,
     make_sparse_coded_signals,
     make_subspaces,
 )
@@ -12,6 +13,7 @@ __all__ = [
     "make_image_sets",
     "make_low_rank_completion",
     "make_low_rank_sparse",
+    "make_multiview_subspaces",
     "make_sparse_coded_signals",
     "make_subspaces",
 ]

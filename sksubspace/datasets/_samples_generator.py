@@ -112,6 +112,104 @@ def make_subspaces(
     return X[perm], y[perm], bases
 
 
+def make_multiview_subspaces(
+    n_subspaces=4,
+    subspace_dim=3,
+    view_dims=(15, 15),
+    n_samples_per_subspace=100,
+    *,
+    corrupted_fraction=0.3,
+    noise=0.01,
+    random_state=None,
+):
+    """Samples read by several sensors (views), each failing on other samples.
+
+    In view ``v`` (``view_dims[v]`` features) the samples of cluster ``k`` lie
+    on a random ``subspace_dim``-dimensional subspace (drawn as in
+    :func:`make_subspaces`: unit-norm points, Gaussian noise of expected norm
+    ``noise``), independently of the other views. A fraction
+    ``corrupted_fraction`` of the samples has view ``v``'s reading replaced by
+    a random unit vector; the corrupted samples of different views are
+    disjoint, so every sample is clean in all views but at most one. Each view
+    alone then mislabels its corrupted samples, and ``X`` (the views side by
+    side) is hurt by every view's corruption: the planted problem of
+    multi-view clustering (see
+    :class:`~sksubspace.cluster.MultiRepresentationSubspaceClustering`).
+
+    Parameters
+    ----------
+    n_subspaces : int, default=4
+        Number of clusters.
+    subspace_dim : int, default=3
+        Dimension of each cluster's subspace in every view.
+    view_dims : sequence of int, default=(15, 15)
+        Number of features of each view (each larger than ``subspace_dim``).
+    n_samples_per_subspace : int, default=100
+        Samples per cluster.
+    corrupted_fraction : float, default=0.3
+        Fraction of the samples corrupted in each view;
+        ``corrupted_fraction * len(view_dims)`` is at most 1.
+    noise : float, default=0.01
+        Expected norm of the Gaussian noise added to the clean readings.
+    random_state : int, RandomState instance or None
+        Seeds the draws.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, sum(view_dims))
+        The views side by side (view ``v`` in the columns
+        ``sum(view_dims[:v])`` to ``sum(view_dims[:v + 1])``).
+    y : ndarray of shape (n_samples,)
+        Cluster of each sample.
+    corrupted : ndarray of shape (n_samples, n_views), dtype bool
+        Whether a sample's reading in a view was replaced by noise.
+
+    Examples
+    --------
+    >>> from sksubspace.datasets import make_multiview_subspaces
+    >>> X, y, corrupted = make_multiview_subspaces(3, 2, (10, 8), 20, random_state=0)
+    >>> X.shape, corrupted.sum(axis=0).tolist(), int(corrupted.sum(axis=1).max())
+    ((60, 18), [18, 18], 1)
+    """
+    view_dims = [int(d) for d in view_dims]
+    _check_positive(
+        n_subspaces=n_subspaces,
+        subspace_dim=subspace_dim,
+        n_samples_per_subspace=n_samples_per_subspace,
+    )
+    if not view_dims or min(view_dims) <= subspace_dim:
+        raise ValueError(
+            f"view_dims={view_dims} must hold at least one view, each with more than "
+            f"subspace_dim={subspace_dim} features."
+        )
+    _check_fraction("corrupted_fraction", corrupted_fraction)
+    if corrupted_fraction * len(view_dims) > 1:
+        raise ValueError(
+            f"corrupted_fraction={corrupted_fraction} times {len(view_dims)} views exceeds 1: "
+            "the corrupted samples of the views must be disjoint."
+        )
+    rng = check_random_state(random_state)
+    y = np.repeat(np.arange(n_subspaces), n_samples_per_subspace)
+    n = y.size
+    m = int(round(corrupted_fraction * n))
+    order = rng.permutation(n)
+    corrupted = np.zeros((n, len(view_dims)), dtype=bool)
+    views = []
+    for v, dim in enumerate(view_dims):
+        bases = np.stack([_orth(rng, dim, subspace_dim) for _ in range(n_subspaces)])
+        coef = rng.standard_normal((n, subspace_dim))
+        coef /= np.linalg.norm(coef, axis=1, keepdims=True)
+        V = np.einsum("nij,nj->ni", bases[y], coef)
+        V += noise / np.sqrt(dim) * rng.standard_normal(V.shape)
+        bad = order[v * m : (v + 1) * m]
+        G = rng.standard_normal((m, dim))
+        V[bad] = G / np.linalg.norm(G, axis=1, keepdims=True)
+        corrupted[bad, v] = True
+        views.append(V)
+    perm = rng.permutation(n)
+    return np.hstack(views)[perm], y[perm], corrupted[perm]
+
+
 def make_low_rank_sparse(
     n_samples=1000,
     n_features=1000,

@@ -1,5 +1,6 @@
 """Subspace clustering: self-expressive methods, thresholding and K-subspaces."""
 
+from ._coding_rate import CodingRateClustering
 from ._ensc import ElasticNetSubspaceClustering
 from ._ksubspaces import KSubspaces
 from ._lrr import LowRankRepresentation
@@ -16,4 +17,5 @@ __all__ = [
     "ThresholdingSubspaceClustering",
     "SparseSubspaceClustering",
     "LowRankRepresentation",
+    "CodingRateClustering",
 ]

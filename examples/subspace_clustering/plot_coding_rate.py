@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Coding rate clustering: linearizing handwritten digits
-=====================================================
+======================================================
 
 :class:`~sksubspace.cluster.CodingRateClustering` is a shallow form of
 "Unsupervised Manifold Linearizing and Clustering" (MLC): it learns a linear
@@ -67,8 +67,11 @@ for name, model in models.items():
 # linearize and EnSC is already exact; there the estimator only matches it.
 #
 # ``predict`` assigns new images to the nearest cluster subspace of their
-# learned features (``transform``). Fitted on the first 1,500 images, it labels
-# the 297 others:
+# learned features (``transform``). Fitted on the first 1,491 images, it
+# labels the 306 others. This prints about ACC 0.82 on the training images
+# (the fit is sensitive to the data and the mini-batch order, like the seeds
+# above) and 0.75 on the held-out ones: the subspaces of the learned features
+# are a coarser rule than the membership graph.
 
 n_train = int(0.83 * len(X))
 held_out = CodingRateClustering(10, gamma=20, tau=0.9, random_state=0)

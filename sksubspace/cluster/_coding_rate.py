@@ -236,7 +236,8 @@ class CodingRateClustering(
     :math:`R_c` is computed exactly, but per mini-batch (cost
     O(b^2 d^2 + b d^3) per batch of ``b`` points). It is a real gain over its
     initialization on data whose clusters are curved (scikit-learn's
-    digits: accuracy 0.79 to 0.89, see the gallery), not on textbook unions
+    digits: accuracy 0.79 to 0.89; 0.87 to 0.94 over four mini-batch orders,
+    where KMeans gets 0.79; see the gallery), not on textbook unions
     of linear subspaces, where EnSC with its K-subspaces refinement is
     already exact and the learned map cannot make intersecting subspaces
     orthogonal.

@@ -9,6 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import Normalizer
 
 from sksubspace.cluster import (
+    CodingRateClustering,
     ElasticNetSubspaceClustering,
     KSubspaces,
     LeastSquaresSubspaceClustering,
@@ -33,6 +34,7 @@ def run(out_dir):
         KSubspaces(5, subspace_dim=5, random_state=0),
         SparseSubspaceClustering(5, random_state=0),
         LowRankRepresentation(5, random_state=0),
+        CodingRateClustering(5, n_components=20, random_state=0),
     ]
     rows = []
     for model in models:

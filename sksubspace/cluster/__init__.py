@@ -1,5 +1,7 @@
-"""Subspace clustering: self-expressive methods, thresholding and K-subspaces."""
+"""Subspace clustering: self-expressive methods, thresholding, K-subspaces, fusion of
+representations and coding-rate clustering."""
 
+from ._coding_rate import CodingRateClustering
 from ._ensc import ElasticNetSubspaceClustering
 from ._ksubspaces import KSubspaces
 from ._lrr import LowRankRepresentation
@@ -18,4 +20,5 @@ __all__ = [
     "SparseSubspaceClustering",
     "LowRankRepresentation",
     "MultiRepresentationSubspaceClustering",
+    "CodingRateClustering",
 ]

@@ -306,11 +306,15 @@ class BaseSubspaceClustering(ClusterMixin, BaseEstimator):
             self.representation_matrix_ = C if sp.issparse(C) else ctx.output(C)
             self.affinity_matrix_ = W if sp.issparse(W) else ctx.output(W)
 
-    def _fit_spectral(self, Xc, xp, ctx, W, n_samples, keep=None):
-        """Spectral step, per-cluster subspaces and the fitted labels."""
+    def _fit_spectral(self, Xc, xp, ctx, W, n_samples, keep=None, n_clusters=None):
+        """Spectral step, per-cluster subspaces and the fitted labels.
+
+        ``n_clusters`` overrides the ``n_clusters`` parameter (an estimator
+        that settled the count earlier, e.g. from its initial graph).
+        """
         labels, n_clusters, ev = spectral_clustering(
             W,
-            self.n_clusters,
+            self.n_clusters if n_clusters is None else n_clusters,
             n_init=self.n_init,
             random_state=self.random_state,
             max_clusters=min(20, n_samples - 1),

@@ -37,6 +37,15 @@ def _gather_cols(A, idx, xp):
     return xp.reshape(xp.take(xp.reshape(A, (-1,)), xp.reshape(flat, (-1,))), (b, m, m))
 
 
+def _rtol(dtype, xp):
+    """Relative slack of the optimality tests: 1e-6, or ~1e-4 where rounding is coarser.
+
+    Correlations computed in float32 carry errors of ~1e-6 relative, so a
+    float64 slack would leave points forever "violating" by rounding alone.
+    """
+    return max(1e-6, 1e3 * float(xp.finfo(dtype).eps))
+
+
 def enet_feature_sign(G, q, l1, l2, c, valid, xp, *, max_iter=None):
     """Exact batched solver of ``min_c 1/2 c'Gc - q'c + l2/2 |c|^2 + l1 |c|_1``.
 
@@ -69,8 +78,9 @@ def enet_feature_sign(G, q, l1, l2, c, valid, xp, *, max_iter=None):
     live = np.arange(b)  # the problems still being solved
     theta = xp.sign(c)
     cols = xp.arange(s, **dev)[None, :]
-    act_tol = l1 * (1.0 + 1e-7) + 1e-12
-    opt_tol = 1e-6 * l1 + 1e-10
+    rtol = _rtol(c.dtype, xp)
+    act_tol = l1 * (1.0 + 0.1 * rtol) + 1e-12
+    opt_tol = rtol * l1 + 1e-10
     for _ in range(max_iter):
         zero = xp.zeros_like(c)
         grad = q - (H @ c[..., None])[..., 0]  # minus the gradient of the smooth part
@@ -277,6 +287,7 @@ def enet_representation(
     dev = _dev(X, xp)
     like = xp.zeros(1, dtype=X.dtype, **dev)
     like_int = xp.zeros(1, dtype=xp.int64, **dev)
+    rtol = _rtol(X.dtype, xp)
 
     def solve_block(start, stop):
         """Codes of points ``start:stop``: (rows, cols, values, rounds, unconverged)."""
@@ -313,7 +324,7 @@ def enet_representation(
             cx = from_numpy(c, like=like)
             # correlations of every point with the residual: who breaks optimality
             r = Xb - xp.sum(cx[..., None] * A, axis=1)
-            thr = np.asarray(to_numpy(l1), dtype=np.float64) * (1.0 + 1e-6) + 1e-12
+            thr = np.asarray(to_numpy(l1), dtype=np.float64) * (1.0 + rtol) + 1e-12
             cand, score = _violators(xp.abs(r @ Xn_t), thr, S, valid, ids, s, xp)
             S, valid, c, more, full = _next_support(S, valid, c, cand, score, thr)
             stuck = more & full

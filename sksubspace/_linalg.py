@@ -182,6 +182,20 @@ def principal_angles(U, V):
 # ---------------------------------------------------------------------------
 
 
+def add_to_diagonal(A, value):
+    """``A + value * I`` for a square ``A``; in place (and returned) for a writable NumPy ``A``.
+
+    The in-place form saves an ``n x n`` temporary (two with the identity),
+    which is what bounds the largest kernel or preconditioner matrices.
+    """
+    xp = get_namespace(A)
+    n = A.shape[-1]
+    if is_numpy(xp) and A.ndim == 2 and A.flags.writeable and A.flags.c_contiguous:
+        A.flat[:: n + 1] += value
+        return A
+    return A + value * xp.eye(n, dtype=A.dtype, device=getattr(A, "device", None))
+
+
 def cholesky(A, *, jitter=0.0):
     """Lower Cholesky factor of the symmetric positive definite ``A``.
 

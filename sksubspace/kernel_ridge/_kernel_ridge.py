@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .._backend import compute_context, from_numpy, is_numpy, to_numpy
-from .._linalg import spd_solve
+from .._linalg import add_to_diagonal, spd_solve
 from .._validation import validate_data
 from ._kernels import KERNELS, KernelParamsMixin, kernel_matmul, pairwise_kernel
 
@@ -255,11 +255,7 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
 
     def _solve(self, K, Y, alpha, xp, Xc, sw=None):
         """Cholesky solve of ``(K + alpha I) C = Y``, in place over ``K``."""
-        n = K.shape[0]
-        if is_numpy(xp):
-            K.flat[:: n + 1] += alpha
-        else:
-            K = K + alpha * xp.eye(n, dtype=K.dtype, device=getattr(K, "device", None))
+        K = add_to_diagonal(K, alpha)
         try:
             return spd_solve(K, Y, overwrite_a=True)
         except ValueError:
@@ -271,7 +267,8 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         K = self._kernel(Xc, None, xp, copy=True)
         if sw is not None:
             K = K * sw[:, None] * sw[None, :]
-        K = K + alpha * xp.eye(n, dtype=K.dtype, device=getattr(K, "device", None))
+        K = add_to_diagonal(K, alpha)
+        n = K.shape[0]
         w, V = xp.linalg.eigh(K)
         cutoff = (
             xp.max(xp.abs(w))

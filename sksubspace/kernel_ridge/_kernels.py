@@ -356,6 +356,20 @@ def kernel_gram(
 
     H, b = threaded_block_sum(fold, row_blocks(n, step), block_threads(xp, n_threads))
     if syrk is not None:
-        H = np.triu(H) + np.triu(H, 1).T
-        H = np.ascontiguousarray(H)
+        H = _fill_lower(H)
     return H, b
+
+
+def _fill_lower(H, block=256):
+    """Copy the upper triangle of ``H`` onto its lower one, in place, a block of columns at a time.
+
+    Returns ``H.T``: for the symmetric result it is the same matrix, C-ordered
+    when ``H`` is Fortran-ordered (no ``M x M`` temporary either way).
+    """
+    M = H.shape[0]
+    for i in range(0, M, block):
+        j = min(i + block, M)
+        D = H[i:j, i:j]
+        D[...] = np.triu(D) + np.triu(D, 1).T
+        H[j:, i:j] = H[i:j, j:].T
+    return H.T

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backend import compute_context, solve_triangular, to_float, to_numpy
 from .._dask import align_rows, as_row_chunked, is_dask_array, row_block_sum
-from .._linalg import cholesky, conjugate_gradient
+from .._linalg import add_to_diagonal, cholesky, conjugate_gradient
 from .._validation import validate_data
 from ..utils._threads import row_blocks, threaded_block_map
 from ._eigenpro import data_preconditioner, eigenpro_sgd
@@ -231,7 +231,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         XS = xp.take(X, _idx(S, X, xp), axis=0)
         lam_n = max(self.penalty * n, 1e-10)
         KSS = pairwise_kernel(XS, None, self.kernel, **params)
-        L = cholesky(KSS + lam_n * xp.eye(M, dtype=X.dtype, device=getattr(X, "device", None)))
+        L = cholesky(add_to_diagonal(KSS, lam_n))
         diag = kernel_diag(X, self.kernel, **params)
         step = self.chunk_size or chunk_rows(n, M, budget=STREAM_ELEMENTS)
 
@@ -298,7 +298,6 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         else:
             idx = self._select_centers(Xc, xp, M, rng, params)
             C = xp.take(Xc, _idx(idx, Xc, xp), axis=0)
-        dev = getattr(C, "device", None)
         step = self.chunk_size or chunk_rows(n, M, budget=STREAM_ELEMENTS)
 
         # All M x M algebra runs in float64 (kernel blocks stay in X's dtype and
@@ -308,16 +307,21 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         # K_MM is formed from float64 centers: a float32 K_MM of a smooth kernel has
         # negative eigenvalues of order eps32 * ||K_MM||, far above the jitter.
         f64 = xp.float64
+        # M x M temporaries are dropped as soon as they are used (in place on
+        # NumPy): they, not n, set the peak memory.
         KMM = pairwise_kernel(xp.astype(C, f64), None, self.kernel, **params)
         eps = float(np.finfo(np.float64).eps)
         scale = max(to_float(xp.mean(_diag(KMM, xp))), 1e-300)
-        eye = xp.eye(M, dtype=f64, device=dev)
         # The jitter only changes the preconditioner, never the solution; a floor of
         # 1e-8 keeps the triangular solves stable when K_MM is numerically singular.
-        L = cholesky(KMM + (max(eps * M, 1e-8) * scale) * eye)
+        L = cholesky(add_to_diagonal(KMM, max(eps * M, 1e-8) * scale))
+        del KMM
         T = xp.matrix_transpose(L)
         lam = float(self.penalty)
-        A = xp.matrix_transpose(cholesky((T @ L) / M + lam * eye + (eps * scale) * eye))
+        P = T @ L
+        P /= M
+        A = xp.matrix_transpose(cholesky(add_to_diagonal(P, lam + eps * scale)))
+        del P
         if not dask_in:
             Y = xp.astype(Y, f64)
 

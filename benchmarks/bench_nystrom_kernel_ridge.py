@@ -47,9 +47,20 @@ machine (a pass is memory-bound: ~5e9 kernel entries).
 
 Re-probed once the machine was idle (load average 0, ``... 0 2000 1 float32
 1000000 5000 falkon@2``): setup 35.9 s, iterations 33.5 s and 34.1 s, peak
-1340 MiB; so the default 20 iterations take ~12 min, still above 10 minutes.
-Kernel blocks of 256 rows (``chunk_size=256``) gave 31.5 s per iteration,
-128 rows 33.6 s, the default (~838 rows) 37.3 s in the same process.
+1340 MiB; so the default 20 iterations took ~12 min, still above 10 minutes.
+A pass is mostly ``exp`` on 5e9 kernel entries, which NumPy runs on one core.
+
+Since then the streamed passes share their kernel blocks among host threads
+(one per core, BLAS limited to one thread meanwhile) and the blocks are ~1M
+entries (~210 rows at M = 5,000, cache-sized). Full default fit, idle machine
+(``... 0 2000 1 float32 1000000 5000 falkon``)::
+
+  setup 20.3 s, 20 CG iterations 12.3-19.3 s each (median ~16 s)
+  large n=1000000 M=5000 float32 falkon: test MSE 0.020836  fit  355.46s
+    peak 1347 MiB (base 178, fit 1168)
+
+i.e. 5.9 min and 1.3 GB: under the 10 minutes / 3 GB asked. The same fit at
+load average ~3.5 (two other jobs on the 2 cores) took 665.8 s.
 """
 
 import multiprocessing as mp

@@ -296,3 +296,17 @@ def test_spectral_embedding_of_an_already_normalized_affinity():
     # normalizing the fused matrix again would be another operator
     ev_twice, _ = la.spectral_embedding(fused, 3, normalized=False)
     assert not np.allclose(ev_twice, ev[:3], atol=1e-6)
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_add_to_diagonal(ns):
+    A = np.arange(9.0).reshape(3, 3)
+    out = la.add_to_diagonal(_to(ns, A.copy()), 2.5)
+    np.testing.assert_array_equal(_np(out), A + 2.5 * np.eye(3))
+    if ns == "numpy":  # in place on a writable C-ordered array, a copy otherwise
+        B = A.copy()
+        assert la.add_to_diagonal(B, 1.0) is B
+        F = np.asfortranarray(A)
+        G = la.add_to_diagonal(F, 1.0)
+        assert G is not F and np.array_equal(F, A)
+        np.testing.assert_array_equal(G, A + np.eye(3))

@@ -1,10 +1,14 @@
 """SpectrallyTransformedKernelRidge vs scikit-learn's LabelSpreading and KernelRidge, 1% labels.
 
-Usage: PYTHONPATH=. python benchmarks/bench_spectral_kernel_ridge.py [n] [repeats]
+Usage::
+
+    PYTHONPATH=. python benchmarks/bench_spectral_kernel_ridge.py [n] [repeats] [per_class]
 
 Two semi-supervised problems whose classes are manifolds (concentric circles,
-two moons), ``n`` training points of which 1% are labeled (targets +-1, NaN
-for the others), and 2,000 held-out points. Three models on the same data:
+two moons), ``n`` training points of which ``per_class`` per class are labeled
+(targets +-1, NaN for the others; 5 per class is 1% of 1,000 points, the
+setting of the gallery example), and 2,000 held-out points. Three models on
+the same data:
 
 * STKR (``SpectrallyTransformedKernelRidge``, rbf base kernel, the default
   polynomial transform) fitted on all ``n`` rows, predicting the held-out
@@ -18,6 +22,25 @@ for the others), and 2,000 held-out points. Three models on the same data:
 Printed per problem: held-out accuracy of sign(prediction) (medians over
 ``repeats`` label draws), fit time (median) and the time ratio ours /
 LabelSpreading.
+
+Measured on the idle 2-core machine, 2026-11-23, 5 label draws, 10 labels:
+
+===========  ==========  ================  ==============  ===========  ==========
+problem      n           STKR              LabelSpreading  LS (kNN)     KRR labels
+===========  ==========  ================  ==============  ===========  ==========
+circles      1,000       0.999 (0.076 s)   0.953 (0.034 s) 0.752        0.777
+moons        1,000       1.000 (0.067 s)   0.999 (0.028 s) 0.796        0.962
+circles      4,000       0.992 (1.59 s)    0.940 (1.01 s)  0.633        0.784
+moons        4,000       1.000 (1.53 s)    0.947 (1.00 s)  0.634        0.922
+===========  ==========  ================  ==============  ===========  ==========
+
+(held-out accuracy, median; fit time). STKR is the most accurate in every row
+and the only one of the semi-supervised two that regresses real-valued
+targets and predicts new points by a closed formula; it costs 1.5-2.4x
+LabelSpreading's time (32 products with the kernel for the degree-32
+transform, against LabelSpreading's ~5 propagation steps at its default
+``alpha=0.2``). With 1% of 4,000 rows labeled (40 labels) all but the kNN
+graph reach 0.999-1.000 and plain KernelRidge is enough.
 """
 
 import sys
@@ -37,14 +60,12 @@ PROBLEMS = {
 }
 
 
-def _labels(labels, frac, rng):
-    """Targets +-1 on ``frac`` of the rows (at least one per class), NaN elsewhere."""
-    n = labels.size
-    per = max(1, int(round(frac * n / 2)))
+def _labels(labels, per, rng):
+    """Targets +-1 on ``per`` rows of each class, NaN elsewhere."""
     known = np.concatenate(
         [rng.choice(np.flatnonzero(labels == c), per, replace=False) for c in (0, 1)]
     )
-    y = np.full(n, np.nan)
+    y = np.full(labels.size, np.nan)
     y[known] = 2.0 * labels[known] - 1
     return y, known
 
@@ -72,14 +93,17 @@ def _fit_score(name, model, X, y, known, labels, Xt, yt):
     return np.mean((model.predict(Xt) > 0) == yt), elapsed
 
 
-def main(n=4000, repeats=3, frac=0.01):
-    print(f"n={n} training rows, {frac:.0%} labeled, 2,000 held-out rows, medians of {repeats}")
+def main(n=1000, repeats=5, per_class=5):
+    print(
+        f"n={n} training rows, {2 * per_class} labeled ({2 * per_class / n:.2%}), "
+        f"2,000 held-out rows, medians of {repeats} label draws"
+    )
     for problem, (make, gamma) in PROBLEMS.items():
         X, labels = make(n, 0)
         Xt, yt = make(2000, 1)
         results = {name: ([], []) for name in _models(gamma)}
         for r in range(repeats):
-            y, known = _labels(labels, frac, np.random.default_rng(r))
+            y, known = _labels(labels, per_class, np.random.default_rng(r))
             for name, factory in _models(gamma).items():
                 acc, t = _fit_score(name, factory(), X, y, known, labels, Xt, yt)
                 results[name][0].append(acc)
@@ -95,5 +119,5 @@ def main(n=4000, repeats=3, frac=0.01):
 
 
 if __name__ == "__main__":
-    conv = [int, int, float]
+    conv = [int, int, int]
     main(*[c(a) for c, a in zip(conv, sys.argv[1:], strict=False)])

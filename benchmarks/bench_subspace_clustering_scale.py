@@ -29,6 +29,15 @@ each had about one core:
 SSC-OMP re-run alone on the idle machine (both cores, ``--methods omp``):
 
     OMPSubspaceClustering (SSC-OMP)    time    298.6 s  max RSS     388 MiB  ACC 1.0000
+
+Since EnSC and SSC-OMP code their blocks of points on host threads (one per
+core), idle machine, ``--methods ensc,omp`` (one method at a time)::
+
+    ElasticNetSubspaceClustering       time    119.6 s  max RSS     659 MiB  ACC 1.0000
+    OMPSubspaceClustering (SSC-OMP)    time    220.7 s  max RSS     600 MiB  ACC 1.0000
+
+(two blocks in flight at once: the peak memory grows by about one block's
+work arrays.)
 """
 
 import argparse

@@ -12,6 +12,13 @@ Measured on the shared 2-core machine (heavily loaded, 2026-11-23), n=10,000:
   sksubspace   KernelRidge: test MSE 0.017468  fit 47.86s  peak 764 MiB
   max |prediction difference| 2.17e-13; time ratio 0.76, memory ratio 0.89
 
+Re-run on the idle machine (2026-11-23, after the kernel passes went to host
+threads; ``... 10000 3``):
+  scikit-learn KernelRidge: test MSE 0.017468  fit 10.42s  peak 858 MiB
+  sksubspace   KernelRidge: test MSE 0.017468  fit 6.16s  peak 764 MiB
+  max |prediction difference| 2.17e-13; time ratio 0.59, memory ratio 0.89
+  (float32 fit at n=10,000: 3.81 s)
+
 Float32 at large n (2026-11-23, machine load average ~20 on 2 cores,
 OPENBLAS_NUM_THREADS=1, so the time is ~10x what an idle machine gives):
   KernelRidge float32 n=26000: fit 1021.1s  test MSE 0.009040  coef float32

@@ -48,6 +48,16 @@ def test_effective_n_threads_follows_omp_num_threads(monkeypatch):
     assert effective_n_threads() >= 1
 
 
+def test_effective_n_threads_is_one_off_the_main_thread(monkeypatch):
+    # Inside a worker thread (Dask, joblib threading) the blocks run in order.
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    with ThreadPoolExecutor(1) as ex:
+        assert ex.submit(effective_n_threads).result() == 1
+        assert ex.submit(effective_n_threads, 3).result() == 3
+
+
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_streamed_kernel_passes_match_the_dense_kernel(n_threads):
     rng = np.random.default_rng(1)

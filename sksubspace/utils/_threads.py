@@ -11,6 +11,7 @@ stream) run the blocks in order.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from threadpoolctl import threadpool_limits
@@ -22,10 +23,16 @@ def effective_n_threads(n_threads=None):
     """Threads to use: ``n_threads`` if given, else the CPUs this process may run on.
 
     ``OMP_NUM_THREADS``, when set, caps the default (as for scikit-learn's
-    OpenMP code; joblib's and Dask's workers set it to their share of the cores).
+    OpenMP code; joblib's process workers set it to their share of the cores).
+    Off the main thread the default is 1: the caller is then already one of
+    several threads (a Dask worker, joblib's threading backend), and the
+    process-wide BLAS limit taken while blocks run must not be entered and
+    left by concurrent callers.
     """
     if n_threads is not None:
         return max(1, int(n_threads))
+    if threading.current_thread() is not threading.main_thread():
+        return 1
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -284,6 +284,22 @@ def test_stkr_top_eigenvalue_matches_dense_eigh():
     assert abs(m.top_eigenvalue_ - w[-1]) <= 1e-5 * w[-1]
 
 
+@pytest.mark.parametrize("dense_max", [8192, 100])
+def test_stkr_shared_passes_equal_horner(dense_max, monkeypatch):
+    # The kernel powers computed alongside the eigenvalue iteration (then
+    # rescaled) give the model of Horner's rule run after it, on the dense
+    # kernel and on the streamed one.
+    from sksubspace.kernel_ridge import _spectral_kernel_ridge as stkr
+
+    X, y, _, _ = _circles(0)
+    monkeypatch.setattr(stkr, "_DENSE_MAX", dense_max)
+    shared = SpectrallyTransformedKernelRidge(gamma=100.0, random_state=0).fit(X, y)
+    monkeypatch.setattr(stkr, "_POWERS_MAX", 0)
+    horner = SpectrallyTransformedKernelRidge(gamma=100.0, random_state=0).fit(X, y)
+    assert shared.top_eigenvalue_ == pytest.approx(horner.top_eigenvalue_, rel=1e-12)
+    np.testing.assert_allclose(shared.dual_coef_, horner.dual_coef_, rtol=1e-7, atol=1e-9)
+
+
 def test_stkr_kpca_and_errors():
     X, y, lab, _ = _circles(0)
     m = SpectrallyTransformedKernelRidge(

@@ -19,6 +19,8 @@ __all__ = ["SpectrallyTransformedKernelRidge"]
 
 # Largest n for which the n x n base kernel is formed once instead of streamed.
 _DENSE_MAX = 8192
+# Entries of the kernel powers kept to share the eigenvalue iteration's passes (256 MiB).
+_POWERS_MAX = 2**25
 
 
 class SpectrallyTransformedKernelRidge(
@@ -212,33 +214,47 @@ class SpectrallyTransformedKernelRidge(
         self._n_targets = n_targets
         return self
 
-    def _top_eigenvalue(self, op, n, like, xp):
-        """Top eigenvalue of the PSD operator ``op`` (``K / n``) by block subspace iteration.
+    def _scale_and_powers(self, op, n, like, xp, Z0=None, n_powers=0):
+        """Top eigenvalue of the PSD operator ``op`` (``K / n``) and, in the same products,
+        the powers ``op^k Z0`` for ``k = 1 .. n_powers``.
 
-        A block of 16 vectors with a Rayleigh-Ritz step per product: the error
-        falls like ``(lambda_17 / lambda_1)^t`` rather than the single-vector
+        The eigenvalue comes from block subspace iteration: 16 vectors with a
+        Rayleigh-Ritz step per product, whose error falls like
+        ``(lambda_17 / lambda_1)^t`` rather than the single-vector
         ``(lambda_2 / lambda_1)^t``, which stalls when the data have several
-        components of the same size (then ``lambda_1 ~ lambda_2``). On a dense
-        kernel a product with 16 columns costs about what one column does (a
-        pass over ``K`` from memory): on 4,000 points of two circles, 13
-        products instead of 38 with 8 vectors.
+        components of the same size (then ``lambda_1 ~ lambda_2``): on 4,000
+        points of two circles, 13 products instead of 38 with 8 vectors. The
+        columns of ``Z0``'s powers ride along in the same products (one pass
+        over the kernel serves both; a pass costs about the same for a few more
+        columns). Each power is stored divided by the eigenvalue estimate of
+        its step, so no power over- or underflows; ``logs[k]`` is the log of
+        the factor that restores ``op^k Z0 = powers[k] * exp(logs[k])``.
         """
         rng = check_random_state(self.random_state)
         b = min(16, n)
         V, _ = xp.linalg.qr(from_numpy(rng.standard_normal((n, b)), like=like))
-        lam = 0.0
-        for _ in range(50):
-            W = op(V)
-            H = xp.matrix_transpose(V) @ W
-            Hh = np.asarray(to_numpy(H), dtype=np.float64)  # b x b, on the host
-            lam_new = float(np.linalg.eigvalsh((Hh + Hh.T) / 2)[-1])
-            if lam_new <= 0.0:
-                raise ValueError("The base kernel is zero on the training rows.")
-            if abs(lam_new - lam) <= 1e-6 * lam_new:
-                break
-            lam = lam_new
-            V, _ = xp.linalg.qr(W)
-        return lam_new
+        lam, lam_new, converged, iters = 0.0, 0.0, False, 0
+        powers, logs = [Z0], [0.0]
+        while not converged or len(powers) <= n_powers:
+            more = len(powers) <= n_powers
+            cols = ([] if converged else [V]) + ([powers[-1]] if more else [])
+            out = op(xp.concat(cols, axis=1) if len(cols) > 1 else cols[0])
+            if not converged:
+                W = out[:, :b]
+                H = xp.matrix_transpose(V) @ W
+                Hh = np.asarray(to_numpy(H), dtype=np.float64)  # b x b, on the host
+                lam_new = float(np.linalg.eigvalsh((Hh + Hh.T) / 2)[-1])
+                if lam_new <= 0.0:
+                    raise ValueError("The base kernel is zero on the training rows.")
+                iters += 1
+                converged = abs(lam_new - lam) <= 1e-6 * lam_new or iters == 50
+                lam = lam_new
+                if not converged:
+                    V, _ = xp.linalg.qr(W)
+            if more:
+                powers.append(out[:, out.shape[1] - Z0.shape[1] :] / lam_new)
+                logs.append(logs[-1] + np.log(lam_new))
+        return lam_new, powers, logs
 
     def _fit_polynomial(self, op, Xc, XL, YL, idx, n, xp, params):
         pis = (
@@ -248,13 +264,24 @@ class SpectrallyTransformedKernelRidge(
         )
         if pis.size == 0 or not np.all(np.isfinite(pis)):
             raise ValueError("transform_coefs must be a non-empty array of finite numbers.")
-        r = self._top_eigenvalue(op, n, Xc[:1, 0], xp)
+        q = pis.size
+        Z0 = xp.matrix_transpose(pairwise_kernel(XL, Xc, self.kernel, **params))  # K[X, L]
+        # The q - 2 powers of K / n applied to K[X, L] share their passes over the
+        # kernel with the eigenvalue iteration when they fit in memory; otherwise
+        # Horner's rule runs after it (its steps need the eigenvalue).
+        n_powers = max(q - 2, 0)
+        shared = n_powers * n * Z0.shape[1] <= _POWERS_MAX
+        r, P, logs = self._scale_and_powers(op, n, Xc[:1, 0], xp, Z0, n_powers if shared else 0)
         self.top_eigenvalue_ = r
         # Normalized kernel kb = k / r; G = Kb / n has spectrum in [0, 1].
-        Z = xp.matrix_transpose(pairwise_kernel(XL, Xc, self.kernel, **params)) / r  # Kb[X, L]
-        q = pis.size
+        Z = Z0 / r  # Kb[X, L]
+        # W = sum_{p=1}^{q-1} pi_{p+1} (G/r)^{p-1} Z, with (G/r)^k Z = op^k Z0 / r^(k+1).
         W = None
-        if q >= 2:
+        if q >= 2 and shared:
+            for k in range(q - 1):
+                term = float(pis[k + 1] * np.exp(logs[k] - (k + 1) * np.log(r))) * P[k]
+                W = term if W is None else W + term
+        elif q >= 2:
             W = float(pis[q - 1]) * Z
             for p in range(q - 2, 0, -1):  # Horner over pi_2 .. pi_{q-1}
                 W = op(W) / r + float(pis[p]) * Z

@@ -114,3 +114,26 @@ def test_subspace_codes_are_the_same_on_one_or_two_threads(name, monkeypatch):
     two = est.fit(X).representation_matrix_.toarray()
     np.testing.assert_allclose(two, one, rtol=0, atol=1e-12)
     assert np.count_nonzero(one) > 300
+
+
+@pytest.mark.parametrize(
+    "kernel", ["rbf", "laplacian", "chi2", "additive_chi2", "linear", "poly", "sigmoid", "cosine"]
+)
+def test_large_kernel_matrix_on_threads_equals_one_thread(kernel, monkeypatch):
+    from sksubspace.kernel_ridge import _kernels
+    from sksubspace.kernel_ridge._kernels import kernel_params
+
+    monkeypatch.setattr(_kernels, "STREAM_ELEMENTS", 2000)  # many blocks on a small matrix
+    rng = np.random.default_rng(3)
+    X = rng.uniform(0, 1, (300, 4))
+    Y = rng.uniform(0, 1, (120, 4))
+    params = kernel_params(kernel, 4, gamma=0.7)
+    for other in (None, Y):
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        one = pairwise_kernel(X, other, kernel, **params)
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        two = pairwise_kernel(X, other, kernel, **params)
+        assert two.shape == one.shape and two.dtype == one.dtype
+        np.testing.assert_allclose(two, one, rtol=1e-12, atol=1e-14)
+        if other is None and kernel in ("rbf", "laplacian", "chi2"):
+            np.testing.assert_array_equal(np.diag(two), 1.0)

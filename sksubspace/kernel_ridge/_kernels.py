@@ -145,6 +145,37 @@ def _l1_like(X, Y, xp, kind):
     return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)
 
 
+def _threaded_kernel(X, Y, kernel, params, n_threads):
+    """A large NumPy kernel matrix filled by row blocks on host threads.
+
+    The elementwise part of a kernel (``exp``, ``tanh``, powers) runs on one
+    core in NumPy; blocks of rows share it among ``n_threads``. Each block is
+    the kernel of its rows against all of ``Y`` (``X`` when ``Y`` is None),
+    with the rbf diagonal set as :func:`pairwise_kernel` sets it for ``Y=None``
+    (distance exactly 0). One output array, plus a block per thread.
+    """
+    n = X.shape[0]
+    Yr = X if Y is None else Y
+    step = chunk_rows(n, Yr.shape[0], budget=STREAM_ELEMENTS)
+    blocks = row_blocks(n, step)
+
+    def block(i, j):
+        Kb = pairwise_kernel(X[i:j], Yr, kernel, **params)
+        if Y is None and kernel == "rbf":
+            Kb[np.arange(j - i), np.arange(i, j)] = 1.0
+        return Kb
+
+    first = block(*blocks[0])
+    K = np.empty((n, Yr.shape[0]), dtype=first.dtype)
+    K[: first.shape[0]] = first
+
+    def fill(i, j):
+        K[i:j] = block(i, j)
+
+    threaded_block_map(fill, blocks[1:], n_threads)
+    return K
+
+
 def pairwise_kernel(X, Y=None, kernel="rbf", **params):
     """Kernel block ``K[i, j] = k(X[i], Y[j])`` in the namespace of ``X``.
 
@@ -168,6 +199,16 @@ def pairwise_kernel(X, Y=None, kernel="rbf", **params):
     if callable(kernel) or sp.issparse(X) or (Y is not None and sp.issparse(Y)):
         return _host_kernel(X, Y, kernel, params)
     xp = get_namespace(X) if Y is None else get_namespace(X, Y)
+    m = X.shape[0] if Y is None else Y.shape[0]
+    # Large outputs with several row blocks: fill them on host threads.
+    if (
+        is_numpy(xp)
+        and X.shape[0] * m >= 4 * STREAM_ELEMENTS
+        and X.shape[0] >= 4 * chunk_rows(X.shape[0], m, budget=STREAM_ELEMENTS)
+    ):
+        n_threads = effective_n_threads()
+        if n_threads > 1:
+            return _threaded_kernel(X, Y, kernel, params, n_threads)
     same = Y is None
     Y = X if same else Y
     if kernel in ("chi2", "additive_chi2"):

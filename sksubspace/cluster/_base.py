@@ -140,11 +140,11 @@ def refine_labels(X, labels, n_clusters, xp, *, max_iter=10, affine=False, weigh
     ``labels`` is a host int array; returns the refined labels and the number
     of rounds that changed them.
     """
-    views = list(X) if isinstance(X, (list, tuple)) else None
+    # One view is the plain case: dividing each point's residuals by its own
+    # squared norm (view_residuals) does not change which subspace is nearest.
+    views = list(X) if isinstance(X, (list, tuple)) else [X]
 
     def fit(labels, dims=None):
-        if views is None:
-            return _fit_subspaces(X, labels, n_clusters, xp, affine=affine, dims=dims)
         return [
             _fit_subspaces(
                 V, labels, n_clusters, xp, affine=affine, dims=None if dims is None else dims[v]
@@ -152,31 +152,25 @@ def refine_labels(X, labels, n_clusters, xp, *, max_iter=10, affine=False, weigh
             for v, V in enumerate(views)
         ]
 
-    def dims_of(model):
-        if views is None:
-            return [U.shape[1] for U in model[0]]
-        return [[U.shape[1] for U in bases] for bases, _ in model]
-
-    def residuals(model):
-        if views is None:
-            return subspace_residuals(X, *model)
-        return view_residuals(views, model, weights)
+    def dims_of(models):
+        return [[U.shape[1] for U in bases] for bases, _ in models]
 
     labels = np.asarray(labels, dtype=np.int64)
-    model = fit(labels)
-    dims = dims_of(model)
+    models = fit(labels)
+    dims = dims_of(models)
     changed = 0
     for _ in range(max_iter):
-        new = np.asarray(to_numpy(xp.argmin(residuals(model), axis=1)), dtype=np.int64)
+        res = view_residuals(views, models, weights)
+        new = np.asarray(to_numpy(xp.argmin(res, axis=1)), dtype=np.int64)
         if np.array_equal(new, labels):  # settled: are the dimensions still right?
-            model = fit(labels)
-            new_dims = dims_of(model)
+            models = fit(labels)
+            new_dims = dims_of(models)
             if new_dims == dims:
                 break
             dims = new_dims
             continue
         labels, changed = new, changed + 1
-        model = fit(labels, dims)
+        models = fit(labels, dims)
     return labels, changed
 
 

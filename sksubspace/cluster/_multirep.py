@@ -382,17 +382,3 @@ class MultiRepresentationSubspaceClustering(ClusterMixin, BaseEstimator):
         ]
         res = view_residuals(views, models, self.weights_)
         return ctx.output(ctx.xp.argmin(res, axis=1))
-
-    def fit_predict(self, X, y=None):
-        """Fit and return ``labels_`` (the transductive clustering of ``X``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : Ignored
-
-        Returns
-        -------
-        labels : array of shape (n_samples,)
-        """
-        return self.fit(X).labels_

@@ -200,3 +200,18 @@ def test_sets_on_array_api_strict(cls):
     # device="cpu" computes with NumPy and hands back array_api_strict.
     est = cls(n_components=2, device="cpu").fit(xs.asarray(X), y)
     assert isinstance(getattr(est, method)(xs.asarray(X)), type(xs.asarray([1.0])))
+
+
+@pytest.mark.parametrize("shape", [(7, 12, 30), (7, 40, 6)])  # wide and tall sets
+def test_set_bases_match_the_svd(shape):
+    from sksubspace.grassmann._sets import set_bases
+
+    rng = np.random.default_rng(0)
+    sets = rng.standard_normal(shape) * np.linspace(3.0, 0.5, shape[2])
+    B = set_bases(sets, 3)
+    Vt = np.linalg.svd(sets, full_matrices=False)[2][:, :3]
+    np.testing.assert_allclose(
+        np.swapaxes(B, 1, 2) @ B, np.broadcast_to(np.eye(3), (7, 3, 3)), atol=1e-12
+    )
+    # the same leading directions, in the same order (up to sign)
+    np.testing.assert_allclose(np.abs(np.einsum("sdk,skd->sk", B, Vt)), 1.0, atol=1e-8)

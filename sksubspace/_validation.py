@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_random_state  # noqa: F401  (re-expor
 from sklearn.utils.validation import validate_data as _sk_validate_data
 
 from ._backend import get_namespace, is_numpy, to_float
+from ._dask import is_dask_array
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -59,6 +60,30 @@ def _check_array_api(X, *, name, ensure_2d, allow_nan, ensure_min_samples, dtype
     return X
 
 
+def accepts_dask(estimator) -> bool:
+    """Whether ``estimator`` declares that it takes row-chunked Dask arrays.
+
+    An estimator declares it with the class attribute ``_accepts_dask = True``
+    and routes Dask input to its Dask strategy *before* :func:`validate_data`;
+    every other estimator is refused at :func:`validate_data`.
+    """
+    return bool(getattr(estimator, "_accepts_dask", False))
+
+
+def _refuse_dask(estimator, **arrays):
+    """Raise a ``TypeError`` naming the estimators that take Dask arrays."""
+    for name, arr in arrays.items():
+        if arr is not None and is_dask_array(arr):
+            from .utils import all_estimators
+
+            takers = ", ".join(n for n, cls in all_estimators() if accepts_dask(cls))
+            raise TypeError(
+                f"{type(estimator).__name__} does not take Dask arrays ({name} is a "
+                f"dask.array.Array). Compute it first ({name}.compute()) if it fits in "
+                f"memory, or use an estimator that works block by block on Dask: {takers}."
+            )
+
+
 def validate_data(
     estimator,
     X,
@@ -94,6 +119,7 @@ def validate_data(
     dtype : "float" or None
         ``"float"`` keeps float32/float64 and casts other numbers to float64.
     """
+    _refuse_dask(estimator, X=X, y=y)
     ensure_all_finite = "allow-nan" if allow_nan else True
     if _is_host(X):
         kwargs = dict(

@@ -321,6 +321,8 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     (3, 5)
     """
 
+    # Row-chunked Dask input is routed to a Dask strategy before validate_data.
+    _accepts_dask = True
     _parameter_constraints = {
         "lam": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "mu": [Interval(numbers.Real, 0, None, closed="neither"), None],

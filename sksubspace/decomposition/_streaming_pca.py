@@ -119,6 +119,8 @@ class StreamingPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     # Deterministic shuffles, so device=None and "cpu" stream rows in one order.
     _test_init_params = {"random_state": 0}
 
+    # Row-chunked Dask input is routed to a Dask strategy before validate_data.
+    _accepts_dask = True
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],

@@ -351,6 +351,8 @@ class SoftImpute(_BaseCompletion):
     (3, True)
     """
 
+    # Row-chunked Dask input is routed to a Dask strategy before validate_data.
+    _accepts_dask = True
     _parameter_constraints = {
         "shrinkage": [Interval(numbers.Real, 0, None, closed="left"), None],
         "max_rank": [Interval(numbers.Integral, 1, None, closed="left"), None],

@@ -158,6 +158,8 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
     True
     """
 
+    # Row-chunked Dask input is routed to a Dask strategy before validate_data.
+    _accepts_dask = True
     _parameter_constraints: dict = {
         "penalty": [Interval(Real, 0, None, closed="left")],
         "n_centers": [Interval(Integral, 1, None, closed="left")],

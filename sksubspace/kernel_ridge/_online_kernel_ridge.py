@@ -101,6 +101,8 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
     True
     """
 
+    # Row-chunked Dask input is routed to a Dask strategy before validate_data.
+    _accepts_dask = True
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "kernel": [StrOptions(set(KERNEL_CONSTRAINT[0].options) - {"precomputed"}), callable],

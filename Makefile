@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: tour test lint bench doc clean
+.PHONY: tour test lint bench doc clean gpu-check
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ bench: $(VENV)/.bench
 ## doc: the documentation site into doc/_build/html (API reference, gallery, benchmarks); warnings are errors
 doc: $(VENV)/.doc
 	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html doc doc/_build/html
+
+## gpu-check: every estimator on CuPy vs NumPy (answers, times, crossover); says so and exits 0 without a GPU
+# Uses the machine's own Python (a GPU machine's image carries CuPy; a fresh venv would not).
+gpu-check:
+	PYTHONPATH=$(CURDIR) $(PYTHON) -m pytest -q -p no:cacheprovider tests/test_gpu.py -o addopts="" || true
+	PYTHONPATH=$(CURDIR) $(PYTHON) benchmarks/gpu_check.py $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) tour_output doc/_build doc/api doc/auto_examples doc/benchmarks/results.rst.inc

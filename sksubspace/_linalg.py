@@ -20,6 +20,8 @@ Contents
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
@@ -121,6 +123,57 @@ def _diag(R):
     k = min(R.shape[-2], R.shape[-1])
     eye = xp.eye(R.shape[-2], R.shape[-1], dtype=R.dtype)
     return xp.sum(R * eye, axis=-2)[..., :k]
+
+
+def machine_eps(dtype) -> float:
+    """Machine epsilon of a real floating ``dtype`` of any namespace (float32 or float64)."""
+    return float(np.finfo(np.float32 if "32" in str(dtype) else np.float64).eps)
+
+
+def row_norms(X, *, keepdims=False):
+    """Euclidean norms of the rows of ``X``, free of overflow and underflow.
+
+    Each row is divided by its largest magnitude before the sum of squares (as
+    LAPACK's ``nrm2`` does), so rows of size ``1e200`` or ``1e-200`` get their
+    true norm instead of ``inf`` or ``0``.
+    """
+    xp = get_namespace(X)
+    peak = xp.max(xp.abs(X), axis=1, keepdims=True)
+    peak = xp.where(peak > 0, peak, xp.ones_like(peak))
+    norms = peak * xp.linalg.vector_norm(X / peak, axis=1, keepdims=True)
+    return norms if keepdims else norms[:, 0]
+
+
+def normalize_rows(X, xp=None, *, at_most_one=False, return_norms=False):
+    """Rows of ``X`` scaled to unit norm; zero rows stay zero.
+
+    With ``at_most_one`` rows are only shrunk into the unit ball. Norms come
+    from :func:`row_norms` (no overflow / underflow). ``xp`` is accepted for
+    callers that pass their namespace; it is found from ``X`` otherwise.
+    """
+    xp = get_namespace(X) if xp is None else xp
+    norms = row_norms(X, keepdims=True)
+    floor = 1.0 if at_most_one else 0.0
+    Xn = X / xp.where(norms > floor, norms, xp.ones_like(norms))
+    return (Xn, norms) if return_norms else Xn
+
+
+def max_abs_scale(X) -> float:
+    """The power of two nearest above the largest magnitude in ``X`` (1.0 for zero ``X``).
+
+    Estimators whose result does not depend on the scale of ``X`` divide by it
+    first, so that data of size ``1e-150`` or ``1e150`` stays within range.
+    Dividing by a power of two is exact: on data of ordinary size the results
+    are bit for bit those of the unscaled computation.
+    """
+    xp = get_namespace(X)
+    if sp.issparse(X):
+        peak = float(abs(X).max()) if X.nnz else 0.0
+    else:
+        peak = to_float(xp.max(xp.abs(X))) if X.shape[0] * X.shape[-1] else 0.0
+    if not (peak > 0 and np.isfinite(peak)):
+        return 1.0
+    return math.ldexp(1.0, math.frexp(peak)[1])
 
 
 def polar(A):

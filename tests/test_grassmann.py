@@ -368,3 +368,14 @@ def test_gcr_partial_fit_on_a_stream(digits_split):
             clf.partial_fit(Xtr[batch], ytr[batch], classes=classes)
     assert clf.n_iter_ == 15
     assert clf.score(Xte, yte) >= 0.96
+
+
+def test_karcher_mean_warns_when_max_iter_comes_first():
+    rng = np.random.RandomState(0)
+    U = np.stack([np.linalg.qr(rng.standard_normal((6, 2)))[0] for _ in range(5)])
+    with pytest.warns(ConvergenceWarning, match="karcher_mean did not converge"):
+        _, n_iter = karcher_mean(U, max_iter=1, return_n_iter=True)
+    assert n_iter == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        karcher_mean(U)

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, to_numpy
-from .._linalg import svd_flip
+from .._linalg import row_norms, svd_flip
 from .._validation import validate_data
 
 __all__ = ["SubspaceOutlierDetector"]
@@ -18,7 +18,8 @@ __all__ = ["SubspaceOutlierDetector"]
 
 def _n_kept(s, n_components, n_features):
     """Number of components: an int, or the smallest explaining a variance fraction."""
-    s2 = np.asarray(to_numpy(s), dtype=np.float64) ** 2
+    s = np.asarray(to_numpy(s), dtype=np.float64)
+    s2 = (s / max(s.max(initial=0.0), np.finfo(np.float64).tiny)) ** 2  # no overflow at 1e200
     limit = max(1, min(s2.shape[0], n_features - 1))
     if isinstance(n_components, numbers.Integral):
         return int(min(n_components, s2.shape[0]))
@@ -181,7 +182,7 @@ class SubspaceOutlierDetector(OutlierMixin, BaseEstimator):
     def _residual_norm(X, location, V, xp):
         Xc = X - location
         R = Xc - (Xc @ xp.matrix_transpose(V)) @ V
-        return xp.linalg.vector_norm(R, axis=1)
+        return row_norms(R)  # no overflow / underflow at 1e200 / 1e-200
 
     def score_samples(self, X):
         """Minus the norm of the residual to the fitted subspace (higher is more normal).

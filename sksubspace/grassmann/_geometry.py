@@ -24,7 +24,10 @@ Hamm & Lee, "Grassmann discriminant analysis", ICML 2008.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import from_numpy, get_namespace, to_float, to_numpy
 from .._linalg import orthonormalize, polar
@@ -285,13 +288,21 @@ def karcher_mean(U, *, weights=None, init=None, max_iter=100, tol=1e-10, return_
             )
         w = from_numpy(w_host / w_host.sum(), like=U)
     M = flag_mean(U, U.shape[-1], weights=weights) if init is None else init
-    n_iter = 0
+    n_iter, grad_norm = 0, float("inf")
     while n_iter < max_iter:
         n_iter += 1
         H = xp.sum(w[:, None, None] * grassmann_log(xp.expand_dims(M, axis=0), U), axis=0)
         M = orthonormalize(grassmann_exp(M, H))
-        if to_float(xp.linalg.matrix_norm(H)) < tol:
+        grad_norm = to_float(xp.linalg.matrix_norm(H))
+        if grad_norm < tol:
             break
+    else:
+        warnings.warn(
+            f"karcher_mean did not converge in max_iter={max_iter} iterations (gradient "
+            f"norm {grad_norm:.3g} > tol={tol}); increase max_iter or tol.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return (M, n_iter) if return_n_iter else M
 
 

@@ -19,7 +19,7 @@ from .._backend import (
     get_namespace,
     to_numpy,
 )
-from .._linalg import svd_flip
+from .._linalg import machine_eps, max_abs_scale, normalize_rows, svd_flip
 from .._validation import validate_data
 from ._base import _SubspaceClassifierMixin
 
@@ -52,16 +52,23 @@ def _class_subspaces(X, codes, n_classes, n_components):
     projection norm).
     """
     xp = get_namespace(X)
-    grams = []
+    grams, scales = [], []
     for c in range(n_classes):
         Xc = xp.take(X, _codes_like(np.flatnonzero(codes == c), X), axis=0)
+        # the subspace does not see the class's scale: its Gram on X_c / 2^e (exact)
+        # stays within range for data of size 1e200 or 1e-200
+        scales.append(max_abs_scale(Xc))
+        Xc = Xc / scales[-1]
         grams.append(xp.matrix_transpose(Xc) @ Xc)
     evals, evecs = xp.linalg.eigh(xp.stack(grams))  # ascending, batched
     evals = xp.flip(evals, axis=-1)[:, :n_components]
     evecs = svd_flip(xp.flip(evecs, axis=-1)[:, :, :n_components])
-    eps = float(np.finfo(np.float32 if X.dtype == xp.float32 else np.float64).eps)
+    eps = machine_eps(X.dtype)
     keep = xp.astype(evals > 100 * eps * xp.max(evals, axis=1, keepdims=True) * X.shape[1], X.dtype)
-    return evecs * keep[:, None, :], evals * keep
+    with np.errstate(over="ignore"):  # inf where the true eigenvalue overflows
+        sq_scales = np.square(np.asarray(scales, dtype=np.float64))
+        evals = evals * keep * from_numpy(sq_scales, like=evals)[:, None]
+    return evecs * keep[:, None, :], evals
 
 
 def _device(X):
@@ -227,10 +234,9 @@ class SubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
         return self
 
     def _scores(self, X, S):
-        xp = get_namespace(X)
-        norms = _projection_norms(S, X)
-        sq = xp.sum(X * X, axis=1, keepdims=True)
-        return norms * norms / xp.where(sq > 0, sq, xp.ones_like(sq))
+        # squared cosines from unit rows: no ||x||^2 to overflow or underflow
+        norms = _projection_norms(S, normalize_rows(X))
+        return norms * norms
 
     def _validated_scores(self, X):
         check_is_fitted(self)

@@ -218,14 +218,15 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
             ) from exc
 
         sw = None
-        if sample_weight is not None and not isinstance(sample_weight, float):
+        if sample_weight is not None:
             sample_weight = _check_sample_weight(
-                sample_weight, to_numpy(X) if not sp.issparse(X) else X
+                sample_weight,
+                to_numpy(X) if not sp.issparse(X) else X,
+                dtype=np.float64,
+                ensure_non_negative=True,
             )
-        if sample_weight is not None and not (
-            isinstance(sample_weight, float) and sample_weight == 1.0
-        ):
-            sw_host = np.sqrt(np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), (n,)))
+        if sample_weight is not None and not np.all(sample_weight == 1.0):
+            sw_host = np.sqrt(sample_weight)
             sw = from_numpy(sw_host, like=K)
             Y = Y * sw[:, None]
             K *= sw[:, None]

@@ -172,7 +172,11 @@ class SpectrallyTransformedKernelRidge(
         xp = ctx.xp
         Xc = ctx.asarray(X)
         y_host = check_array(
-            to_numpy(y), ensure_2d=False, ensure_all_finite="allow-nan", dtype=np.float64
+            to_numpy(y),
+            ensure_2d=False,
+            ensure_all_finite="allow-nan",
+            dtype=np.float64,
+            input_name="y",
         )
         if y_host.shape[0] != Xc.shape[0]:
             raise ValueError(

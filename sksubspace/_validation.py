@@ -150,3 +150,19 @@ def check_n_components(n_components, n_samples, n_features, *, name="n_component
             f"for data of shape ({n_samples}, {n_features}); lower {name}."
         )
     return n_components
+
+
+class ArrayAPISupportMixin:
+    """Declares scikit-learn's ``array_api_support`` tag for a sksubspace estimator.
+
+    Every estimator computes on the array namespace of its input (NumPy, CuPy,
+    any array-API library); one that cannot declares
+    ``check_array_api_strict`` in ``_expected_failed_checks`` and gets ``False``.
+    Put it first among the bases (before ``BaseEstimator``), or in a family's base.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        declined = "check_array_api_strict" in getattr(self, "_expected_failed_checks", {})
+        tags.array_api_support = not declined
+        return tags

@@ -103,6 +103,29 @@ def test_only_required_parameters_lack_a_default():
         assert bool(required) == (name in NO_DEFAULT_CONSTRUCTOR), (name, required)
 
 
+@pytest.mark.parametrize("estimator", INSTANCES, ids=IDS)
+def test_set_output_pandas_reaches_transform(estimator):
+    """``set_output(transform="pandas")`` holds for ``transform`` as for ``fit_transform``."""
+    pd = pytest.importorskip("pandas")
+    if not hasattr(estimator, "transform") or not hasattr(estimator, "set_output"):
+        pytest.skip("no transform")
+    X, y = generic_data(estimator)
+    est = clone(estimator).set_output(transform="pandas")
+    Z = est.fit(X, y).transform(X)
+    assert isinstance(Z, pd.DataFrame), type(Z)
+    assert list(Z.columns) == list(est.get_feature_names_out())
+    assert isinstance(clone(est).fit_transform(X, y), pd.DataFrame)
+
+
+@pytest.mark.parametrize("estimator", INSTANCES, ids=IDS)
+def test_array_api_support_tag(estimator):
+    """The tag says what ``test_array_api_strict_matches_numpy`` checks."""
+    from sklearn.utils import get_tags
+
+    declined = "check_array_api_strict" in expected_failed_checks(estimator)
+    assert get_tags(estimator).array_api_support is not declined
+
+
 def _outputs(est, X, y):
     """Fit and collect what the estimator computes, as NumPy arrays."""
     kind = estimator_kind(est)

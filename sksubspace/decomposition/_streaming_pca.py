@@ -5,19 +5,19 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, to_float
 from .._dask import is_dask_array, iter_row_blocks, map_row_blocks, validate_dask_data
 from .._linalg import eigh_topk, orthonormalize, svd_flip
-from .._validation import check_n_components, check_random_state, validate_data
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import (
+    ArrayAPISupportMixin,
+    check_n_components,
+    check_random_state,
+    validate_data,
+)
 
 __all__ = ["StreamingPCA"]
 
@@ -28,7 +28,9 @@ def _oja_step(V, X, eta):
     return orthonormalize(V + eta * (xp.matrix_transpose(X) @ (X @ V)))
 
 
-class StreamingPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class StreamingPCA(
+    ArrayAPISupportMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     r"""Top eigenvectors of ``X'X`` from rows arriving in chunks (streaming PCA).
 
     Rows are seen once, in chunks passed to ``partial_fit``, with memory

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, to_numpy
 from .._linalg import row_norms, svd_flip
-from .._validation import validate_data
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import ArrayAPISupportMixin, validate_data
 
 __all__ = ["SubspaceOutlierDetector"]
 
@@ -30,7 +30,7 @@ def _n_kept(s, n_components, n_features):
     return int(min(np.searchsorted(ratio, n_components) + 1, limit))
 
 
-class SubspaceOutlierDetector(OutlierMixin, BaseEstimator):
+class SubspaceOutlierDetector(ArrayAPISupportMixin, OutlierMixin, BaseEstimator):
     r"""Outlier detection by the distance to a principal subspace (SubspaceAD).
 
     Fits a principal subspace to (mostly) normal samples and scores a sample

@@ -12,16 +12,15 @@ from sklearn.base import (
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
 from .._linalg import eigh_topk
-from .._validation import validate_data
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import ArrayAPISupportMixin, validate_data
 
 __all__ = ["SupervisedDictionaryLearning"]
 
@@ -137,7 +136,11 @@ def _sdl_filter(Xs, Z, Y, *, n_components, xi, nu, max_iter, tol, verbose):
 
 
 class SupervisedDictionaryLearning(
-    ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    ArrayAPISupportMixin,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Supervised dictionary learning: a classifier on dictionary codes, fitted jointly.
 

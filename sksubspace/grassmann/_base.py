@@ -13,9 +13,10 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from .._backend import _as_namespace, device_of, from_numpy, get_namespace, to_numpy
 from .._linalg import machine_eps, max_abs_scale, svd_flip
+from .._validation import ArrayAPISupportMixin
 
 
-class _SubspaceClassifierMixin(ClassifierMixin):
+class _SubspaceClassifierMixin(ArrayAPISupportMixin, ClassifierMixin):
     """Mixin for classifiers that model each class as a subspace through the origin.
 
     Declares scikit-learn's ``poor_score`` tag: the isotropic blobs of its

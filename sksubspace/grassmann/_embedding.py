@@ -5,11 +5,12 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import ArrayAPISupportMixin
 from ._base import _codes_like
 from ._sets import (
     check_set_components,
@@ -38,7 +39,7 @@ def _projection_embedding(B):
     return out * from_numpy(weights, like=out)
 
 
-class SubspaceEmbedding(TransformerMixin, BaseEstimator):
+class SubspaceEmbedding(ArrayAPISupportMixin, TransformerMixin, BaseEstimator):
     """Map every set of vectors to its subspace (an orthonormal basis), for Pipelines.
 
     A set of vectors (rows) is summarised by the span of its ``n_components``

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, solve_triangular
 from .._linalg import cholesky, eigh_topk
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import (
     _binary_or_full,
     _codes_like,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import (
     _binary_or_full,
     _encode_labels,

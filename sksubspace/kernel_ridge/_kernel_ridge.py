@@ -7,12 +7,12 @@ from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, is_numpy, to_numpy
 from .._linalg import add_to_diagonal, spd_solve
+from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
 from ._kernels import KERNELS, KernelParamsMixin, kernel_matmul, pairwise_kernel
 

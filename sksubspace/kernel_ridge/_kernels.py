@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._backend import from_numpy, get_namespace, is_numpy, to_numpy
+from .._validation import ArrayAPISupportMixin
 from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map, threaded_block_sum
 
 __all__ = [
@@ -81,7 +82,7 @@ def kernel_params(kernel, n_features, *, gamma=None, degree=3, coef0=1, kernel_p
     return out
 
 
-class KernelParamsMixin:
+class KernelParamsMixin(ArrayAPISupportMixin):
     """Resolved kernel parameters (``_params``) for estimators with scikit-learn's
     ``kernel``, ``gamma``, ``degree``, ``coef0`` and ``kernel_params``.
     """

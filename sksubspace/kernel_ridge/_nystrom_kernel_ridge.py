@@ -8,14 +8,14 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backend import compute_context, solve_triangular, to_float, to_numpy
 from .._dask import align_rows, as_row_chunked, is_dask_array, row_block_sum
 from .._linalg import add_to_diagonal, cholesky, conjugate_gradient
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ..utils._threads import row_blocks, threaded_block_map
 from ._eigenpro import data_preconditioner, eigenpro_sgd

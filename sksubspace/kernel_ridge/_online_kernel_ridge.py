@@ -6,12 +6,12 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, solve_triangular, to_numpy
 from .._dask import is_dask_array, iter_aligned_row_blocks
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
 from ._kernels import KernelParamsMixin, kernel_diag, kernel_matmul, pairwise_kernel

@@ -5,12 +5,12 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_array, check_is_fitted, check_random_state
 
 from .._backend import compute_context, from_numpy, to_numpy
 from .._linalg import cholesky_solve, eigh_topk
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
 from ._kernels import KernelParamsMixin, kernel_matmul, pairwise_kernel

@@ -16,7 +16,7 @@ from sksubspace.kernel_ridge import (
     OnlineKernelRidge,
     SpectrallyTransformedKernelRidge,
 )
-from sksubspace.kernel_ridge._kernel_ridge import check_dense_kernel_fits
+from sksubspace.kernel_ridge._base import check_dense_kernel_fits
 from sksubspace.kernel_ridge._kernels import (
     KERNELS,
     kernel_diag,

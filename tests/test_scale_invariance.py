@@ -65,3 +65,23 @@ def test_subspace_outlier_scores_scale_with_x(scale):
     assert np.all(np.isfinite(scores))
     np.testing.assert_allclose(scores / scale, ref.score_samples(X), rtol=1e-10)
     np.testing.assert_array_equal(got.predict(X * scale), ref.predict(X))
+
+
+def test_row_helpers_are_exact_at_extreme_scales():
+    from sksubspace._linalg import machine_eps, max_abs_scale, normalize_rows, row_norms
+
+    X, _ = _data()
+    X[3] = 0.0
+    ref = np.linalg.norm(X, axis=1)
+    for scale in (1e-200, 1.0, 1e200):
+        np.testing.assert_allclose(row_norms(X * scale) / scale, ref, rtol=1e-14)
+        U, norms = normalize_rows(X * scale, return_norms=True)
+        np.testing.assert_allclose(np.linalg.norm(U, axis=1), ref > 0, rtol=1e-14)
+        s = max_abs_scale(X * scale)
+        assert 0.5 <= np.abs(X * scale).max() / s < 1.0 and np.log2(s).is_integer()
+    np.testing.assert_allclose(
+        normalize_rows(X * 3, at_most_one=True), X * 3 / np.maximum(3 * ref, 1)[:, None], rtol=1e-14
+    )
+    assert max_abs_scale(np.zeros((2, 2))) == 1.0
+    assert machine_eps(np.float32) == np.finfo(np.float32).eps
+    assert machine_eps(np.dtype("float64")) == np.finfo(np.float64).eps

@@ -22,6 +22,7 @@ from ._base import (
     refine_labels,
     view_residuals,
 )
+from ._ensc import ElasticNetSubspaceClustering
 
 #: name of the view that is ``X`` itself
 INPUT_VIEW = "input"
@@ -253,8 +254,6 @@ class MultiRepresentationSubspaceClustering(ArrayAPISupportMixin, ClusterMixin, 
         self.device = device
 
     def _base_estimator(self):
-        from ._ensc import ElasticNetSubspaceClustering
-
         base = ElasticNetSubspaceClustering() if self.estimator is None else self.estimator
         return clone(base).set_params(n_clusters=self.n_clusters, device=self.device)
 

@@ -12,6 +12,7 @@ from .._backend import compute_context, get_namespace, to_numpy
 from .._linalg import row_norms, svd_flip
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import ArrayAPISupportMixin, validate_data
+from ._outlier_robust_pca import OutlierRobustPCA
 
 __all__ = ["SubspaceOutlierDetector"]
 
@@ -160,8 +161,6 @@ class SubspaceOutlierDetector(ArrayAPISupportMixin, OutlierMixin, BaseEstimator)
         k = _n_kept(s, self.n_components, n_features)
         V = Vt[:k, :]
         if self.robust:
-            from ._outlier_robust_pca import OutlierRobustPCA
-
             contamination = 0.1 if self.contamination == "auto" else self.contamination
             orpca = OutlierRobustPCA(
                 n_components=k, contamination=contamination, random_state=self.random_state

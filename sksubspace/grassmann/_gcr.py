@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
-from .._linalg import orthonormalize
+from .._linalg import normalize_rows, orthonormalize
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ._base import (
@@ -33,19 +33,12 @@ from ._base import (
 from ._geometry import project_tangent, retract
 
 
-def _unit_rows(Z):
-    xp = get_namespace(Z)
-    nz = xp.linalg.vector_norm(Z, axis=1, keepdims=True)
-    nz = xp.where(nz > 0, nz, xp.ones_like(nz))
-    return Z / nz, nz
-
-
 def _features(X, W, normalize):
     """Features entering the subspace head: ``X W`` (or ``X``), optionally unit-normalised."""
     Z = X if W is None else X @ W
     if not normalize:
         return Z, None
-    return _unit_rows(Z)
+    return normalize_rows(Z, return_norms=True)
 
 
 def _loss_and_grads(S, log_scale, W, X, onehot, normalize, want_scale, want_map):

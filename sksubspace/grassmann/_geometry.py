@@ -30,7 +30,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import from_numpy, get_namespace, to_float, to_numpy
-from .._linalg import orthonormalize, polar
+from .._linalg import machine_eps, orthonormalize, polar
 from ..metrics import principal_angles, subspace_distance
 
 __all__ = [
@@ -51,10 +51,6 @@ __all__ = [
 
 def _mT(A):
     return get_namespace(A).matrix_transpose(A)
-
-
-def _eps(xp, dtype):
-    return float(np.finfo(np.float32 if dtype == xp.float32 else np.float64).eps)
 
 
 def _check_same_shape(U, V, names=("U", "V")):
@@ -205,7 +201,7 @@ def grassmann_log(U, V):
     R = VB - U @ (_mT(U) @ VB)
     sin = xp.linalg.vector_norm(R, axis=-2)
     theta = xp.atan2(sin, cos)
-    tiny = sin <= _eps(xp, U.dtype)
+    tiny = sin <= machine_eps(U.dtype)
     scale = xp.where(tiny, xp.ones_like(sin), theta / xp.where(tiny, xp.ones_like(sin), sin))
     return (R * scale[..., None, :]) @ _mT(A)
 

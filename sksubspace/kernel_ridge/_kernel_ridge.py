@@ -11,56 +11,19 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, is_numpy, to_numpy
-from .._linalg import add_to_diagonal, spd_solve
+from .._linalg import add_to_diagonal
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
-from ._kernels import KERNELS, KernelParamsMixin, kernel_matmul, pairwise_kernel
+from ._base import (
+    KERNEL_CONSTRAINT,
+    _memory_message,
+    check_dense_kernel_fits,
+    require_y,
+)
+from ._kernels import KernelParamsMixin, kernel_matmul, pairwise_kernel
+from ._solvers import spd_solve
 
 __all__ = ["KernelRidge"]
-
-KERNEL_CONSTRAINT = [StrOptions(set(KERNELS) | {"precomputed"}), callable]
-
-
-def _available_bytes():
-    """Free host memory (Linux ``MemAvailable``), or None when unknown."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def check_dense_kernel_fits(n_samples, itemsize, *, on_host=True, name="KernelRidge"):
-    """Raise a clear ``MemoryError`` when an ``n x n`` kernel cannot be held.
-
-    Called before the allocation, so the process fails with advice instead of
-    swapping or being killed.
-    """
-    need = n_samples * n_samples * itemsize
-    avail = _available_bytes() if on_host else None
-    if avail is not None and need > avail:
-        raise MemoryError(_memory_message(n_samples, itemsize, need, avail, name))
-
-
-def _memory_message(n, itemsize, need, avail, name):
-    free = f"{avail / 2**30:.1f} GiB are available" if avail else "it could not be allocated"
-    return (
-        f"{name} needs the dense {n} x {n} kernel matrix ({need / 2**30:.1f} GiB in "
-        f"float{8 * itemsize}) but {free}. Use "
-        "sksubspace.kernel_ridge.NystromKernelRidge (memory O(n d + M^2)), pass float32 "
-        "data to halve the memory, or subsample."
-    )
-
-
-def require_y(estimator, y):
-    """scikit-learn's error for a supervised ``fit`` called without ``y``."""
-    if y is None:
-        raise ValueError(
-            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
-        )
 
 
 class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):

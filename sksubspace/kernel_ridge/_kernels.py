@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import blas
+from sklearn.metrics.pairwise import pairwise_kernels
 
 from .._backend import from_numpy, get_namespace, is_numpy, to_numpy
 from .._validation import ArrayAPISupportMixin
@@ -117,8 +119,6 @@ def _inplace(fn_name, K, xp):
 
 def _host_kernel(X, Y, kernel, params):
     """Callable kernels and SciPy sparse inputs: scikit-learn's ``pairwise_kernels`` on the host."""
-    from sklearn.metrics.pairwise import pairwise_kernels
-
     like = X if not sp.issparse(X) else (Y if Y is not None and not sp.issparse(Y) else None)
     Xh = X if sp.issparse(X) else to_numpy(X)
     Yh = None if Y is None else (Y if sp.issparse(Y) else to_numpy(Y))
@@ -375,8 +375,6 @@ def kernel_gram(
     dtype = C.dtype if dtype is None else dtype
     syrk = None
     if is_numpy(xp) and not sp.issparse(X):
-        from scipy.linalg import blas
-
         syrk = blas.dsyrk if dtype == np.float64 else blas.ssyrk
 
     def fold(i, j, acc):

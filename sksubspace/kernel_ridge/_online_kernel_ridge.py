@@ -13,7 +13,7 @@ from .._backend import compute_context, solve_triangular, to_numpy
 from .._dask import is_dask_array, iter_aligned_row_blocks
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
-from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
+from ._base import KERNEL_CONSTRAINT, require_y
 from ._kernels import KernelParamsMixin, kernel_diag, kernel_matmul, pairwise_kernel
 
 __all__ = ["OnlineKernelRidge"]

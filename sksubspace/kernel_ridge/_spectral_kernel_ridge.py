@@ -12,7 +12,7 @@ from .._backend import compute_context, from_numpy, to_numpy
 from .._linalg import cholesky_solve, eigh_topk
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
-from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
+from ._base import KERNEL_CONSTRAINT, require_y
 from ._kernels import KernelParamsMixin, kernel_matmul, pairwise_kernel
 
 __all__ = ["SpectrallyTransformedKernelRidge"]

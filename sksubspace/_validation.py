@@ -12,7 +12,10 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import check_random_state  # noqa: F401  (re-export)
+from sklearn.utils.validation import (
+    check_array,
+    check_random_state,  # noqa: F401  (re-export)
+)
 from sklearn.utils.validation import validate_data as _sk_validate_data
 
 from ._backend import get_namespace, is_numpy, to_float
@@ -139,6 +142,25 @@ def validate_data(
             f"X and y have inconsistent numbers of samples: {X.shape[0]} and {y.shape[0]}."
         )
     return X, y
+
+
+def check_codes(X, n_components, *, name="X"):
+    """Validate a 2-d array of ``n_components`` columns (codes / scores for ``inverse_transform``).
+
+    NumPy-like input goes through scikit-learn's ``check_array`` (float32 / float64
+    kept); other namespaces get the same checks against the array API.
+    """
+    if _is_host(X):
+        X = check_array(X, dtype=FLOAT_DTYPES, input_name=name)
+    else:
+        X = _check_array_api(
+            X, name=name, ensure_2d=True, allow_nan=False, ensure_min_samples=1, dtype="float"
+        )
+    if X.shape[1] != n_components:
+        raise ValueError(
+            f"{name} has {X.shape[1]} columns but the model has {n_components} components."
+        )
+    return X
 
 
 def check_n_components(n_components, n_samples, n_features, *, name="n_components"):

@@ -14,6 +14,7 @@ from .._linalg import eigh_topk, orthonormalize, svd_flip
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import (
     ArrayAPISupportMixin,
+    check_codes,
     check_n_components,
     check_random_state,
     validate_data,
@@ -305,6 +306,31 @@ class StreamingPCA(
         Xc = ctx.asarray(X)
         V = xp.astype(ctx.asarray(self.components_), Xc.dtype)
         return ctx.output(Xc @ xp.matrix_transpose(V))
+
+    def inverse_transform(self, X):
+        """Back to the input space: ``X @ components_`` (the projection of the data
+        on the components' span, as ``transform`` followed by this).
+
+        Parameters
+        ----------
+        X : array-like or dask.array.Array of shape (n_samples, n_components)
+
+        Returns
+        -------
+        X_original : ndarray or dask.array.Array of shape (n_samples, n_features)
+            A lazy Dask array (same row chunks) for Dask input.
+        """
+        check_is_fitted(self)
+        k = self.components_.shape[0]
+        if is_dask_array(X):
+            if X.ndim != 2 or X.shape[1] != k:
+                raise ValueError(f"X must have shape (n_samples, {k}); got {tuple(X.shape)}.")
+            V = np.asarray(self.components_, dtype=X.dtype)
+            return map_row_blocks(_Project(V), X, V.shape[1])
+        X = check_codes(X, k)
+        ctx = compute_context(self.device, X)
+        Z = ctx.asarray(X)
+        return ctx.output(Z @ ctx.xp.astype(ctx.asarray(self.components_), Z.dtype))
 
 
 class _Project:

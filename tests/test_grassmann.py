@@ -379,3 +379,39 @@ def test_karcher_mean_warns_when_max_iter_comes_first():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         karcher_mean(U)
+
+
+def test_subspace_classifier_sample_weight_is_repetition_and_is_routed():
+    import sklearn
+    from sklearn.model_selection import KFold, cross_validate
+
+    rng = np.random.RandomState(0)
+    bases = rng.standard_normal((3, 2, 8))
+    y = np.repeat([0, 1, 2], 30)
+    X = np.einsum("ni,nid->nd", rng.standard_normal((90, 2)), bases[y])
+    X += 0.3 * rng.standard_normal(X.shape)
+    w = rng.randint(0, 4, size=90)
+    weighted = SubspaceClassifier(n_components=2).fit(X, y, sample_weight=w)
+    repeated = SubspaceClassifier(n_components=2).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    for attr in ("explained_variance_",):
+        np.testing.assert_allclose(getattr(weighted, attr), getattr(repeated, attr), rtol=1e-10)
+    np.testing.assert_allclose(
+        np.abs(np.einsum("cdk,cdl->ckl", weighted.subspaces_, repeated.subspaces_)),
+        np.broadcast_to(np.eye(2), (3, 2, 2)),
+        atol=1e-8,
+    )
+    np.testing.assert_allclose(weighted.scale_, repeated.scale_, rtol=1e-6)
+    with pytest.raises(ValueError, match="Negative values"):
+        SubspaceClassifier().fit(X, y, sample_weight=-np.ones(90))
+    # metadata routing: the weights reach fit inside cross_validate
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = SubspaceClassifier(n_components=2).set_fit_request(sample_weight=True)
+        clf = clf.set_score_request(sample_weight=False)
+        cv = KFold(3, shuffle=True, random_state=0)
+        res = cross_validate(
+            clf, X, y, params={"sample_weight": w + 1}, cv=cv, return_estimator=True
+        )
+    train = next(iter(cv.split(X)))[0]
+    ref = SubspaceClassifier(n_components=2).fit(X[train], y[train], sample_weight=w[train] + 1)
+    np.testing.assert_allclose(res["estimator"][0].explained_variance_, ref.explained_variance_)
+    assert res["test_score"].mean() > 0.8

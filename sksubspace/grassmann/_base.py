@@ -120,10 +120,11 @@ def _softmax(Z):
     return E / xp.sum(E, axis=1, keepdims=True)
 
 
-def _fit_scale(scores, codes):
+def _fit_scale(scores, codes, sample_weight=None):
     """Temperature ``s > 0`` minimising the cross-entropy of ``softmax(s * scores)``.
 
-    A one-dimensional problem on the host (``scores`` is n x n_classes).
+    A one-dimensional problem on the host (``scores`` is n x n_classes); the
+    cross-entropy is averaged with ``sample_weight`` when given.
     """
     S = np.asarray(to_numpy(scores), dtype=np.float64)
     n = S.shape[0]
@@ -132,7 +133,7 @@ def _fit_scale(scores, codes):
         Z = np.exp(log_s) * S
         Z = Z - Z.max(axis=1, keepdims=True)
         lse = np.log(np.exp(Z).sum(axis=1))
-        return float(np.mean(lse - Z[np.arange(n), codes]))
+        return float(np.average(lse - Z[np.arange(n), codes], weights=sample_weight))
 
     res = minimize_scalar(nll, bounds=(-5.0, 8.0), method="bounded", options={"xatol": 1e-4})
     return float(np.exp(res.x))

@@ -8,9 +8,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, from_numpy, get_namespace
+from .._backend import compute_context, from_numpy, get_namespace, to_numpy
 from .._linalg import normalize_rows
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
 from ._base import (
     _binary_or_full,
@@ -101,13 +101,18 @@ class SubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
         self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit one subspace per class.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights: the subspace of class ``c`` spans the leading
+            eigenvectors of ``sum_{i in c} w_i x_i x_i'``, and the softmax
+            temperature maximises the weighted likelihood (an integer weight
+            counts as that many copies of the sample).
 
         Returns
         -------
@@ -119,11 +124,21 @@ class SubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
         self.n_components_ = resolve_tabular_components(self.n_components, X.shape[1])
         ctx = compute_context(self.device, X)
         Xc = ctx.asarray(X)
-        S, evals = _class_subspaces(Xc, codes, self.classes_.shape[0], self.n_components_)
-        counts = from_numpy(np.bincount(codes).astype(np.float64), like=evals)
+        sw = None
+        counts = np.bincount(codes, minlength=self.classes_.shape[0]).astype(np.float64)
+        if sample_weight is not None:
+            sw = _check_sample_weight(
+                to_numpy(sample_weight), np.empty((X.shape[0], 0)), ensure_non_negative=True
+            )
+            counts = np.bincount(codes, weights=sw, minlength=self.classes_.shape[0])
+            Xw = Xc * from_numpy(np.sqrt(sw), like=Xc)[:, None]
+        else:
+            Xw = Xc
+        S, evals = _class_subspaces(Xw, codes, self.classes_.shape[0], self.n_components_)
+        counts = from_numpy(np.where(counts > 0, counts, 1.0), like=evals)
         self.explained_variance_ = ctx.output(evals / counts[:, None])
         self.subspaces_ = ctx.output(S)
-        self.scale_ = _fit_scale(self._scores(Xc, S), codes)
+        self.scale_ = _fit_scale(self._scores(Xc, S), codes, sw)
         return self
 
     def _scores(self, X, S):

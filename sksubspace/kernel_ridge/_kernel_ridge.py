@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,6 +14,7 @@ from .._backend import compute_context, from_numpy, is_numpy, to_numpy
 from .._linalg import add_to_diagonal
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
+from ..utils._threads import uses_n_jobs
 from ._base import (
     KERNEL_CONSTRAINT,
     _memory_message,
@@ -62,6 +63,12 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         Independent term of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Keyword arguments of a callable kernel.
+    n_jobs : int, default=None
+        Host threads for the kernel blocks on NumPy input (kernel matrices
+        filled by row blocks, streamed kernel products): ``None`` means the
+        available CPUs (``joblib.cpu_count``, capped by ``OMP_NUM_THREADS``;
+        1 when called from a worker thread), ``-1`` all CPUs. BLAS runs on
+        one thread while the blocks run.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute; ``None`` follows ``X``.
 
@@ -103,6 +110,7 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         "degree": [Interval(Real, 0, None, closed="left")],
         "coef0": [Interval(Real, None, None, closed="neither")],
         "kernel_params": [dict, None],
+        "n_jobs": [Integral, None],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
 
@@ -115,6 +123,7 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         degree=3,
         coef0=1,
         kernel_params=None,
+        n_jobs=None,
         device=None,
     ):
         self.alpha = alpha
@@ -123,6 +132,7 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
+        self.n_jobs = n_jobs
         self.device = device
 
     def __sklearn_tags__(self):
@@ -131,6 +141,7 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags
 
+    @uses_n_jobs
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the kernel ridge model.
@@ -244,6 +255,7 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         )
         return V @ (inv[:, None] * (xp.matrix_transpose(V) @ Y))
 
+    @uses_n_jobs
     def predict(self, X):
         """Predict with the kernel ridge model.
 

@@ -18,7 +18,7 @@ from .._dask import align_rows, as_row_chunked, is_dask_array, row_block_sum
 from .._linalg import add_to_diagonal, cholesky, diagonal
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
-from ..utils._threads import row_blocks, threaded_block_map
+from ..utils._threads import row_blocks, threaded_block_map, uses_n_jobs
 from ._base import KERNEL_CONSTRAINT, require_y
 from ._eigenpro import data_preconditioner, eigenpro_sgd
 from ._kernels import (
@@ -124,6 +124,12 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         Center sampling.
     verbose : int, default=0
         Print progress of the iterations.
+    n_jobs : int, default=None
+        Host threads for the kernel blocks on NumPy input (kernel matrices
+        filled by row blocks, streamed kernel products): ``None`` means the
+        available CPUs (``joblib.cpu_count``, capped by ``OMP_NUM_THREADS``;
+        1 when called from a worker thread), ``-1`` all CPUs. BLAS runs on
+        one thread while the blocks run.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute; ``None`` follows ``X``.
 
@@ -185,6 +191,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         "top_q": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
     _test_init_params = {"n_centers": 30, "penalty": 1e-3, "random_state": 0}
@@ -209,6 +216,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         top_q=100,
         random_state=None,
         verbose=0,
+        n_jobs=None,
         device=None,
     ):
         self.penalty = penalty
@@ -228,6 +236,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         self.top_q = top_q
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
         self.device = device
 
     def _select_centers(self, X, xp, M, rng, params):
@@ -253,6 +262,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         lev = np.clip(np.asarray(to_numpy(xp.concat(scores)), dtype=np.float64), 0, None) + 1e-12
         return np.sort(rng.choice(n, size=M, replace=False, p=lev / lev.sum()))
 
+    @uses_n_jobs
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the Nystroem kernel ridge model.
@@ -477,6 +487,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         )
         return xp.astype(alpha, Xc.dtype)
 
+    @uses_n_jobs
     def predict(self, X):
         """Predict with the Nystroem kernel ridge model.
 

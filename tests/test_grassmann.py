@@ -415,3 +415,25 @@ def test_subspace_classifier_sample_weight_is_repetition_and_is_routed():
     ref = SubspaceClassifier(n_components=2).fit(X[train], y[train], sample_weight=w[train] + 1)
     np.testing.assert_allclose(res["estimator"][0].explained_variance_, ref.explained_variance_)
     assert res["test_score"].mean() > 0.8
+
+
+def test_public_geometry_functions_validate_their_parameters():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from sksubspace.grassmann import flag_mean, pairwise_subspace_distances, retract
+
+    U = np.stack([np.eye(4)[:, :2], np.eye(4)[:, 1:3]])
+    with pytest.raises(InvalidParameterError, match="max_iter"):
+        karcher_mean(U, max_iter=0)
+    with pytest.raises(InvalidParameterError, match="method"):
+        retract(U[0], U[1], method="cayley")
+    with pytest.raises(InvalidParameterError, match="metric"):
+        pairwise_subspace_distances(U, metric="euclidean")
+    with pytest.raises(InvalidParameterError, match="n_components"):
+        flag_mean(U, 0)
+    from sksubspace.metrics import dictionary_recovery_score, subspace_distance
+
+    with pytest.raises(InvalidParameterError, match="metric"):
+        subspace_distance(U[0], U[1], metric="euclidean")
+    with pytest.raises(InvalidParameterError, match="threshold"):
+        dictionary_recovery_score(U[0].T, U[0].T, threshold=2.0)

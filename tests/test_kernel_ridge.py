@@ -402,3 +402,26 @@ def test_eigenpro_with_every_sample_a_center_reaches_exact_kernel_ridge():
     ).fit(X, y)
     gap = np.linalg.norm(ep.predict(X) - exact) / np.linalg.norm(exact)
     assert gap < 1e-4, gap  # 0.99 before the preconditioner's depth was capped
+
+
+def test_nystrom_sample_weight_is_weighted_least_squares():
+    X, f = _smooth(600)
+    y = f + 0.1 * np.random.default_rng(3).standard_normal(600)
+    w = np.random.default_rng(4).integers(0, 4, 600).astype(float)
+    lam = 1e-4
+    kw = dict(penalty=lam, n_centers=80, gamma=0.5, random_state=0, max_iter=500, tol=1e-12)
+    for precompute in (True, False):
+        m = NystromKernelRidge(precompute=precompute, **kw).fit(X, y, sample_weight=w)
+        Knm, Kmm = rbf_kernel(X, m.centers_, gamma=0.5), rbf_kernel(m.centers_, gamma=0.5)
+        c = np.linalg.solve(Knm.T @ (w[:, None] * Knm) + lam * w.sum() * Kmm, Knm.T @ (w * y))
+        np.testing.assert_allclose(m.predict(X), Knm @ c, atol=1e-6)
+    # unit weights change nothing; Dask / EigenPro refuse weights
+    np.testing.assert_allclose(
+        NystromKernelRidge(**kw).fit(X, y, sample_weight=np.ones(600)).predict(X),
+        NystromKernelRidge(**kw).fit(X, y).predict(X),
+        atol=1e-10,
+    )
+    with pytest.raises(ValueError, match="solver='falkon'"):
+        NystromKernelRidge(solver="eigenpro", n_centers=50).fit(X, y, sample_weight=w)
+    with pytest.raises(ValueError, match="Negative values"):
+        NystromKernelRidge(n_centers=50).fit(X, y, sample_weight=-w)

@@ -13,10 +13,10 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from .._backend import compute_context, solve_triangular, to_float, to_numpy
+from .._backend import compute_context, from_numpy, solve_triangular, to_float, to_numpy
 from .._dask import align_rows, as_row_chunked, is_dask_array, row_block_sum
 from .._linalg import add_to_diagonal, cholesky, diagonal
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
 from ..utils._threads import row_blocks, threaded_block_map, uses_n_jobs
 from ._base import KERNEL_CONSTRAINT, require_y
@@ -195,6 +195,13 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
     _test_init_params = {"n_centers": 30, "penalty": 1e-3, "random_state": 0}
+    _expected_failed_checks = {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "centers are drawn from the rows, so repeating rows changes the centers (or "
+            "duplicates them when every row is one): the same model only up to the Nystroem "
+            "approximation and the tolerance of conjugate gradient"
+        ),
+    }
 
     def __init__(
         self,
@@ -264,7 +271,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
 
     @uses_n_jobs
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the Nystroem kernel ridge model.
 
         Parameters
@@ -278,6 +285,12 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             Dask input needs ``solver="falkon"``, ``center_selection="uniform"``
             and a named kernel on the CPU.
         y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the squared errors: the objective becomes
+            :math:`\frac{1}{\\sum_i w_i} \\sum_i w_i (f(x_i) - y_i)^2 +
+            \\lambda \\|f\\|^2` (an integer weight counts as that many copies of
+            the row). ``solver="falkon"`` on in-memory input only. Centers
+            are still drawn from the rows without regard to the weights.
 
         Returns
         -------
@@ -287,6 +300,20 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         data = self._fit_input(X, y)
         xp = data.ctx.xp
         n = data.X.shape[0]
+        row_scale, n_eff = None, n
+        if sample_weight is not None:
+            if data.dask or self.solver != "falkon":
+                raise ValueError(
+                    "sample_weight is supported with solver='falkon' on in-memory input; "
+                    f"got solver={self.solver!r}{' and Dask input' if data.dask else ''}."
+                )
+            sw = _check_sample_weight(
+                to_numpy(sample_weight), np.empty((n, 0)), ensure_non_negative=True
+            )
+            n_eff = float(sw.sum())
+            if n_eff <= 0:
+                raise ValueError("sample_weight must have a positive sum.")
+            row_scale = from_numpy(np.sqrt(sw), like=xp.ones(1, dtype=xp.float64))
         M = self.n_centers
         if M > n:
             warnings.warn(
@@ -306,10 +333,12 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             coef = self._fit_eigenpro(data.X, Y, C, L, xp, rng, params, batch_step, t0)
             n_iter = self.max_iter
         else:
-            KtK, b = self._normal_equations(data, Y, C, params)
+            if row_scale is not None:
+                Y = Y * row_scale[:, None]  # K' W y = (W^1/2 K)' (W^1/2 y)
+            KtK, b = self._normal_equations(data, Y, C, params, row_scale)
             if self.verbose:
                 print(f"[NystromKernelRidge] n={n} M={M} setup {time.perf_counter() - t0:.2f}s")
-            coef, n_iter = self._falkon_solve(KtK, b, T, A, n, xp, t0)
+            coef, n_iter = self._falkon_solve(KtK, b, T, A, n_eff, xp, t0)
             coef = xp.astype(coef, C.dtype)
         if data.ravel:
             coef = xp.reshape(coef, (-1,))
@@ -342,10 +371,11 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         idx = self._select_centers(data.X, data.ctx.xp, M, rng, params)
         return idx, data.ctx.xp.take(data.X, _idx(idx, data.X, data.ctx.xp), axis=0)
 
-    def _normal_equations(self, data, Y, C, params):
+    def _normal_equations(self, data, Y, C, params, row_scale=None):
         """``V -> K_nM' K_nM V`` and ``b = K_nM' Y`` (float64), precomputed or streamed.
 
-        ``precompute`` forms :math:`K_{nM}^\top K_{nM}` in one pass; otherwise
+        ``row_scale`` (square roots of the sample weights) scales the rows of
+        ``K_nM`` (``Y`` comes scaled). ``precompute`` forms :math:`K_{nM}^\top K_{nM}` in one pass; otherwise
         every product streams the kernel blocks again. Dask input is computed
         blockwise on the workers that hold the row chunks.
         """
@@ -371,7 +401,14 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         step = self.chunk_size or chunk_rows(n, M, budget=STREAM_ELEMENTS)
         if precompute:
             H, b = kernel_gram(
-                data.X, C, Y, self.kernel, chunk_size=step, dtype=xp.float64, **params
+                data.X,
+                C,
+                Y,
+                self.kernel,
+                chunk_size=step,
+                dtype=xp.float64,
+                row_scale=row_scale,
+                **params,
             )
             return (lambda V: H @ V), b
         stream = partial(
@@ -381,6 +418,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             kernel=self.kernel,
             chunk_size=step,
             dtype=xp.float64,
+            row_scale=row_scale,
             **params,
         )
         return stream, stream(Y=Y)

@@ -144,9 +144,17 @@ def row_norms(X, *, keepdims=False):
     true norm instead of ``inf`` or ``0``.
     """
     xp = get_namespace(X)
-    peak = xp.max(xp.abs(X), axis=1, keepdims=True)
-    peak = xp.where(peak > 0, peak, xp.ones_like(peak))
-    norms = peak * xp.linalg.vector_norm(X / peak, axis=1, keepdims=True)
+    with np.errstate(over="ignore", under="ignore"):  # such rows are redone below
+        norms = xp.linalg.vector_norm(X, axis=1, keepdims=True)
+    # Rows whose plain norm may have under- or overflowed (or is zero) are redone
+    # scaled; on data of ordinary size there are none and this costs one check.
+    info = np.finfo(np.float32 if "32" in str(X.dtype) else np.float64)
+    suspect = (norms < float(np.sqrt(info.tiny) / info.eps)) | ~(norms < float(np.sqrt(info.max)))
+    if to_float(xp.sum(xp.astype(suspect, X.dtype))) > 0:
+        peak = xp.max(xp.abs(X), axis=1, keepdims=True)
+        peak = xp.where(peak > 0, peak, xp.ones_like(peak))
+        scaled = peak * xp.linalg.vector_norm(X / peak, axis=1, keepdims=True)
+        norms = xp.where(suspect, scaled, norms)
     return norms if keepdims else norms[:, 0]
 
 

@@ -172,7 +172,7 @@ def test_orthonormalize_is_unique_for_a_subspace(ns):
 
 
 @pytest.mark.parametrize("ns", NAMESPACES)
-def test_polar_and_newton_schulz_agree(ns):
+def test_polar_is_the_orthonormal_factor(ns):
     rng = np.random.default_rng(0)
     A = rng.standard_normal((12, 4))
     P = _np(la.polar(_to(ns, A)))
@@ -181,7 +181,6 @@ def test_polar_and_newton_schulz_agree(ns):
     H = P.T @ A
     np.testing.assert_allclose(H, H.T, atol=1e-10)
     assert np.linalg.eigvalsh(H).min() > 0
-    np.testing.assert_allclose(_np(la.newton_schulz_polar(_to(ns, A), n_iter=60)), P, atol=1e-8)
 
 
 @pytest.mark.parametrize("ns", NAMESPACES)

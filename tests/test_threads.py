@@ -137,3 +137,43 @@ def test_large_kernel_matrix_on_threads_equals_one_thread(kernel, monkeypatch):
         np.testing.assert_allclose(two, one, rtol=1e-12, atol=1e-14)
         if other is None and kernel in ("rbf", "laplacian", "chi2"):
             np.testing.assert_array_equal(np.diag(two), 1.0)
+
+
+def test_n_jobs_is_resolved_in_one_place(monkeypatch):
+    import joblib
+
+    from sksubspace.utils._threads import n_jobs_context
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert effective_n_threads(-1) == joblib.cpu_count()  # explicit n_jobs beats the env cap
+    assert effective_n_threads(-joblib.cpu_count() - 5) == 1
+    with pytest.raises(ValueError, match="n_jobs == 0"):
+        effective_n_threads(0)
+    with n_jobs_context(3):
+        assert effective_n_threads() == 3
+        assert effective_n_threads(2) == 2
+    assert effective_n_threads() == 1
+
+
+def test_kernel_ridge_n_jobs_reaches_the_kernel_blocks(monkeypatch):
+    from sksubspace.kernel_ridge import _kernels
+
+    seen = []
+    real = _kernels.threaded_block_sum
+
+    def spy(fn, blocks, n_threads=1):
+        seen.append(n_threads)
+        return real(fn, blocks, n_threads)
+
+    monkeypatch.setattr(_kernels, "threaded_block_sum", spy)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, (1200, 4))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+    kw = dict(n_centers=100, penalty=1e-4, gamma=1.0, random_state=0, chunk_size=100)
+    one = NystromKernelRidge(precompute=True, n_jobs=1, **kw).fit(X, y)
+    assert seen == [1]
+    two = NystromKernelRidge(precompute=True, n_jobs=2, **kw).fit(X, y)
+    assert seen == [1, 2]
+    # the same model up to the summation order (CG stops at tol=1e-3 in both)
+    np.testing.assert_allclose(two.predict(X), one.predict(X), atol=1e-5)

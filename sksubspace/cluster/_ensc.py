@@ -8,9 +8,9 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval
 
 from .._backend import from_numpy, is_numpy, to_numpy
+from .._sklearn_compat import Interval
 from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map
 from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows, _top_indices
 

@@ -6,13 +6,13 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
+from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, to_float, to_numpy
-from .._validation import check_random_state, validate_data
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import ArrayAPISupportMixin, check_random_state, validate_data
 from ._base import _check_n_clusters, _dev, _normalize_rows, subspace_residuals
 
 
@@ -59,7 +59,7 @@ def k_subspaces(X, n_clusters, d, rng, xp, *, max_iter=100):
     return labels, bases, cost, it, converged
 
 
-class KSubspaces(ClusterMixin, BaseEstimator):
+class KSubspaces(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
     """K-subspaces (k-planes) clustering.
 
     Minimizes the total squared distance of the points to their subspace,

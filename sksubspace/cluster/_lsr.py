@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numbers
 
-from sklearn.utils._param_validation import Interval
-
 from .._linalg import cholesky_solve
+from .._sklearn_compat import Interval
 from ._base import BaseSubspaceClustering
 
 

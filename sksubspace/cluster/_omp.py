@@ -5,10 +5,10 @@ from __future__ import annotations
 import numbers
 
 import scipy.sparse as sp
-from sklearn.utils._param_validation import Interval
 
 from .._backend import is_numpy
 from .._linalg import batched_omp, omp_codes_sparse
+from .._sklearn_compat import Interval
 from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map
 from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows
 

@@ -7,17 +7,12 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from .._backend import compute_context, from_numpy, get_namespace, is_numpy, to_float, to_numpy
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ._dict_init import (
     _atoms_to_replace,

@@ -17,6 +17,7 @@ from .._backend import compute_context, solve_triangular, to_float, to_numpy
 from .._dask import align_rows, as_row_chunked, is_dask_array, row_block_sum
 from .._linalg import add_to_diagonal, cholesky, conjugate_gradient
 from .._validation import validate_data
+from ..utils._progress import progress_bar
 from ..utils._threads import row_blocks, threaded_block_map
 from ._eigenpro import data_preconditioner, eigenpro_sgd
 from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
@@ -114,7 +115,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
     random_state : int, RandomState instance or None, default=None
         Center sampling.
     verbose : int, default=0
-        Print progress of the iterations.
+        Print the setup and a progress bar over the iterations (rate, ETA).
     device : {None, "cpu", "gpu"}, default=None
         Where to compute; ``None`` follows ``X``.
 
@@ -404,6 +405,9 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
                 f"setup {time.perf_counter() - t0:.2f}s"
             )
         it = [0]
+        bar = progress_bar(
+            total=self.max_iter, desc="[Nystrom] CG", unit="iter", verbose=self.verbose
+        )
 
         def matvec(U):
             W = B_apply(U)
@@ -411,14 +415,14 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
                 A, solve_triangular(A, U, lower=False, xp=xp), lower=False, trans=True, xp=xp
             )
             it[0] += 1
-            if self.verbose:
-                print(f"[NystromKernelRidge] iteration {it[0]} ({time.perf_counter() - t0:.2f}s)")
+            bar.update()
             return out
 
         rhs = Bt_apply(b / n)
         beta, n_iter, converged = conjugate_gradient(
             matvec, rhs, max_iter=self.max_iter, tol=self.tol
         )
+        bar.close()
         if not converged:
             warnings.warn(
                 f"NystromKernelRidge did not reach tol={self.tol} in max_iter={self.max_iter} "

@@ -19,24 +19,28 @@ $(VENV)/.bench: $(VENV)/.base
 	$(PY) -m pip install -q -e ".[bench]"
 	touch $@
 
+$(VENV)/.tour: $(VENV)/.base
+	$(PY) -m pip install -q -e ".[tour]"
+	touch $@
+
 $(VENV)/.doc: $(VENV)/.base
 	$(PY) -m pip install -q -e ".[doc,test]"
 	touch $@
 
-## tour: the main job, a quick tour of every estimator family (results table + plots in tour_output/)
-tour: $(VENV)/.base
-	$(PY) -m pip install -q matplotlib
-	MPLBACKEND=Agg $(PY) -m tour --out tour_output
+## tour: the main job, a quick tour of every estimator family (results table, plots and
+## tour_output/index.html); TOUR_ARGS="--families foundation grassmann" runs only some
+tour: $(VENV)/.tour
+	MPLBACKEND=Agg $(VENV)/bin/sksubspace-tour --out tour_output $(TOUR_ARGS)
 
 ## test: install the test extras, lint, run the whole suite (doctests and examples included)
 test: $(VENV)/.test
-	$(PY) -m ruff check sksubspace tests tour benchmarks examples doc
-	$(PY) -m ruff format --check sksubspace tests tour benchmarks examples doc
+	$(PY) -m ruff check sksubspace tests benchmarks examples doc
+	$(PY) -m ruff format --check sksubspace tests benchmarks examples doc
 	MPLBACKEND=Agg OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 --durations=15
 
 lint: $(VENV)/.test
-	$(PY) -m ruff check sksubspace tests tour benchmarks examples
-	$(PY) -m ruff format --check sksubspace tests tour benchmarks examples
+	$(PY) -m ruff check sksubspace tests benchmarks examples
+	$(PY) -m ruff format --check sksubspace tests benchmarks examples
 
 ## bench: side-by-side benchmarks; records doc/benchmarks/<name>.txt for the docs' benchmarks page
 bench: $(VENV)/.bench

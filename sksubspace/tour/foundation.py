@@ -55,7 +55,7 @@ def run(out_dir):
     ax.set_xlabel("index")
     ax.set_ylabel("singular value")
     ax.set_title("Randomized SVD of a rank-50 matrix", fontsize=10)
-    ax.legend()
+    ax.legend(loc="center right")
     fig.savefig(out_dir / "foundation_singular_values.png", dpi=100)
     plt.close(fig)
     return rows

@@ -112,3 +112,14 @@ def test_verbose_fit_shows_a_bar(monkeypatch):
     assert np.unique(labels).size == 2
     last = out.getvalue().strip().splitlines()[-1]
     assert last.startswith(f"[EnSC] coding: {len(X)}/{len(X)} rows (100%)")
+
+
+def test_text_last_line_printed_once():
+    out = io.StringIO()
+    list(progress_bar(range(3), use_tqdm=False, file=out, min_interval=0.0))
+    lines = out.getvalue().strip().splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        "1/3 it (33%)",
+        "2/3 it (67%)",
+        "3/3 it (100%)",
+    ]

@@ -62,7 +62,8 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; 
 h1 { margin-bottom: 0.2em; } .about { color: #555; font-size: 0.9em; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { padding: 0.25em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }
-th { background: #f0f0f0; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f0f0f0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.first td { border-top: 2px solid #999; }
 .failed { color: #b00; }
 .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr));

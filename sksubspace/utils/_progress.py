@@ -78,6 +78,7 @@ class ProgressBar:
         self.file = file
         self.min_interval = min_interval
         self.n = 0
+        self._printed_n = None  # the count of the last plain-text line
         self.postfix = ""
         self._closed = False
         self._start = self._last_print = time.perf_counter()
@@ -115,6 +116,7 @@ class ProgressBar:
                 now = time.perf_counter()
                 if now - self._last_print >= self.min_interval:
                     self._last_print = now
+                    self._printed_n = self.n
                     self._print(self.line(now))
 
     def set_postfix(self, text):
@@ -137,8 +139,8 @@ class ProgressBar:
         self._closed = True
         if self._tqdm is not None:
             self._tqdm.close()
-        elif self.backend == "text":
-            self._print(self.line(time.perf_counter()))
+        elif self.backend == "text" and self._printed_n != self.n:
+            self._print(self.line(time.perf_counter()))  # unless that line was just printed
 
     def __enter__(self):
         return self

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: tour test lint bench doc clean
+.PHONY: tour test lint bench bench-quick doc clean
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,13 +42,19 @@ lint: $(VENV)/.test
 	$(PY) -m ruff check sksubspace tests benchmarks examples
 	$(PY) -m ruff format --check sksubspace tests benchmarks examples
 
-## bench: side-by-side benchmarks; records doc/benchmarks/<name>.txt for the docs' benchmarks page
+## bench: side-by-side benchmarks, full runs; records doc/benchmarks/<name>.txt (+ .json rows)
+## for the docs' benchmarks page. bench-quick (or BENCH_MODE=quick): quick settings, < 30 min
+BENCH_MODE ?= full
 bench: $(VENV)/.bench
-	MPLBACKEND=Agg $(PY) doc/_tools/run_benchmarks.py
+	MPLBACKEND=Agg $(PY) doc/_tools/run_benchmarks.py --mode $(BENCH_MODE)
+
+bench-quick: $(VENV)/.bench
+	MPLBACKEND=Agg $(PY) doc/_tools/run_benchmarks.py --mode quick
 
 ## doc: the documentation site into doc/_build/html (API reference, gallery, benchmarks); warnings are errors
 doc: $(VENV)/.doc
 	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html doc doc/_build/html
 
 clean:
-	rm -rf $(VENV) tour_output doc/_build doc/api doc/auto_examples doc/benchmarks/results.rst.inc
+	rm -rf $(VENV) tour_output doc/_build doc/api doc/auto_examples doc/benchmarks/results.rst.inc \
+		doc/benchmarks/generated

@@ -32,13 +32,14 @@ def omp_representation(X, xp, *, n_nonzero=10, tol=1e-6, verbose=0):
             tol=tol**2,
             exclude=ids,
         )
-        if verbose:
+        if verbose > 1:
             print(f"[OMPSubspaceClustering] coded points {start}-{stop} of {n}")
         return omp_codes_sparse(idx, coef, n)
 
     # Blocks are independent: on NumPy they are shared among host threads.
     n_threads = effective_n_threads() if is_numpy(xp) else 1
-    parts = threaded_block_map(code_block, row_blocks(n, _block_size(n)), n_threads)
+    blocks = row_blocks(n, _block_size(n))
+    parts = threaded_block_map(code_block, blocks, n_threads, verbose=verbose, desc="[SSC-OMP]")
     return sp.csr_matrix(sp.vstack(parts))
 
 
@@ -87,7 +88,8 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolver start and k-means.
     verbose : int, default=0
-        Print progress per block of points.
+        A progress bar over the points with rate and ETA (tqdm's when
+        installed); ``verbose >= 2`` also prints a line per block of points.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute (None follows the input).
 

@@ -18,6 +18,7 @@ from .._dask import align_rows, as_row_chunked, is_dask_array, row_block_sum
 from .._linalg import add_to_diagonal, cholesky, diagonal
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
+from ..utils._progress import progress_bar
 from ..utils._threads import row_blocks, threaded_block_map, uses_n_jobs
 from ._base import KERNEL_CONSTRAINT, require_y
 from ._eigenpro import data_preconditioner, eigenpro_sgd
@@ -123,7 +124,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
     random_state : int, RandomState instance or None, default=None
         Center sampling.
     verbose : int, default=0
-        Print progress of the iterations.
+        Print the setup and a progress bar over the iterations (rate, ETA).
     n_jobs : int, default=None
         Host threads for the kernel blocks on NumPy input (kernel matrices
         filled by row blocks, streamed kernel products): ``None`` means the
@@ -433,21 +434,21 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         :math:`c = B \beta`.
         """
         lam = float(self.penalty)
-        count = [0]
+        bar = progress_bar(
+            total=self.max_iter, desc="[Nystrom] CG", unit="iter", verbose=self.verbose
+        )
 
         def matvec(U):
             out = _bt_apply(T, A, KtK(_b_apply(T, A, U, xp)) / n, xp) + lam * solve_triangular(
                 A, solve_triangular(A, U, lower=False, xp=xp), lower=False, trans=True, xp=xp
             )
-            count[0] += 1
-            if self.verbose:
-                t = time.perf_counter() - t0
-                print(f"[NystromKernelRidge] iteration {count[0]} ({t:.2f}s)")
+            bar.update()
             return out
 
         beta, n_iter, converged = conjugate_gradient(
             matvec, _bt_apply(T, A, b / n, xp), max_iter=self.max_iter, tol=self.tol
         )
+        bar.close()
         if not converged:
             warnings.warn(
                 f"NystromKernelRidge did not reach tol={self.tol} in max_iter={self.max_iter} "

@@ -130,10 +130,24 @@ def threaded_block_sum(fn, blocks, n_threads=1):
     return total
 
 
-def threaded_block_map(fn, blocks, n_threads=1):
-    """``[fn(start, stop) for start, stop in blocks]`` in order, on ``n_threads`` threads."""
+def threaded_block_map(fn, blocks, n_threads=1, *, verbose=0, desc=None):
+    """``[fn(start, stop) for start, stop in blocks]`` in order, on ``n_threads`` threads.
+
+    With ``verbose``, a progress bar over the rows (``desc`` its label) shows
+    the rate and the time left.
+    """
+    from ._progress import progress_bar
+
     n_threads = max(1, min(int(n_threads), len(blocks)))
-    if n_threads == 1:
-        return [fn(start, stop) for start, stop in blocks]
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as ex:
-        return list(ex.map(lambda b: fn(*b), blocks))
+    total = sum(stop - start for start, stop in blocks)
+    with progress_bar(total=total, desc=desc, unit="rows", verbose=verbose) as bar:
+
+        def run(block):
+            out = fn(*block)
+            bar.update(block[1] - block[0])
+            return out
+
+        if n_threads == 1:
+            return [run(block) for block in blocks]
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as ex:
+            return list(ex.map(run, blocks))

@@ -406,7 +406,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             )
         it = [0]
         bar = progress_bar(
-            total=self.max_iter, desc="[Nystrom] CG", unit="iter", verbose=self.verbose
+            total=self.max_iter, desc="[NystromKernelRidge] CG", unit="iter", verbose=self.verbose
         )
 
         def matvec(U):

@@ -121,6 +121,6 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
     "navigation_with_keys": False,
 }
-html_sidebars = {"index": [], "install": [], "quick_start": []}
+html_sidebars = {"index": [], "install": [], "quick_start": [], "benchmarks/index": []}
 html_show_sourcelink = False
 html_copy_source = False

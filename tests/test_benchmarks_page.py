@@ -137,6 +137,6 @@ def test_page_shows_verdict_and_figure(tmp_path):
     )
     text = sksubspace_docs.benchmarks_include(ROOT, doc, figures=True)
     assert f".. figure:: generated/{name}.png" in text
-    assert "**Verdict: against P: faster on the workload" in text
+    assert "**Verdict:** against P: faster on the workload" in text
     assert (doc / "benchmarks" / "generated" / f"{name}.png").stat().st_size > 1000
     assert text.index("Summary") < text.index(f".. _{name}:")

@@ -111,7 +111,7 @@ def test_verbose_fit_shows_a_bar(monkeypatch):
     labels = ElasticNetSubspaceClustering(2, verbose=1, random_state=0).fit_predict(X)
     assert np.unique(labels).size == 2
     last = out.getvalue().strip().splitlines()[-1]
-    assert last.startswith(f"[EnSC] coding: {len(X)}/{len(X)} rows (100%)")
+    assert last.startswith(f"[ElasticNetSubspaceClustering] coding: {len(X)}/{len(X)} rows (100%)")
 
 
 def test_text_last_line_printed_once():

@@ -185,7 +185,7 @@ def api_index_page(submodules):
         "generated from each submodule's ``__all__`` and the docstrings at build time.",
         "",
         ".. toctree::",
-        "   :maxdepth: 2",
+        "   :maxdepth: 1",
         "",
     ]
     lines += [f"   sksubspace.{sub}" for sub in submodules]
@@ -276,7 +276,7 @@ def families_table():
     lines = [
         ".. list-table::",
         "   :header-rows: 1",
-        "   :widths: 16 18 38 28",
+        "   :widths: 14 23 37 26",
         "   :class: feature-table",
         "",
         "   * - Family",
@@ -475,6 +475,7 @@ def benchmarks_summary(results):
         ".. list-table:: One row per family: the peer that comes closest to us in time",
         "   (the largest median time ratio ours/peer over its workloads) and how we compare.",
         "   :header-rows: 1",
+        "   :widths: 18 24 26 18 14",
         "   :class: bench-summary",
         "",
         "   * - Family",
@@ -544,7 +545,8 @@ def benchmarks_include(root=ROOT, doc_dir=DOC_DIR, figures=False):
             lines += [""]
         if name in results:
             data = results[name]
-            lines += [f"**{benchmark_verdict(data['rows'])}**", ""]
+            verdict = benchmark_verdict(data["rows"]).removeprefix("Verdict:")
+            lines += [f"**Verdict:**{verdict}", ""]
             png = Path(doc_dir) / "benchmarks" / "generated" / f"{name}.png"
             json_path = Path(doc_dir) / "benchmarks" / f"{name}.json"
             if figures and (not png.is_file() or png.stat().st_mtime < json_path.stat().st_mtime):

@@ -353,7 +353,11 @@ def enet_representation(
     # of a round is single-threaded NumPy work: selections, argpartition, masks).
     n_threads = effective_n_threads() if is_numpy(xp) else 1
     parts = threaded_block_map(
-        solve_block, row_blocks(n, block), n_threads, verbose=verbose, desc="[EnSC] coding"
+        solve_block,
+        row_blocks(n, block),
+        n_threads,
+        verbose=verbose,
+        desc="[ElasticNetSubspaceClustering] coding",
     )
     C = sp.csr_matrix(
         (

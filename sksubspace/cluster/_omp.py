@@ -39,7 +39,9 @@ def omp_representation(X, xp, *, n_nonzero=10, tol=1e-6, verbose=0):
     # Blocks are independent: on NumPy they are shared among host threads.
     n_threads = effective_n_threads() if is_numpy(xp) else 1
     blocks = row_blocks(n, _block_size(n))
-    parts = threaded_block_map(code_block, blocks, n_threads, verbose=verbose, desc="[SSC-OMP]")
+    parts = threaded_block_map(
+        code_block, blocks, n_threads, verbose=verbose, desc="[OMPSubspaceClustering] coding"
+    )
     return sp.csr_matrix(sp.vstack(parts))
 
 

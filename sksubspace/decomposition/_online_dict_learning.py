@@ -415,7 +415,12 @@ class OnlineDictionaryLearning(
         n_batches = int(np.ceil(n / bs))
         stop, t0 = None, time.perf_counter()
         epoch = 0
-        epochs = progress_bar(range(1, self.max_iter + 1), unit="epochs", verbose=self.verbose)
+        epochs = progress_bar(
+            range(1, self.max_iter + 1),
+            desc="[OnlineDictionaryLearning]",
+            unit="epochs",
+            verbose=self.verbose,
+        )
         for epoch in epochs:
             order = rng.permutation(n) if self.shuffle else np.arange(n)
             order_x = from_numpy(order, like=xp.zeros(1, dtype=xp.int64))

@@ -435,7 +435,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         """
         lam = float(self.penalty)
         bar = progress_bar(
-            total=self.max_iter, desc="[Nystrom] CG", unit="iter", verbose=self.verbose
+            total=self.max_iter, desc="[NystromKernelRidge] CG", unit="iter", verbose=self.verbose
         )
 
         def matvec(U):

@@ -4,6 +4,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "cluster",
+    "compression",
     "datasets",
     "decomposition",
     "grassmann",

@@ -9,6 +9,9 @@ from sksubspace.compression import (
     JointSVDClustering,
     concat_svd_error,
     concat_svd_error_bounds,
+    cospadi_compress,
+    low_rank_compress,
+    sparse_dictionary_size,
     svd_update,
 )
 
@@ -315,3 +318,102 @@ def test_clustering_array_api_strict():
         np.testing.assert_allclose(got.group_errors_, ref.group_errors_, rtol=1e-8)
         Z = got.transform([xs.asarray(A) for A in mats])
         assert isinstance(Z[0], type(xs.asarray([1.0])))
+
+
+# --------------------------------------------------------------------------
+# Calibration-guided compression of a weight matrix (CoSpaDi, data-aware SVD)
+# --------------------------------------------------------------------------
+
+
+def _output_error(X, W, M):
+    return np.linalg.norm(X @ (W - M)) / np.linalg.norm(X @ W)
+
+
+def test_compression_exact_at_full_budget():
+    rng = np.random.default_rng(10)
+    W = rng.standard_normal((8, 20))
+    X = rng.standard_normal((50, 8))
+    D, C = cospadi_compress(W, X, n_atoms=8, n_nonzero_coefs=8, random_state=0)
+    assert _output_error(X, W, D @ C) < 1e-8
+    for calib in (None, X):
+        A, B = low_rank_compress(W, calib, rank=8)
+        np.testing.assert_allclose(A @ B, W, atol=1e-8)
+
+
+def test_data_aware_svd_beats_plain_svd_on_calibration_data():
+    rng = np.random.default_rng(11)
+    W = rng.standard_normal((20, 30))
+    X = rng.standard_normal((200, 20)) @ rng.standard_normal((20, 20)) * np.geomspace(5, 0.05, 20)
+    for rank in (1, 4, 10):
+        A, B = low_rank_compress(W, rank=rank)
+        Aw, Bw = low_rank_compress(W, X, rank=rank, ridge=1e-12)
+        assert _output_error(X, W, Aw @ Bw) <= _output_error(X, W, A @ B) + 1e-12
+        # plain SVD is the optimum in the weight metric
+        assert np.linalg.norm(W - A @ B) <= np.linalg.norm(W - Aw @ Bw) + 1e-12
+    # the optimum: the tail of the whitened weights' spectrum
+    L = np.linalg.cholesky(X.T @ X)
+    s = np.linalg.svd(L.T @ W, compute_uv=False)
+    Aw, Bw = low_rank_compress(W, X, rank=4, ridge=0.0)
+    np.testing.assert_allclose(
+        np.linalg.norm(X @ (W - Aw @ Bw)), np.sqrt(np.sum(s[4:] ** 2)), rtol=1e-8
+    )
+
+
+def test_cospadi_beats_low_rank_on_union_of_subspaces():
+    rng = np.random.default_rng(12)
+    d_in, d_out, n_sub, dim = 16, 200, 4, 2
+    bases = [rng.standard_normal((d_in, dim)) for _ in range(n_sub)]
+    W = np.hstack([b @ rng.standard_normal((dim, d_out // n_sub)) for b in bases])
+    W = W[:, rng.permutation(d_out)]
+    X = rng.standard_normal((300, d_in)) * np.linspace(2, 0.2, d_in)
+    k, s = 12, dim  # 50% more atoms than the union needs
+    D, C = cospadi_compress(W, X, n_atoms=k, n_nonzero_coefs=s, random_state=0)
+    assert D.shape == (d_in, k) and C.shape == (k, d_out)
+    assert np.count_nonzero(C, axis=0).max() <= s
+    budget = sparse_dictionary_size(d_in, d_out, k, s)
+    rank = budget // (d_in + d_out)
+    A, B = low_rank_compress(W, X, rank=rank)
+    assert rank * (d_in + d_out) <= budget
+    sparse_err, low_rank_err = _output_error(X, W, D @ C), _output_error(X, W, A @ B)
+    # K-SVD may stop in a local minimum short of the exact union of subspaces;
+    # at the same number of parameters it still halves the low-rank error.
+    assert sparse_err < 0.5 * low_rank_err
+    assert low_rank_err > 0.3
+
+
+@pytest.mark.parametrize("compression", [0.2, 0.35, 0.5])
+def test_compression_knob_respects_budget(compression):
+    rng = np.random.default_rng(13)
+    W = rng.standard_normal((24, 40))
+    X = rng.standard_normal((100, 24))
+    D, C = cospadi_compress(W, X, compression=compression, max_iter=3, random_state=0)
+    s = int(np.count_nonzero(C, axis=0).max())
+    assert sparse_dictionary_size(24, 40, D.shape[1], s) <= (1 - compression) * 24 * 40
+    A, B = low_rank_compress(W, X, compression=compression)
+    assert A.shape[1] * (24 + 40) <= (1 - compression) * 24 * 40
+    assert (A.shape[1] + 1) * (24 + 40) > (1 - compression) * 24 * 40
+
+
+def test_compression_input_validation():
+    W = np.ones((4, 3))
+    with pytest.raises(ValueError, match="X must have shape"):
+        low_rank_compress(W, np.ones((5, 3)))
+    with pytest.raises(ValueError, match="leaves no room"):
+        cospadi_compress(W, compression=0.9, n_nonzero_coefs=3)
+    with pytest.raises(ValueError, match="compression"):
+        low_rank_compress(W, compression=1.5)
+
+
+def test_compression_array_api_strict():
+    xs = pytest.importorskip("array_api_strict")
+    rng = np.random.default_rng(14)
+    W = rng.standard_normal((10, 16))
+    X = rng.standard_normal((40, 10))
+    A, B = low_rank_compress(xs.asarray(W), xs.asarray(X), rank=3)
+    A0, B0 = low_rank_compress(W, X, rank=3)
+    np.testing.assert_allclose(np.asarray(A @ B), A0 @ B0, atol=1e-10)
+    D, C = cospadi_compress(
+        xs.asarray(W), xs.asarray(X), n_atoms=10, n_nonzero_coefs=10, random_state=0
+    )
+    assert isinstance(D, type(xs.asarray([1.0])))
+    assert _output_error(X, W, np.asarray(D @ C)) < 1e-8

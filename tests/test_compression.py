@@ -183,10 +183,14 @@ def test_incremental_bound_tighter_than_weyl_on_similar_blocks():
     blocks = [base @ rng.standard_normal((3, 10)) + 0.05 * rng.standard_normal((30, 10))]
     blocks += [base @ rng.standard_normal((3, 10)) + 0.05 * rng.standard_normal((30, 10))]
     exact = _true_error(blocks, 3)
-    _, weyl = concat_svd_error_bounds(blocks, 3)
-    _, inc = concat_svd_error_bounds(blocks, 3, method="incremental")
-    assert exact <= inc < weyl
+    weyl_lo, weyl = concat_svd_error_bounds(blocks, 3)
+    inc_lo, inc = concat_svd_error_bounds(blocks, 3, method="incremental")
+    assert weyl_lo <= inc_lo <= exact <= inc < weyl
     assert inc < 1.05 * exact
+    # no oversampling: the upper bound is the tracked rank-3 error
+    _, inc0 = concat_svd_error_bounds(blocks, 3, method="incremental", n_oversamples=0)
+    est = IncrementalTruncatedSVD(3).fit(np.hstack(blocks).T)
+    assert inc0 == pytest.approx(est.relative_error_, rel=1e-9)
 
 
 def test_bounds_input_validation():

@@ -66,7 +66,9 @@ def svd_update(U, s, B, rank):
     3. ``K = W diag(sigma) Z'`` and the update keeps the first ``rank``
        triplets: ``U <- [U, Q] W[:, :rank]``, ``s <- sigma[:rank]``.
 
-    Nothing is lost while ``rank`` is at least the rank of the columns seen,
+    Directions with numerically zero singular values are never kept, so
+    ``k_new`` may be less than ``rank``. Nothing is lost while ``rank`` is at
+    least the rank of the columns seen,
     so the result is then the exact SVD of the concatenation. Otherwise the
     energy ``sum(sigma[rank:]^2)`` is discarded; the errors of successive
     updates are orthogonal, so the squared Frobenius error of the tracked
@@ -110,7 +112,12 @@ def svd_update(U, s, B, rank):
         K = xp.concat([top, bottom], axis=0)
         basis = xp.concat([U, Q], axis=1)
     W, sigma, _ = xp.linalg.svd(K, full_matrices=False)
-    keep = min(rank, sigma.shape[0])
+    # Numerically zero directions are dropped: their basis vectors may come from
+    # the arbitrary QR columns of a rank-deficient residual, not orthogonal to U.
+    eps = 1e-6 if B.dtype == xp.float32 else 1e-14
+    tol = eps * max(K.shape) * to_float(sigma[0]) if sigma.shape[0] else 0.0
+    n_nonzero = int(to_float(xp.sum(xp.astype(sigma > tol, xp.int64))))
+    keep = min(rank, n_nonzero)
     U_new = svd_flip(basis @ W[:, :keep])
     sq = sigma * sigma
     return U_new, sigma[:keep], sq[keep:], residual_sq

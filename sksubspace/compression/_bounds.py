@@ -68,11 +68,12 @@ def concat_svd_error(matrices, rank, *, relative=True):
         "matrices": ["array-like", list],
         "rank": [Interval(numbers.Integral, 1, None, closed="left")],
         "method": [StrOptions({"weyl", "incremental"})],
+        "n_oversamples": [Interval(numbers.Integral, 0, None, closed="left"), None],
         "relative": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
-def concat_svd_error_bounds(matrices, rank, *, method="weyl", relative=True):
+def concat_svd_error_bounds(matrices, rank, *, method="weyl", n_oversamples=None, relative=True):
     r"""Lower and upper bounds on the optimal rank-``rank`` error of a concatenation.
 
     Let ``A = [A_1, ..., A_m]`` and ``e(A)^2 = sum_{i > r} sigma_i(A)^2`` the
@@ -98,20 +99,25 @@ def concat_svd_error_bounds(matrices, rank, *, method="weyl", relative=True):
       ``r``-dimensional subspace (then both sides are 0).
 
     ``method="incremental"`` runs the incremental truncated SVD
-    (:func:`svd_update`) over the blocks in the given order:
+    (:func:`svd_update`) over the blocks in the given order, keeping rank
+    ``k = r + n_oversamples``; let ``s`` be its singular values and ``E`` the
+    error of the rank-``k`` approximation ``A_k`` it tracks (``||E||_F^2`` is
+    the summed discarded energy). ``A_k`` is ``A`` projected on a
+    ``k``-dimensional row space, so ``s_i <= sigma_i(A)``, and ``E`` is
+    orthogonal to ``A_k`` (``A A' = A_k A_k' + E E'``):
 
-    * **upper**: ``e_inc``, the exact error of the rank-``r`` approximation the
-      updates track (the root of the summed discarded energies). It is at most
-      the root of the summed squared incremental residuals
-      ``||(I - U_{k-1} U_{k-1}') A_k||_F^2`` and equals ``e(A)`` when nothing is
+    * **upper**: ``e(A)^2 <= ||A||_F^2 - sum_{i <= r} s_i^2``, the error of the
+      best rank-``r`` part of the tracked approximation. With
+      ``n_oversamples=0`` it is the exact error of the tracked rank-``r``
+      approximation, at most the summed squared incremental residuals
+      ``||(I - U_{t-1} U_{t-1}') A_t||_F^2``. It equals ``e(A)`` when nothing is
       truncated or the blocks' column spaces are mutually orthogonal.
-    * **lower**: the error ``E`` of the tracked approximation is orthogonal to
-      it, so ``top_r(A A') <= ||s||^2 + top_r(E E')`` and
-      ``e(A)^2 >= e_inc^2 - min(e_inc^2, (sum_k ||D_k||_{(r)})^2)``, where
-      ``||D_k||_{(r)}`` is the root of the ``r`` largest energies discarded at
-      step ``k`` (the triangle inequality of the Ky Fan ``(r, 2)``-norm); the
-      larger of this and the Weyl lower bound is returned. It is tight when
-      little is discarded.
+    * **lower**: by Ky Fan, ``top_r(A A') <= sum_{i <= r} s_i^2 + top_r(E E')``,
+      and ``top_r(E E') <= min(||E||_F^2, (sum_t ||D_t||_{(r)})^2)``, where
+      ``||D_t||_{(r)}`` is the root of the ``r`` largest energies discarded at
+      update ``t`` (the triangle inequality of the Ky Fan ``(r, 2)``-norm);
+      the larger of this and the Weyl lower bound is returned. Oversampling
+      makes ``E`` small, so the two bounds close in on ``e(A)``.
 
     Parameters
     ----------
@@ -121,6 +127,9 @@ def concat_svd_error_bounds(matrices, rank, *, method="weyl", relative=True):
         Rank ``r`` of the approximation.
     method : {"weyl", "incremental"}, default="weyl"
         Which bounds (see above).
+    n_oversamples : int, default=None
+        Extra rank tracked by ``method="incremental"``; ``None`` means
+        ``rank``.
     relative : bool, default=True
         Divide both bounds by ``||A||_F``.
 
@@ -162,12 +171,14 @@ def concat_svd_error_bounds(matrices, rank, *, method="weyl", relative=True):
         dev = device_of(blocks[0])
         U = xp.zeros((n, 0), dtype=blocks[0].dtype, device=None if is_numpy(xp) else dev)
         s = xp.zeros((0,), dtype=blocks[0].dtype, device=None if is_numpy(xp) else dev)
-        upper, ky_fan = 0.0, 0.0
+        k = rank + (rank if n_oversamples is None else n_oversamples)
+        discarded, ky_fan = 0.0, 0.0
         for B in blocks:
-            U, s, dropped, _ = svd_update(U, s, B, rank)
+            U, s, dropped, _ = svd_update(U, s, B, k)
             if dropped.shape[0]:
-                upper += to_float(xp.sum(dropped))
+                discarded += to_float(xp.sum(dropped))
                 ky_fan += math.sqrt(_top_energy(dropped, rank))
-        lower = max(lower, upper - min(upper, ky_fan * ky_fan))
+        upper = total - _top_energy(s * s, rank)
+        lower = max(lower, upper - min(discarded, ky_fan * ky_fan))
     upper = max(upper, lower)  # rounding
     return _ratio(lower, total, relative), _ratio(upper, total, relative)

@@ -189,7 +189,7 @@ def test_incremental_bound_tighter_than_weyl_on_similar_blocks():
     assert inc < 1.05 * exact
     # no oversampling: the upper bound is the tracked rank-3 error
     _, inc0 = concat_svd_error_bounds(blocks, 3, method="incremental", n_oversamples=0)
-    est = IncrementalTruncatedSVD(3).fit(np.hstack(blocks).T)
+    est = IncrementalTruncatedSVD(3, batch_size=10).fit(np.hstack(blocks).T)
     assert inc0 == pytest.approx(est.relative_error_, rel=1e-9)
 
 

@@ -195,7 +195,9 @@ def part_grouping(mlp, X_train, y_train):
             groups, times = [], []
             for alg in ("bound", "incremental", "exact"):
                 wall, _, _, est = measure(
-                    lambda a=alg: JointSVDClustering(thr, rank=rank, algorithm=a).fit(mats)
+                    lambda a=alg, t=thr, r=rank, m=mats: JointSVDClustering(
+                        t, rank=r, algorithm=a
+                    ).fit(m)
                 )
                 groups.append(est.n_groups_)
                 times.append(wall)
@@ -233,7 +235,9 @@ def part_cospadi(mlp, X_train, X_test, y_test):
             errs, wall = [], 0.0
             for layer in (0, 1):
                 W = mlp.coefs_[layer]
-                t, _, _, (F, G) = measure(lambda W=W, L=layer: compress(W, calibration[L], c))
+                t, _, _, (F, G) = measure(
+                    lambda W=W, L=layer, f=compress, c=c: f(W, calibration[L], c)
+                )
                 wall += t
                 net.coefs_[layer] = F @ G
                 Xt = test_inputs[layer]

@@ -94,6 +94,18 @@ def svd_update(U, s, B, rank):
     residual_sq : float
         ``||B - U U' B||_F^2`` for the basis before the update (the squared
         incremental residual of the block).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksubspace.compression import svd_update
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((10, 3)) @ rng.standard_normal((3, 12))
+    >>> U, s = np.zeros((10, 0)), np.zeros(0)
+    >>> for B in np.array_split(A, 4, axis=1):
+    ...     U, s, dropped, _ = svd_update(U, s, B, rank=3)
+    >>> bool(np.allclose(s, np.linalg.svd(A, compute_uv=False)[:3]))
+    True
     """
     xp = get_namespace(U, s, B)
     k = U.shape[1]

@@ -84,6 +84,19 @@ def sparse_dictionary_size(d_in, d_out, n_atoms, n_nonzero_coefs):
     The dictionary ``D`` is dense; each of the ``d_out`` columns of ``C`` keeps
     ``n_nonzero_coefs`` values and as many atom indices.
 
+    Parameters
+    ----------
+    d_in, d_out : int
+        Shape of the weight matrix.
+    n_atoms : int
+        Atoms (columns of ``D``).
+    n_nonzero_coefs : int
+        Nonzeros per column of ``C``.
+
+    Returns
+    -------
+    size : int
+
     Examples
     --------
     >>> from sksubspace.compression import sparse_dictionary_size

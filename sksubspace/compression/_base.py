@@ -18,7 +18,9 @@ the array namespace of its inputs (NumPy, CuPy, array_api_strict, ...).
 
 from __future__ import annotations
 
-from .._backend import get_namespace, to_float
+from array_api_compat import device as _device_of
+
+from .._backend import get_namespace, is_numpy, to_float
 from .._linalg import eigh_topk, svd_flip
 
 
@@ -120,7 +122,7 @@ def svd_update(U, s, B, rank):
         Q, T = xp.linalg.qr(R)
         q = T.shape[0]
         top = xp.concat([_as_diag(s, xp), P], axis=1)
-        bottom = xp.concat([xp.zeros((q, k), dtype=B.dtype, device=_device(B)), T], axis=1)
+        bottom = xp.concat([xp.zeros((q, k), dtype=B.dtype, **_on_device(B)), T], axis=1)
         K = xp.concat([top, bottom], axis=0)
         basis = xp.concat([U, Q], axis=1)
     W, sigma, _ = xp.linalg.svd(K, full_matrices=False)
@@ -135,15 +137,22 @@ def svd_update(U, s, B, rank):
     return U_new, sigma[:keep], sq[keep:], residual_sq
 
 
-def _device(x):
-    from array_api_compat import device
+def _on_device(x):
+    """``{"device": ...}`` of ``x`` for array creation (empty for NumPy)."""
+    xp = get_namespace(x)
+    return {} if is_numpy(xp) else {"device": _device_of(x)}
 
-    return device(x)
+
+def _empty_svd(n, like):
+    """The state of an incremental SVD before any column: ``U`` (n x 0) and ``s`` (0,)."""
+    xp = get_namespace(like)
+    kw = _on_device(like)
+    return xp.zeros((n, 0), dtype=like.dtype, **kw), xp.zeros((0,), dtype=like.dtype, **kw)
 
 
 def _as_diag(s, xp):
     k = s.shape[0]
-    return xp.eye(k, dtype=s.dtype, device=_device(s)) * s[None, :]
+    return xp.eye(k, dtype=s.dtype, **_on_device(s)) * s[None, :]
 
 
 def _exact_basis(blocks, rank):

@@ -7,8 +7,8 @@ import numbers
 
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._backend import device_of, get_namespace, is_numpy, to_float
-from ._base import _exact_basis, _squared_singular_values, _top_energy, svd_update
+from .._backend import get_namespace, to_float
+from ._base import _empty_svd, _exact_basis, _squared_singular_values, _top_energy, svd_update
 from ._matrices import check_matrices
 
 __all__ = ["concat_svd_error", "concat_svd_error_bounds"]
@@ -168,9 +168,7 @@ def concat_svd_error_bounds(matrices, rank, *, method="weyl", n_oversamples=None
         upper = total - _top_energy(union, rank)
     else:
         n = blocks[0].shape[0]
-        dev = device_of(blocks[0])
-        U = xp.zeros((n, 0), dtype=blocks[0].dtype, device=None if is_numpy(xp) else dev)
-        s = xp.zeros((0,), dtype=blocks[0].dtype, device=None if is_numpy(xp) else dev)
+        U, s = _empty_svd(n, blocks[0])
         k = rank + (rank if n_oversamples is None else n_oversamples)
         discarded, ky_fan = 0.0, 0.0
         for B in blocks:

@@ -11,18 +11,19 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_con
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, get_namespace, is_numpy, to_float
+from .._backend import compute_context, get_namespace, to_float
 from .._validation import validate_data
-from ._base import _exact_basis, _squared_singular_values, _top_energy, svd_update
+from ._base import (
+    _empty_svd,
+    _exact_basis,
+    _on_device,
+    _squared_singular_values,
+    _top_energy,
+    svd_update,
+)
 from ._matrices import check_matrices
 
 __all__ = ["JointSVDClustering"]
-
-
-def _dev(x, xp):
-    from array_api_compat import device
-
-    return {} if is_numpy(xp) else {"device": device(x)}
 
 
 class _Group:
@@ -38,8 +39,7 @@ class _Group:
         self.estimate = tail  # squared error the algorithm certifies (exact for one matrix)
         self.union = xp.sort(sq, descending=True)[:rank]
         if algorithm in ("bound", "incremental"):
-            U0 = xp.zeros((A.shape[0], 0), dtype=A.dtype, **_dev(A, xp))
-            s0 = xp.zeros((0,), dtype=A.dtype, **_dev(A, xp))
+            U0, s0 = _empty_svd(A.shape[0], A)
             self.U, self.s, dropped, _ = svd_update(U0, s0, A, rank)
             self.discarded = to_float(xp.sum(dropped)) if dropped.shape[0] else 0.0
         elif algorithm == "exact":
@@ -298,7 +298,7 @@ class JointSVDClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             U, _, tail, total = _exact_basis([blocks[i] for i in g.members], r)
             if U.shape[1] < r:
                 U = xp.concat(
-                    [U, xp.zeros((n, r - U.shape[1]), dtype=U.dtype, **_dev(U, xp))], axis=1
+                    [U, xp.zeros((n, r - U.shape[1]), dtype=U.dtype, **_on_device(U))], axis=1
                 )
             bases.append(U)
             errors.append(math.sqrt(tail / total) if total > 0 else 0.0)
@@ -311,7 +311,7 @@ class JointSVDClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 "that exceeds the threshold. Increase rank or error_threshold.",
                 UserWarning,
             )
-        self.labels_ = ctx.output(xp.asarray(labels, **_dev(blocks[0], xp)))
+        self.labels_ = ctx.output(xp.asarray(labels, **_on_device(blocks[0])))
         self.n_groups_ = len(groups)
         self.groups_ = [list(g.members) for g in groups]
         self.bases_ = ctx.output(xp.stack(bases))
@@ -323,12 +323,18 @@ class JointSVDClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self._n_features_out = self.n_groups_ * r
         return self
 
+    def _stacked_bases(self, ctx, dtype):
+        """``[U_1, ..., U_G]`` of shape (n, n_groups * r) in the compute namespace."""
+        xp = ctx.xp
+        B = xp.astype(ctx.asarray(self.bases_), dtype)
+        G, n, r = B.shape
+        return xp.reshape(xp.permute_dims(B, (1, 0, 2)), (n, G * r))
+
     def _scores(self, ctx, data, layout):
         """Energy of each matrix in each group's basis, shape (m, n_groups)."""
         xp = ctx.xp
-        B = xp.astype(ctx.asarray(self.bases_), data[0].dtype if layout != "2d" else data.dtype)
-        G, n, r = B.shape
-        Bcat = xp.reshape(xp.permute_dims(B, (1, 0, 2)), (n, G * r))
+        Bcat = self._stacked_bases(ctx, data[0].dtype if layout != "2d" else data.dtype)
+        G, r = self.bases_.shape[0], self.bases_.shape[2]
         if layout == "2d":
             Z = data @ Bcat
             return Bcat, Z, xp.sum(xp.reshape(Z * Z, (-1, G, r)), axis=2)
@@ -379,7 +385,7 @@ class JointSVDClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         G, r = self.bases_.shape[0], self.bases_.shape[2]
         label = xp.argmax(energy, axis=1)
         group_of_row = xp.reshape(
-            xp.broadcast_to(xp.reshape(xp.arange(G, **_dev(energy, xp)), (G, 1)), (G, r)), (-1,)
+            xp.broadcast_to(xp.reshape(xp.arange(G, **_on_device(energy)), (G, 1)), (G, r)), (-1,)
         )
         mask = xp.astype(group_of_row[None, :] == label[:, None], energy.dtype)  # (m, G r)
         if layout == "2d":
@@ -408,9 +414,7 @@ class JointSVDClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         ctx = compute_context(self.device, codes[0])
         xp = ctx.xp
         codes = [ctx.asarray(Z) for Z in codes]
-        B = xp.astype(ctx.asarray(self.bases_), codes[0].dtype)
-        G, n, r = B.shape
-        Bcat = xp.reshape(xp.permute_dims(B, (1, 0, 2)), (n, G * r))
+        Bcat = self._stacked_bases(ctx, codes[0].dtype)
         if isinstance(X, (list, tuple)):
             return [ctx.output(Bcat @ Z) for Z in codes]
         Z = codes[0]

@@ -28,9 +28,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, validate_params
 
-from .._backend import get_namespace, is_numpy, solve_triangular, to_float
+from .._backend import get_namespace, solve_triangular, to_float
 from .._linalg import cholesky
 from .._validation import FLOAT_DTYPES, _check_array_api, _is_host
+from ._base import _on_device
 
 __all__ = ["cospadi_compress", "low_rank_compress", "sparse_dictionary_size"]
 
@@ -58,12 +59,6 @@ def _check_weights(W, X):
         xp = get_namespace(W)
         X, W = xp.astype(X, xp.float64), xp.astype(W, xp.float64)
     return W, X
-
-
-def _dev(x, xp):
-    from array_api_compat import device
-
-    return {} if is_numpy(xp) else {"device": device(x)}
 
 
 def _whitening(X, ridge):
@@ -263,7 +258,7 @@ def cospadi_compress(
     CCt = C @ codes
     scale = to_float(xp.max(xp.linalg.diagonal(CCt))) if k else 0.0
     if scale > 0:
-        eye = xp.eye(k, dtype=C.dtype, **_dev(C, xp))
+        eye = xp.eye(k, dtype=C.dtype, **_on_device(C))
         Dw = xp.matrix_transpose(
             xp.linalg.solve(CCt + 1e-12 * scale * eye, C @ xp.matrix_transpose(Y))
         )

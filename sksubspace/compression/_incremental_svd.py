@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, to_float
 from .._validation import validate_data
-from ._base import svd_update
+from ._base import _empty_svd, svd_update
 
 __all__ = ["IncrementalTruncatedSVD"]
 
@@ -161,8 +161,7 @@ class IncrementalTruncatedSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                     f"n_components={self.n_components} must be at most n_features={d}; "
                     "lower n_components."
                 )
-            U = xp.zeros((d, 0), dtype=Xc.dtype, device=getattr(ctx, "device", None))
-            s = xp.zeros((0,), dtype=Xc.dtype, device=getattr(ctx, "device", None))
+            U, s = _empty_svd(d, Xc)
             self._discarded_sq = 0.0
             self._total_sq = 0.0
             self.n_samples_seen_ = 0

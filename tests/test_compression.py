@@ -421,3 +421,33 @@ def test_compression_array_api_strict():
     )
     assert isinstance(D, type(xs.asarray([1.0])))
     assert _output_error(X, W, np.asarray(D @ C)) < 1e-8
+
+
+@pytest.mark.gpu
+def test_compression_on_gpu_matches_cpu():
+    from sksubspace._backend import gpu_available
+
+    if not gpu_available():
+        pytest.skip("needs CuPy and a CUDA GPU")
+    import cupy
+
+    mats, _ = _planted_matrices(seed=5, per_group=2)
+    gpu_mats = [cupy.asarray(A) for A in mats]
+    for method in ("weyl", "incremental"):
+        np.testing.assert_allclose(
+            concat_svd_error_bounds(gpu_mats, 3, method=method),
+            concat_svd_error_bounds(mats, 3, method=method),
+            rtol=1e-8,
+        )
+    for algorithm in ("bound", "incremental", "exact"):
+        ref = JointSVDClustering(0.1, rank=3, algorithm=algorithm).fit(mats)
+        got = JointSVDClustering(0.1, rank=3, algorithm=algorithm).fit(gpu_mats)
+        np.testing.assert_array_equal(got.labels_.get(), ref.labels_)
+        assert isinstance(got.transform(gpu_mats)[0], cupy.ndarray)
+    rng = np.random.default_rng(15)
+    W, X = rng.standard_normal((12, 30)), rng.standard_normal((60, 12))
+    A, B = low_rank_compress(cupy.asarray(W), cupy.asarray(X), rank=4)
+    A0, B0 = low_rank_compress(W, X, rank=4)
+    np.testing.assert_allclose((A @ B).get(), A0 @ B0, atol=1e-8)
+    D, C = cospadi_compress(cupy.asarray(W), cupy.asarray(X), n_atoms=12, n_nonzero_coefs=12)
+    assert _output_error(X, W, (D @ C).get()) < 1e-8

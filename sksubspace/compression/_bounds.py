@@ -8,7 +8,14 @@ import numbers
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._backend import get_namespace, to_float
-from ._base import _empty_svd, _exact_basis, _squared_singular_values, _top_energy, svd_update
+from ._base import (
+    _empty_svd,
+    _exact_basis,
+    _squared_singular_values,
+    _top_energy,
+    small_problem_blas,
+    svd_update,
+)
 from ._matrices import check_matrices
 
 __all__ = ["concat_svd_error", "concat_svd_error_bounds"]
@@ -158,6 +165,11 @@ def concat_svd_error_bounds(matrices, rank, *, method="weyl", n_oversamples=None
     True
     """
     blocks = check_matrices(matrices)
+    with small_problem_blas(get_namespace(*blocks), blocks[0].shape[0]):
+        return _bounds(blocks, rank, method, n_oversamples, relative)
+
+
+def _bounds(blocks, rank, method, n_oversamples, relative):
     xp = get_namespace(*blocks)
     spectra = [_squared_singular_values(b) for b in blocks]
     total = sum(to_float(xp.sum(sq)) for sq in spectra)

@@ -19,6 +19,7 @@ from ._base import (
     _on_device,
     _squared_singular_values,
     _top_energy,
+    small_problem_blas,
     svd_update,
 )
 from ._matrices import check_matrices
@@ -249,6 +250,11 @@ class JointSVDClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self : object
         """
         ctx, data, layout = self._blocks(X, reset=True)
+        n_rows = data.shape[1] if layout == "2d" else data[0].shape[0]
+        with small_problem_blas(ctx.xp, n_rows):
+            return self._fit_blocks(ctx, data, layout)
+
+    def _fit_blocks(self, ctx, data, layout):
         xp = ctx.xp
         blocks = (
             [xp.reshape(data[i, :], (-1, 1)) for i in range(data.shape[0])]

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, to_float
 from .._validation import validate_data
-from ._base import _empty_svd, svd_update
+from ._base import _empty_svd, small_problem_blas, svd_update
 
 __all__ = ["IncrementalTruncatedSVD"]
 
@@ -168,7 +168,8 @@ class IncrementalTruncatedSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         else:
             U = xp.astype(ctx.asarray(self._U), Xc.dtype)
             s = xp.astype(ctx.asarray(self.singular_values_), Xc.dtype)
-        U, s, dropped, _ = svd_update(U, s, xp.matrix_transpose(Xc), self.n_components)
+        with small_problem_blas(xp, d):
+            U, s, dropped, _ = svd_update(U, s, xp.matrix_transpose(Xc), self.n_components)
         self._discarded_sq += to_float(xp.sum(dropped)) if dropped.shape[0] else 0.0
         self._total_sq += to_float(xp.sum(Xc * Xc))
         self.n_samples_seen_ += Xc.shape[0]

@@ -13,7 +13,9 @@ Three parts, all on NumPy:
    approximation, median wall time and CPU time over interleaved repeats,
    peak traced memory (tracemalloc). Run twice in fresh processes: every
    method at 1 thread pinned to one core (``taskset -c 0``, BLAS threads 1),
-   then every method at all cores.
+   then every method at all cores (``IncrementalTruncatedSVD`` limits its
+   own updates to one BLAS thread for at most 512 features: many small
+   factorizations, where BLAS threads cost more than they save).
 2. **Error-constrained grouping** (:class:`JointSVDClustering`) of the matrices
    of an ``MLPClassifier`` trained on digits: per threshold, groups formed by
    each algorithm and their time, the worst true group error, and the numbers

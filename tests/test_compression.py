@@ -451,3 +451,17 @@ def test_compression_on_gpu_matches_cpu():
     np.testing.assert_allclose((A @ B).get(), A0 @ B0, atol=1e-8)
     D, C = cospadi_compress(cupy.asarray(W), cupy.asarray(X), n_atoms=12, n_nonzero_coefs=12)
     assert _output_error(X, W, (D @ C).get()) < 1e-8
+
+
+def test_clustering_given_order_and_new_matrices():
+    mats, labels = _planted_matrices(seed=6)
+    est = JointSVDClustering(0.1, rank=3, order="given").fit(mats)
+    assert adjusted_rand_score(labels, est.labels_) == 1.0
+    assert est.labels_[0] == 0  # groups are numbered in input order
+    # new matrices from the planted subspaces go to their group, and compress well
+    rng = np.random.default_rng(7)
+    fresh = [mats[i] @ rng.standard_normal((mats[i].shape[1], 4)) for i in range(3)]
+    np.testing.assert_array_equal(est.predict(fresh), est.labels_[:3])
+    rec = est.inverse_transform(est.transform(fresh))
+    for A, R in zip(fresh, rec, strict=True):
+        assert np.linalg.norm(A - R) <= 0.1 * np.linalg.norm(A)

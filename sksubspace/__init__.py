@@ -9,6 +9,7 @@ _check_sklearn_version()
 
 __all__ = [
     "cluster",
+    "compression",
     "datasets",
     "decomposition",
     "grassmann",

@@ -39,7 +39,7 @@ def test_discovery_finds_every_public_estimator():
     import sksubspace
 
     exported = set()
-    for sub in ("cluster", "decomposition", "grassmann", "impute", "kernel_ridge"):
+    for sub in ("cluster", "compression", "decomposition", "grassmann", "impute", "kernel_ridge"):
         module = getattr(sksubspace, sub)
         for name in module.__all__:
             obj = getattr(module, name)

@@ -39,6 +39,7 @@ SUBMODULE_ORDER = (
     "impute",
     "kernel_ridge",
     "grassmann",
+    "compression",
     "datasets",
     "metrics",
     "utils",
@@ -54,6 +55,7 @@ SUBMODULE_INFO = {
     "impute": ("Matrix completion", ["user_guide/matrix_completion"]),
     "kernel_ridge": ("Kernel regression", ["user_guide/kernel_ridge"]),
     "grassmann": ("Grassmann classifiers and geometry", ["user_guide/grassmann"]),
+    "compression": ("Compressing collections of matrices", ["user_guide/matrix_compression"]),
     "datasets": ("Planted-problem generators", ["user_guide/datasets_metrics"]),
     "metrics": ("Metrics", ["user_guide/datasets_metrics"]),
     "utils": ("Utilities", ["user_guide/gpu"]),
@@ -68,6 +70,7 @@ GALLERY_ORDER = (
     "matrix_completion",
     "kernel_ridge",
     "grassmann",
+    "compression",
 )
 
 
@@ -259,6 +262,14 @@ FAMILIES = (
         "user_guide/grassmann",
         "grassmann",
         "subspaces as classes or as samples; principal angles, distances, means",
+        None,
+    ),
+    (
+        "Compressing collections of matrices",
+        "user_guide/matrix_compression",
+        "compression",
+        "one SVD shared by many matrices (incremental updates, error bounds, grouping under "
+        "an error threshold); calibration-guided sparse dictionary compression (CoSpaDi)",
         None,
     ),
     (

@@ -22,6 +22,7 @@ FAMILIES = (
     "matrix_completion",
     "kernel_ridge",
     "grassmann",
+    "matrix_compression",
 )
 
 

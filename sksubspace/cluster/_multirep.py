@@ -12,7 +12,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy
-from .._linalg import _normalized_affinity, spectral_clustering
 from .._validation import validate_data
 from ._base import (
     BaseSubspaceClustering,
@@ -22,6 +21,7 @@ from ._base import (
     refine_labels,
     view_residuals,
 )
+from ._spectral import normalized_affinity, spectral_clustering
 
 #: name of the view that is ``X`` itself
 INPUT_VIEW = "input"
@@ -59,7 +59,7 @@ def fuse_normalized_affinities(affinities, weights, xp):
     the views' normalized Laplacians. Dense affinities are in namespace ``xp``;
     sparse ones are SciPy matrices, made dense in ``xp`` when a view is dense.
     """
-    normalized = [_normalized_affinity(W)[0] for W in affinities]
+    normalized = [normalized_affinity(W)[0] for W in affinities]
     dense = [M for M in normalized if not sp.issparse(M)]
     total = None
     for M, w in zip(normalized, weights, strict=True):

@@ -169,7 +169,9 @@ class KSubspaces(ClusterMixin, BaseEstimator):
     >>> from sksubspace.datasets import make_subspaces
     >>> from sksubspace.metrics import clustering_accuracy
     >>> X, y, _ = make_subspaces(3, 2, 20, 60, noise=0.01, random_state=0)
-    >>> model = KSubspaces(n_clusters=3, subspace_dim=2, random_state=0).fit(X)
+    >>> model = KSubspaces(n_clusters=3, random_state=0).fit(X)
+    >>> model.subspace_dim_  # estimated from the data
+    2
     >>> clustering_accuracy(y, model.labels_)
     1.0
     """

@@ -238,6 +238,7 @@ def test_batched_omp_recovers_planted_support_and_respects_exclude():
     assert not np.any(idx == excl[:, None])
 
 
+@pytest.mark.parametrize("ns", NAMESPACES)
 def test_add_to_diagonal(ns):
     A = np.arange(9.0).reshape(3, 3)
     out = la.add_to_diagonal(_to(ns, A.copy()), 2.5)

@@ -5,8 +5,8 @@ Usage: PYTHONPATH=. python benchmarks/bench_spectral_step.py [--full] [--repeats
 Graphs: the TSC affinity (``n_neighbors=10``) of the issue's problem, 10
 subspaces of dim 5 in R^30, 300 unit-norm points each plus noise 0.05 (3,000
 points, one connected component per subspace), and of 20 subspaces of dim 10
-in R^100, 500 each (10,000 points, 20 components); ``--full`` adds 25 subspaces
-of dim 5 in R^30, 2,000 each (50,000 points). Each graph is used as it is
+in R^100, 500 each (10,000 points, 20 components); ``--full`` adds 20 subspaces
+of dim 5 in R^30, 2,500 each (50,000 points). Each graph is used as it is
 ("components") and with 0.1% extra weak edges (weight 0.05) between random
 points of different subspaces ("nearly disconnected": one component whose
 smallest Laplacian eigenvalues are close but distinct).
@@ -49,7 +49,7 @@ from sksubspace.metrics import clustering_accuracy
 PROBLEMS = {
     "3k": (10, 5, 30, 300),
     "10k": (20, 10, 100, 500),
-    "50k": (25, 5, 30, 2000),
+    "50k": (20, 5, 30, 2500),
 }
 
 

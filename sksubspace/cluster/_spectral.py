@@ -33,6 +33,9 @@ from .._linalg import eigh_topk, svd_flip
 #: components up to this size are solved by a dense eigendecomposition
 _DENSE_MAX = 2000
 
+#: below this a Laplacian eigenvalue is zero up to rounding (one per component)
+_ZERO = 1e-8
+
 
 def normalized_affinity(W):
     """``D^-1/2 W D^-1/2`` (dense or SciPy sparse) and the degree vector.
@@ -138,26 +141,24 @@ def spectral_embedding(affinity, n_components, *, random_state=None, normalized=
     sizes = np.bincount(comp, minlength=n_comp)
     starts = np.concatenate([[0], np.cumsum(sizes)])
     need = max(1, k - n_comp + 1)
-    pairs = []  # (eigenvalue of L, -component size, component, column)
+    pairs = []  # (eigenvalue of L rounded below _ZERO, -component size, vectors entry, column)
     vectors = []
     for c in np.argsort(-sizes, kind="stable"):
         idx = members[starts[c] : starts[c + 1]]
         mu, Vc = _component_pairs(M, idx, need, deg, normalized, rng)
         for j, m in enumerate(np.asarray(mu)):
-            pairs.append((max(0.0, 1.0 - float(m)), -idx.size, len(vectors), j))
+            lam = max(0.0, 1.0 - float(m))
+            pairs.append((lam if lam >= _ZERO else 0.0, -idx.size, len(vectors), j, lam))
         vectors.append((idx, Vc))
     pairs.sort()
     E = np.zeros((n, k))
     ev = np.empty(k)
-    for col, (lam, _, v, j) in enumerate(pairs[:k]):
+    for col, (_, _, v, j, lam) in enumerate(pairs[:k]):
         idx, Vc = vectors[v]
         E[idx, col] = Vc[:, j]
         ev[col] = lam
     return ev, E
 
-
-#: below this a Laplacian eigenvalue is zero up to rounding (one per component)
-_ZERO = 1e-8
 
 #: a gap is clear when it is this many times every other candidate gap ...
 _CLEAR_RATIO = 2.0

@@ -23,6 +23,17 @@ some of the zero eigenvalues and merges clusters. The peer is
 to one core (``taskset -c 0``, BLAS/OpenMP threads 1), then all cores. The
 machine is shared with other jobs: times are indicative, ratios come from the
 same run.
+
+Measured on the shared 2-core machine, 2026-12-04, 1 thread pinned (CPU time
+of the step, ACC, zero eigenvalues found)::
+
+  3k components   ours 0.05 s  1.000 10/10   main 0.10 s 0.684  5/10   sklearn 0.10 s 1.000
+  10k components  ours 0.15 s  1.000 20/20   main 0.44 s 0.876 10/20   sklearn 0.84 s 1.000
+  50k components  ours 0.7 s   1.000 20/20   main 4.6 s  0.910 12/20   sklearn 11.8 s 1.000
+  50k nearly disconnected: ours 2.5 s ACC 1.000, main 2.3 s ACC 1.000
+
+(50k from ``--full``, one run.) On nearly disconnected graphs all three agree
+(ARPACK resolves close eigenvalues); only exact multiplicities defeat it.
 """
 
 import argparse

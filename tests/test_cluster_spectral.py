@@ -213,6 +213,18 @@ def test_auto_finds_ten_subspaces(est):
     assert clustering_accuracy(y, est.labels_) == 1.0
 
 
+@pytest.mark.parametrize("tau", [1.0, 0.9])
+def test_auto_finds_five_on_the_textbook_problem(tau):
+    # 5 subspaces of dim 6 in R^9, pairwise intersecting (tests/test_cluster_scale.py)
+    X, y, _ = make_subspaces(5, 6, 9, 200, noise=0.01, random_state=0)
+    est = ElasticNetSubspaceClustering("auto", gamma=50.0, tau=tau, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # a clear gap
+        est.fit(X)
+    assert est.n_clusters_ == 5
+    assert clustering_accuracy(y, est.labels_) == 1.0
+
+
 def test_auto_without_a_gap_warns():
     # a random graph has no cluster structure: the count is a guess, and says so
     rng = np.random.default_rng(0)

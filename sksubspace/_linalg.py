@@ -15,7 +15,9 @@ Contents
   :func:`randomized_range_finder`, :func:`randomized_svd`,
   :func:`partial_svd_above`, :func:`svt`
 * sparse coding: :func:`batched_omp`
-* graphs: :func:`spectral_embedding`, :func:`spectral_clustering`
+
+The spectral step of the clustering family lives in
+:mod:`sksubspace.cluster._spectral`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg
-from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
 from ._backend import (
@@ -580,101 +581,3 @@ def omp_codes_sparse(indices, coefs, n_atoms):
     rows = np.repeat(np.arange(n), K)
     keep = idx.ravel() >= 0
     return sp.csr_matrix((val.ravel()[keep], (rows[keep], idx.ravel()[keep])), shape=(n, n_atoms))
-
-
-# ---------------------------------------------------------------------------
-# Spectral embedding and clustering of an affinity graph
-# ---------------------------------------------------------------------------
-
-
-def _normalized_affinity(W):
-    """``D^-1/2 W D^-1/2`` (dense or SciPy sparse) and the degree vector."""
-    if sp.issparse(W):
-        W = sp.csr_matrix(W)
-        deg = np.asarray(W.sum(axis=1)).ravel()
-        inv = 1.0 / np.sqrt(np.where(deg > 0, deg, 1.0))
-        Dm = sp.diags(inv)
-        return Dm @ W @ Dm, deg
-    xp = get_namespace(W)
-    deg = xp.sum(W, axis=1)
-    inv = 1.0 / xp.sqrt(xp.where(deg > 0, deg, xp.ones_like(deg)))
-    return W * inv[:, None] * inv[None, :], deg
-
-
-def spectral_embedding(affinity, n_components, *, random_state=None, normalized=False):
-    """Leading eigenvectors of the normalized affinity ``D^-1/2 W D^-1/2``.
-
-    Equivalently the eigenvectors of the smallest eigenvalues of the
-    normalized Laplacian ``I - D^-1/2 W D^-1/2`` (Ng, Jordan & Weiss 2001).
-    ``affinity`` may be a dense array of any namespace or a SciPy sparse matrix
-    (then only sparse products are used, through ARPACK). With
-    ``normalized=True`` the affinity is taken as already normalized (a matrix
-    ``M`` standing for ``D^-1/2 W D^-1/2``, e.g. a weighted mean of several
-    normalized affinities, so that ``I - M`` is the mean of their normalized
-    Laplacians) and is used as it is.
-
-    Returns
-    -------
-    eigenvalues : (n_components,) Laplacian eigenvalues, ascending.
-    embedding : (n_samples, n_components) rows are the spectral coordinates.
-    """
-    M = affinity if normalized else _normalized_affinity(affinity)[0]
-    n = M.shape[0]
-    k = min(n_components, n)
-    if sp.issparse(M) and n > 2000 and k < n - 1:
-        rng = check_random_state(random_state)
-        v0 = rng.uniform(-1, 1, n)
-        mu, V = scipy.sparse.linalg.eigsh(M, k=k, which="LA", v0=v0, tol=1e-8)
-        order = np.argsort(mu)[::-1]
-        mu, V = mu[order], svd_flip(V[:, order])
-    else:
-        dense = M.toarray() if sp.issparse(M) else M
-        mu, V = eigh_topk(dense, k)
-    return 1.0 - mu, V
-
-
-def eigengap_n_clusters(eigenvalues, max_clusters=None):
-    """Number of clusters from the largest gap of ascending Laplacian eigenvalues."""
-    ev = to_numpy(eigenvalues)
-    if max_clusters is not None:
-        ev = ev[: max_clusters + 1]
-    if ev.size < 2:
-        return 1
-    return int(np.argmax(np.diff(ev)) + 1)
-
-
-def spectral_clustering(
-    affinity, n_clusters, *, n_init=10, random_state=None, max_clusters=20, normalized=False
-):
-    """Normalized spectral clustering of an affinity graph.
-
-    Embeds with :func:`spectral_embedding`, normalizes the rows to unit length
-    and runs k-means on them (on the host: the embedding is n x k). With
-    ``n_clusters="auto"`` the count is the position of the largest eigengap
-    among the first ``max_clusters + 1`` Laplacian eigenvalues. ``normalized``
-    is passed to :func:`spectral_embedding` (the affinity is already
-    ``D^-1/2 W D^-1/2``, or a weighted mean of such matrices).
-
-    Returns
-    -------
-    labels : NumPy int array of shape (n_samples,)
-    n_clusters : int
-    eigenvalues : the Laplacian eigenvalues that were computed (ascending)
-    """
-    n = affinity.shape[0]
-    if n_clusters == "auto":
-        ev, V = spectral_embedding(
-            affinity, min(max_clusters + 1, n), random_state=random_state, normalized=normalized
-        )
-        n_clusters = eigengap_n_clusters(ev, max_clusters)
-        V = V[:, :n_clusters]
-    else:
-        ev, V = spectral_embedding(
-            affinity, n_clusters, random_state=random_state, normalized=normalized
-        )
-    E = np.asarray(to_numpy(V), dtype=np.float64)
-    norms = np.linalg.norm(E, axis=1, keepdims=True)
-    E = E / np.where(norms > 0, norms, 1.0)
-    km = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=random_state)
-    labels = km.fit_predict(E)
-    return labels, n_clusters, ev

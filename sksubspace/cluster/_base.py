@@ -2,7 +2,7 @@
 
 self-representation ``C`` (one method per estimator) -> affinity ``W`` (sparse
 where ``C`` is sparse) -> normalized spectral clustering
-(:func:`sksubspace._linalg.spectral_clustering`) -> optional K-subspaces
+(:func:`sksubspace.cluster._spectral.spectral_clustering`) -> optional K-subspaces
 refinement of the labels (``refine_labels``) -> per-cluster subspaces (PCA
 of each cluster) -> ``predict`` of new points by the residual to each subspace.
 """
@@ -20,9 +20,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, is_numpy, to_numpy
 from .._linalg import normalize_rows as _normalize_rows
-from .._linalg import spectral_clustering
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import ArrayAPISupportMixin, validate_data
+from ._spectral import spectral_clustering
 
 #: cumulative energy a cluster's PCA basis keeps (see ``_fit_subspaces``)
 _ENERGY = 0.95

@@ -11,7 +11,6 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy
-from .._linalg import _normalized_affinity, spectral_clustering
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import ArrayAPISupportMixin, validate_data
 from ._base import (
@@ -23,6 +22,7 @@ from ._base import (
     view_residuals,
 )
 from ._ensc import ElasticNetSubspaceClustering
+from ._spectral import normalized_affinity, spectral_clustering
 
 #: name of the view that is ``X`` itself
 INPUT_VIEW = "input"
@@ -60,7 +60,7 @@ def fuse_normalized_affinities(affinities, weights, xp):
     the views' normalized Laplacians. Dense affinities are in namespace ``xp``;
     sparse ones are SciPy matrices, made dense in ``xp`` when a view is dense.
     """
-    normalized = [_normalized_affinity(W)[0] for W in affinities]
+    normalized = [normalized_affinity(W)[0] for W in affinities]
     dense = [M for M in normalized if not sp.issparse(M)]
     total = None
     for M, w in zip(normalized, weights, strict=True):

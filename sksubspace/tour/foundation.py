@@ -6,7 +6,8 @@ import time
 
 import numpy as np
 
-from sksubspace._linalg import randomized_svd, spectral_clustering
+from sksubspace._linalg import randomized_svd
+from sksubspace.cluster._spectral import spectral_clustering
 from sksubspace.datasets import make_subspaces
 from sksubspace.metrics import clustering_accuracy
 

@@ -32,8 +32,9 @@ def test_linalg_bullet_names_functions_of_linalg():
 
 # Function-level imports with a reason: optional dependencies, and the modules
 # listed here (owned elsewhere; move them to the top when their owner next edits them).
-OPTIONAL = {"dask", "cupy", "cupyx", "distributed", "importlib"}
+OPTIONAL = {"dask", "cupy", "cupyx", "distributed", "importlib", "matplotlib", "tqdm"}
 KNOWN_LAZY = {
+    ("_validation.py", ".utils"),  # a cycle: estimator discovery imports every estimator
     ("cluster/_base.py", ".._backend"),
     ("impute/_factorized.py", "._base"),
     ("impute/_soft_impute.py", "._dask_als"),
@@ -44,6 +45,8 @@ def test_imports_at_the_top():
     lazy = []
     for path in (ROOT / "sksubspace").rglob("*.py"):
         rel = path.relative_to(ROOT / "sksubspace").as_posix()
+        if rel.startswith("tour/"):
+            continue  # the tour is a command: it imports each family when it runs it
         for fn in ast.walk(ast.parse(path.read_text())):
             if not isinstance(fn, ast.FunctionDef):
                 continue

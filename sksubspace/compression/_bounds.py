@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-
 from .._backend import get_namespace, to_float
+from .._sklearn_compat import Interval, StrOptions, validate_params
 from ._base import (
     _empty_svd,
     _exact_basis,

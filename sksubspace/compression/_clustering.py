@@ -7,11 +7,11 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, to_float
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ._base import (
     _empty_svd,

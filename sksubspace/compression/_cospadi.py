@@ -26,11 +26,12 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, validate_params
 
 from .._backend import get_namespace, solve_triangular, to_float
 from .._linalg import cholesky
+from .._sklearn_compat import Interval, validate_params
 from .._validation import FLOAT_DTYPES, _check_array_api, _is_host
+from ..decomposition import KSVD
 from ._base import _on_device
 
 __all__ = ["cospadi_compress", "low_rank_compress", "sparse_dictionary_size"]
@@ -237,8 +238,6 @@ def cospadi_compress(
     s = min(s, k, d_in)
     L = _whitening(X, ridge) if X is not None else None
     Y = W if L is None else xp.matrix_transpose(L) @ W
-
-    from ..decomposition import KSVD  # the dictionary-learning family
 
     ksvd = KSVD(
         n_components=k,

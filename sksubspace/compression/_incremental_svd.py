@@ -9,12 +9,11 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    _fit_context,
 )
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, to_float
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ._base import _empty_svd, small_problem_blas, svd_update
 

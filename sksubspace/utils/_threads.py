@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 import joblib
 from threadpoolctl import threadpool_limits
 
+from ._progress import progress_bar
+
 __all__ = [
     "effective_n_threads",
     "n_jobs_context",
@@ -136,7 +138,6 @@ def threaded_block_map(fn, blocks, n_threads=1, *, verbose=0, desc=None):
     With ``verbose``, a progress bar over the rows (``desc`` its label) shows
     the rate and the time left.
     """
-    from ._progress import progress_bar
 
     n_threads = max(1, min(int(n_threads), len(blocks)))
     total = sum(stop - start for start, stop in blocks)

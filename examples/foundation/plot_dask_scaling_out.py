@@ -31,12 +31,15 @@ from sksubspace.grassmann import SubspaceClassifier
 
 # Two workers; ``processes=False`` keeps them in this process so the script
 # runs anywhere (a script using worker processes needs an
-# ``if __name__ == "__main__":`` guard).
+# ``if __name__ == "__main__":`` guard). Threads in one process share its
+# memory, so no per-worker ``memory_limit`` is set: Dask would compare the
+# whole process's memory with it and pause the workers once the process
+# grew past it (a real cluster gives each worker process its own limit).
 cluster = LocalCluster(
     n_workers=2,
     processes=False,
     threads_per_worker=1,
-    memory_limit="500MB",
+    memory_limit=0,
     dashboard_address=":0",
     silence_logs=logging.ERROR,
 )

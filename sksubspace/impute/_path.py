@@ -27,7 +27,7 @@ from ._soft_impute import (
 
 _NP = get_namespace(np.empty(0))
 # Iterations at a working rank before checking whether the solution fills it.
-_PROBE_ITER = 3
+_PROBE_ITER = 2
 
 # Pseudo-counts tried for bias_shrinkage="auto" (on the bias-only model).
 BIAS_SHRINKAGE_GRID = (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
@@ -273,8 +273,8 @@ def soft_impute_path(
     validation_fraction : float, default=0.1
         Fraction of the observed entries held out.
     max_rank : int or None, default=None
-        Cap on the working rank (as in :class:`SoftImpute`; ``None`` is
-        ``min(n_samples, n_features, 50)``). Along the path the working
+        Cap on the working rank (as in :class:`SoftImpute`, where ``None``
+        adapts it to the number of observed entries). Along the path the working
         rank follows the solution's rank below the cap.
     solver : {"exact_als", "als"}, default="exact_als"
     center : bool or {"columns", "both", "biases"}, default="biases"
@@ -335,7 +335,7 @@ def soft_impute_path(
         lam0 = lambda_max(start, random_state=seed)
         shrinkages = lam0 * np.geomspace(1.0, min_ratio, n_shrinkages)
     shrinkages = np.sort(np.asarray(shrinkages, dtype=float))[::-1]
-    rank = _working_rank(max_rank, obs.shape, solver)
+    rank = _working_rank(max_rank, obs.shape, solver, obs.n_observed)
     path = run_path(
         train,
         held,

@@ -462,11 +462,18 @@ class SoftImpute(_BaseCompletion):
     >>> from sksubspace.datasets import make_low_rank_completion
     >>> from sksubspace.impute import SoftImpute
     >>> X, M, mask = make_low_rank_completion(100, 80, 3, observed_fraction=0.5, random_state=0)
-    >>> imp = SoftImpute(max_rank=10, random_state=0).fit(X)
+    >>> imp = SoftImpute(max_rank=10).fit(X)
     >>> Z = imp.transform(X)
     >>> err = np.linalg.norm((Z - M)[~mask]) / np.linalg.norm(M[~mask])
-    >>> imp.rank_, bool(err < 1e-2)
-    (3, True)
+    >>> bool(err < 1e-2)
+    True
+
+    A row with no observed entry (a new user) is predicted by the biases:
+
+    >>> X[0] = np.nan
+    >>> imp = SoftImpute(max_rank=10).fit(X)
+    >>> bool(np.allclose(imp.fit_transform(X)[0], imp.mean_))
+    True
     """
 
     _parameter_constraints = {

@@ -175,20 +175,21 @@ class _Observed:
             return cols - Pt @ row_shift
         return self.xp.sum(self.X0, axis=0) - row_shift @ self.W
 
-    def fit_biases(self, ridge, max_iter=100, tol=1e-5):
+    def fit_biases(self, ridge, max_iter=100, tol=1e-5, start=None):
         """Regularized row and column effects ``(b, c)`` of the observed values.
 
         Minimizes ``sum_Omega (x_ij - b_i - c_j)^2 + ridge (||b||^2 + ||c||^2)``
         by exact alternating updates ``b_i = sum_j (x_ij - c_j) / (n_i + ridge)``
         (the baseline predictor of Koren 2010); ``ridge`` acts as a pseudo-count.
-        A row or column with no observed entry gets zero.
+        A row or column with no observed entry gets zero. ``start``: the
+        column effects to start from (a warm start).
         """
         xp = self.xp
         rc = self.row_counts() + ridge
         cc = self.column_counts() + ridge
         rc = xp.where(rc > 0, rc, xp.ones_like(rc))
         cc = xp.where(cc > 0, cc, xp.ones_like(cc))
-        c = xp.zeros(self.shape[1], dtype=self.dtype)
+        c = xp.zeros(self.shape[1], dtype=self.dtype) if start is None else start
         b = self._row_sums(c) / rc
         for _ in range(max_iter):
             c_new = self._column_sums(b) / cc
@@ -433,6 +434,8 @@ def ridge_rows(W, Xc, basis, ridge, xp):
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
 
+# Up to this rank _ridge_rows_csr forms the Gram matrices by one sparse product.
+_SPMM_MAX_RANK = 16
 # Elements of the gathered factor rows held at once by _ridge_rows_csr (32 MB in float64).
 _GATHER_ELEMS = 1 << 22
 
@@ -509,10 +512,21 @@ def _ridge_rows_csr(X, basis, eye):
     m, r = X.shape[0], basis.shape[1]
     G = np.empty((m, r, r), dtype=basis.dtype)
     G[:] = eye  # rows with no observed entry solve eye a = 0
-    rhs = np.zeros((m, r), dtype=basis.dtype)
-    for rows, Gk, rk in _csr_normal_groups(X, basis):
-        G[rows] += Gk
-        rhs[rows] = rk
+    if r <= _SPMM_MAX_RANK:
+        # Small rank: one sparse product with the row-wise outer products
+        # (upper triangles, n x r(r+1)/2, small enough to stay in cache)
+        # beats gathering batches of tiny matrices.
+        iu, ju = np.triu_indices(r)
+        pattern = sp.csr_matrix((np.ones_like(X.data), X.indices, X.indptr), shape=X.shape)
+        GW = np.asarray(pattern @ (basis[:, iu] * basis[:, ju]))
+        G[:, iu, ju] += GW
+        G[:, ju[iu != ju], iu[iu != ju]] = G[:, iu[iu != ju], ju[iu != ju]]
+        rhs = np.asarray(X @ basis)
+    else:
+        rhs = np.zeros((m, r), dtype=basis.dtype)
+        for rows, Gk, rk in _csr_normal_groups(X, basis):
+            G[rows] += Gk
+            rhs[rows] = rk
     # One batched solve (per-call overhead dominated one solve per group).
     return np.linalg.solve(G, rhs[:, :, None])[:, :, 0]
 

@@ -30,7 +30,7 @@ _NP = get_namespace(np.empty(0))
 _PROBE_ITER = 2
 
 # Pseudo-counts tried for bias_shrinkage="auto" (on the bias-only model).
-BIAS_SHRINKAGE_GRID = (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+BIAS_SHRINKAGE_GRID = (100.0, 50.0, 20.0, 10.0, 5.0, 2.0, 1.0, 0.0)
 
 
 def split_observed(obs, validation_fraction, rng):
@@ -66,10 +66,11 @@ def choose_bias_shrinkage(train, held, grid=BIAS_SHRINKAGE_GRID):
     """
     hr, hc, hv = held
     errors = []
+    c = None
     for ridge in grid:
-        b, c = train.fit_biases(ridge)
+        b, c = train.fit_biases(ridge, start=c)  # warm-started along the grid
         errors.append(_rmse(b[hr] + c[hc], hv))
-    return float(grid[int(np.argmin(errors))])
+    return float(grid[int(np.argmin(errors))])  # the first (largest) of ties
 
 
 def _pad(U, d, V, U0, V0, rank, lam, xp):
@@ -187,6 +188,7 @@ def run_path(
         best_index=best,
         one_se_index=one_se,
         fits=fits,
+        spectral=(U0, V0),
     )
 
 

@@ -360,7 +360,7 @@ class SoftImpute(_BaseCompletion):
         The ridge on the biases with ``center="biases"``, a pseudo-count: a
         row with ``n_i`` observed entries has its bias shrunk by about
         ``n_i / (n_i + bias_shrinkage)``. ``"auto"`` picks it from
-        ``(0, 1, 2, 5, 10, 20, 50, 100)`` by the held-out error of the
+        ``(100, 50, 20, 10, 5, 2, 1, 0)`` by the held-out error of the
         bias-only model on a tenth of the observed entries.
     validation_fraction : float, default=0.1
         Fraction of the observed entries held out by ``shrinkage="auto"``.
@@ -639,7 +639,7 @@ class SoftImpute(_BaseCompletion):
         self.shrinkage_ = float(path.shrinkages[path.one_se_index])
         if biases is not None:
             biases.row, biases.col = best_biases.row, best_biases.col
-        U0, _, V0 = initial_factors(start, rank, "svd", seed, _NP)
+        U0, V0 = path.spectral
         if self.solver == "exact_als" and is_numpy(xp):
             return U, d, V, (U0, V0)
         # Other solvers and namespaces: start them from all ``rank`` columns.

@@ -435,7 +435,7 @@ def ridge_rows(W, Xc, basis, ridge, xp):
 
 
 # Up to this rank _ridge_rows_csr forms the Gram matrices by one sparse product.
-_SPMM_MAX_RANK = 16
+_SPMM_MAX_RANK = 24
 # Elements of the gathered factor rows held at once by _ridge_rows_csr (32 MB in float64).
 _GATHER_ELEMS = 1 << 22
 
@@ -513,7 +513,8 @@ def _ridge_rows_csr(X, basis, eye):
     G = np.empty((m, r, r), dtype=basis.dtype)
     G[:] = eye  # rows with no observed entry solve eye a = 0
     if r <= _SPMM_MAX_RANK:
-        # Small rank: one sparse product with the row-wise outer products
+        # Small rank (measured faster up to about 24 on MovieLens-100K and on
+        # 1000 x 1000 with 10% observed): one sparse product with the row-wise outer products
         # (upper triangles, n x r(r+1)/2, small enough to stay in cache)
         # beats gathering batches of tiny matrices.
         iu, ju = np.triu_indices(r)

@@ -520,8 +520,10 @@ def _ridge_rows_csr(X, basis, eye):
         iu, ju = np.triu_indices(r)
         pattern = sp.csr_matrix((np.ones_like(X.data), X.indices, X.indptr), shape=X.shape)
         GW = np.asarray(pattern @ (basis[:, iu] * basis[:, ju]))
-        G[:, iu, ju] += GW
-        G[:, ju[iu != ju], iu[iu != ju]] = G[:, iu[iu != ju], ju[iu != ju]]
+        diag = np.diagonal(eye).copy()
+        G[:, iu, ju] = GW
+        G[:, ju, iu] = GW
+        G[:, np.arange(r), np.arange(r)] += diag
         rhs = np.asarray(X @ basis)
     else:
         rhs = np.zeros((m, r), dtype=basis.dtype)

@@ -20,6 +20,13 @@ from sksubspace.impute import (
 )
 
 
+def _plain(shrinkage=None, **kw):
+    """SoftImpute as the solver tests use it: a given (or the small default) shrinkage, no biases."""
+    kw.setdefault("center", False)
+    kw.setdefault("tol", 1e-4)
+    return SoftImpute(shrinkage, **kw)
+
+
 def _held_out(Z, M, mask):
     Z = np.asarray(to_numpy(Z))
     return float(np.linalg.norm((Z - M)[~mask]) / np.linalg.norm(M[~mask]))
@@ -44,7 +51,7 @@ def planted():
 @pytest.mark.parametrize("solver, max_iter", [("exact_als", 200), ("als", 1000)])
 def test_soft_impute_planted_recovery(planted, solver, max_iter):
     X, M, mask = planted
-    est = SoftImpute(max_rank=8, solver=solver, max_iter=max_iter, tol=1e-6, random_state=0)
+    est = _plain(max_rank=8, solver=solver, max_iter=max_iter, tol=1e-6, random_state=0)
     Z = est.fit_transform(X)
     assert _held_out(Z, M, mask) < 5e-3
     # Observed entries are kept.
@@ -57,7 +64,7 @@ def test_soft_impute_planted_recovery(planted, solver, max_iter):
 def test_soft_impute_exact_als_random_init(planted):
     # init="random" starts from V = 0; the exact ALS must not stay at zero.
     X, M, mask = planted
-    est = SoftImpute(max_rank=8, init="random", random_state=0).fit(X)
+    est = _plain(max_rank=8, init="random", random_state=0).fit(X)
     Z = est.transform(X)
     assert _held_out(Z, M, mask) < 1e-2
     assert est.rank_ >= 3
@@ -69,7 +76,7 @@ def test_soft_impute_solvers_agree():
     lam = 0.05 * np.linalg.norm(np.nan_to_num(X), 2)
     fits = {}
     for solver in ("exact_als", "als", "svd"):
-        est = SoftImpute(lam, solver=solver, tol=1e-9, max_iter=3000, random_state=0)
+        est = _plain(lam, solver=solver, tol=1e-9, max_iter=3000, random_state=0)
         fits[solver] = est.fit(X).row_factors_ @ est.components_
         assert est.rank_ == 2
     scale = np.abs(fits["exact_als"]).max()
@@ -87,18 +94,18 @@ def test_soft_impute_fully_observed_is_soft_thresholded_svd(solver):
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
     lam = 0.5 * s[3]
     ref = (U * np.clip(s - lam, 0, None)) @ Vt
-    est = SoftImpute(lam, solver=solver, keep_observed=False, tol=1e-10, max_iter=500)
+    est = _plain(lam, solver=solver, keep_observed=False, tol=1e-10, max_iter=500)
     Z = est.fit_transform(X)
     np.testing.assert_allclose(Z, ref, atol=1e-6 * np.abs(ref).max())
     assert est.rank_ == 4
     np.testing.assert_allclose(est.singular_values_, s[:4] - lam, rtol=1e-6)
     # Nothing missing: transform returns the data as they are.
-    np.testing.assert_array_equal(SoftImpute(lam, solver=solver).fit(X).transform(X), X)
+    np.testing.assert_array_equal(_plain(lam, solver=solver).fit(X).transform(X), X)
 
 
 def test_soft_impute_default_shrinkage(planted):
     X, _, _ = planted
-    est = SoftImpute(max_rank=5, random_state=0).fit(X)
+    est = _plain(max_rank=5, random_state=0).fit(X)
     lam0 = np.linalg.norm(np.nan_to_num(X), 2)
     np.testing.assert_allclose(est.shrinkage_, 1e-3 * lam0, rtol=1e-3)
 
@@ -106,11 +113,11 @@ def test_soft_impute_default_shrinkage(planted):
 def test_soft_impute_large_shrinkage_gives_zero(planted):
     X, _, mask = planted
     lam0 = np.linalg.norm(np.nan_to_num(X), 2)
-    est = SoftImpute(1.01 * lam0, max_rank=5, random_state=0).fit(X)
+    est = _plain(1.01 * lam0, max_rank=5, random_state=0).fit(X)
     assert est.rank_ == 0
     Z = est.transform(X)
     np.testing.assert_array_equal(Z[~mask], 0.0)
-    smaller = SoftImpute(0.9 * lam0, max_rank=5, random_state=0).fit(X)
+    smaller = _plain(0.9 * lam0, max_rank=5, random_state=0).fit(X)
     assert smaller.rank_ == 1
 
 
@@ -118,8 +125,8 @@ def test_soft_impute_large_shrinkage_gives_zero(planted):
 def test_soft_impute_sparse_input_matches_dense(planted, solver):
     X, M, mask = planted
     kw = dict(max_rank=6, solver=solver, tol=1e-8, max_iter=2000, random_state=0)
-    dense = SoftImpute(**kw).fit(X)
-    sparse = SoftImpute(**kw).fit(_to_sparse(X))
+    dense = _plain(**kw).fit(X)
+    sparse = _plain(**kw).fit(_to_sparse(X))
     np.testing.assert_allclose(sparse.shrinkage_, dense.shrinkage_, rtol=1e-8)
     Zd = dense.row_factors_ @ dense.components_
     Zs = sparse.row_factors_ @ sparse.components_
@@ -142,8 +149,8 @@ def test_soft_impute_dense_masked_path_matches_sparse_path():
     # 60% observed keeps NumPy input dense (masked products); 20% goes sparse.
     X, M, mask = make_low_rank_completion(60, 50, 2, observed_fraction=0.6, random_state=1)
     kw = dict(max_rank=4, tol=1e-10, max_iter=500, random_state=0)
-    a = SoftImpute(**kw).fit(X)
-    b = SoftImpute(**kw).fit(_to_sparse(X))
+    a = _plain(**kw).fit(X)
+    b = _plain(**kw).fit(_to_sparse(X))
     np.testing.assert_allclose(
         a.row_factors_ @ a.components_, b.row_factors_ @ b.components_, atol=1e-6
     )
@@ -157,10 +164,10 @@ def test_soft_impute_inductive_close_to_transductive():
     )
     test = np.arange(200) >= 160
     lam = 0.02 * np.linalg.norm(np.nan_to_num(X[~test]), 2)
-    est = SoftImpute(lam, max_rank=8, random_state=0)
+    est = _plain(lam, max_rank=8, random_state=0)
     full = est.fit_transform(X)
     trans_err = _held_out(full[test], M[test], mask[test])
-    ind = SoftImpute(lam, max_rank=8, random_state=0).fit(X[~test]).transform(X[test])
+    ind = _plain(lam, max_rank=8, random_state=0).fit(X[~test]).transform(X[test])
     ind_err = _held_out(ind, M[test], mask[test])
     assert ind_err <= 1.1 * trans_err
     assert ind_err < 0.2
@@ -170,7 +177,7 @@ def test_soft_impute_center_recovers_offsets():
     X, M, mask = make_low_rank_completion(100, 60, 2, observed_fraction=0.4, random_state=0)
     offsets = np.linspace(5, 20, 60)
     Xo, Mo = X + offsets, M + offsets
-    est = SoftImpute(max_rank=6, center=True, random_state=0)
+    est = _plain(max_rank=6, center=True, random_state=0)
     Z = est.fit_transform(Xo)
     assert _held_out(Z, Mo, mask) < 1e-2
     np.testing.assert_allclose(est.mean_, np.nanmean(Xo, axis=0))
@@ -178,7 +185,7 @@ def test_soft_impute_center_recovers_offsets():
 
 def test_soft_impute_float32_preserved(planted):
     X, M, mask = planted
-    est = SoftImpute(max_rank=5, random_state=0).fit(X.astype(np.float32))
+    est = _plain(max_rank=5, random_state=0).fit(X.astype(np.float32))
     Z = est.transform(X.astype(np.float32))
     assert Z.dtype == np.float32 and est.components_.dtype == np.float32
     assert _held_out(Z, M, mask) < 1e-2
@@ -186,7 +193,7 @@ def test_soft_impute_float32_preserved(planted):
 
 def test_soft_impute_keep_observed_false_returns_fit(planted):
     X, M, mask = planted
-    est = SoftImpute(max_rank=5, keep_observed=False, random_state=0)
+    est = _plain(max_rank=5, keep_observed=False, random_state=0)
     Z = est.fit_transform(X)
     np.testing.assert_allclose(Z, est.row_factors_ @ est.components_)
     assert not np.array_equal(Z[mask], X[mask])
@@ -195,15 +202,15 @@ def test_soft_impute_keep_observed_false_returns_fit(planted):
 def test_soft_impute_missing_values_placeholder(planted):
     X, M, mask = planted
     X9 = np.where(np.isnan(X), -999.0, X)
-    a = SoftImpute(max_rank=5, random_state=0).fit_transform(X)
-    b = SoftImpute(max_rank=5, missing_values=-999.0, random_state=0).fit_transform(X9)
+    a = _plain(max_rank=5, random_state=0).fit_transform(X)
+    b = _plain(max_rank=5, missing_values=-999.0, random_state=0).fit_transform(X9)
     np.testing.assert_allclose(a, b)
 
 
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: SoftImpute(max_rank=5, random_state=0),
+        lambda: _plain(max_rank=5, random_state=0),
         lambda: AltMinCompletion(rank=3, random_state=0),
         lambda: FactorizedCompletion(rank=4, random_state=0),
     ],
@@ -224,25 +231,25 @@ def test_array_api_strict_with_missing(planted, make):
 def test_soft_impute_convergence_warning(planted):
     X, _, _ = planted
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        est = SoftImpute(max_rank=5, solver="als", max_iter=2, random_state=0).fit(X)
+        est = _plain(max_rank=5, solver="als", max_iter=2, random_state=0).fit(X)
     assert est.n_iter_ == 2
 
 
 def test_soft_impute_verbose(planted, capsys):
     X, _, _ = planted
-    SoftImpute(max_rank=5, max_iter=3, verbose=1, tol=0, random_state=0).fit(X)
+    _plain(max_rank=5, max_iter=3, verbose=1, tol=0, random_state=0).fit(X)
     assert "relative change" in capsys.readouterr().out
 
 
 def test_soft_impute_errors(planted):
     X, _, _ = planted
     with pytest.raises(ValueError, match="max_rank=200 must be at most"):
-        SoftImpute(max_rank=200).fit(X)
+        _plain(max_rank=200).fit(X)
     bad = _to_sparse(X)
     bad.data[0] = np.nan
     with pytest.raises(ValueError, match="stored entries"):
-        SoftImpute(max_rank=5).fit(bad)
-    est = SoftImpute(max_rank=5, random_state=0).fit(X)
+        _plain(max_rank=5).fit(bad)
+    est = _plain(max_rank=5, random_state=0).fit(X)
     with pytest.raises(ValueError, match="features"):
         est.transform(X[:, :10])
     with pytest.raises(ValueError, match="cols must be in"):
@@ -257,7 +264,7 @@ def test_soft_impute_in_pipeline_and_gridsearch():
     y = F @ np.array([1.0, -2.0, 0.5])
     X = Xfull.copy()
     X[rng.random_sample(X.shape) < 0.3] = np.nan
-    pipe = make_pipeline(SoftImpute(max_rank=4, random_state=0), Ridge(alpha=1e-3))
+    pipe = make_pipeline(_plain(max_rank=4, random_state=0), Ridge(alpha=1e-3))
     lam0 = np.linalg.norm(np.nan_to_num(X), 2)
     grid = {"softimpute__shrinkage": [1e-3 * lam0, 2.0 * lam0], "softimpute__max_rank": [1, 4]}
     search = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X, y)
@@ -277,20 +284,22 @@ def test_soft_impute_path_chooses_shrinkage_by_held_out_error():
     X, M, mask = make_low_rank_completion(
         120, 80, 3, observed_fraction=0.3, noise=0.5, random_state=0
     )
-    path = soft_impute_path(X, n_shrinkages=6, min_ratio=1e-2, max_rank=10, random_state=0)
+    path = soft_impute_path(
+        X, n_shrinkages=6, min_ratio=1e-2, max_rank=10, center=False, random_state=0
+    )
     assert np.all(np.diff(path.shrinkages) < 0)
     assert path.ranks[0] <= 1  # lambda_0 (estimated on the training entries) gives ~zero
     best = int(np.argmin(path.validation_rmse))
     # Noisy data: the held-out error is U-shaped, the best lambda is interior.
     assert 0 < best < len(path.shrinkages) - 1
     # The chosen lambda beats the smallest one on the true matrix.
-    fit = lambda lam: SoftImpute(lam, max_rank=10, random_state=0).fit_transform(X)  # noqa: E731
+    fit = lambda lam: _plain(lam, max_rank=10, random_state=0).fit_transform(X)  # noqa: E731
     assert _held_out(fit(path.best_shrinkage), M, mask) < _held_out(
         fit(path.shrinkages[-1]), M, mask
     )
     # Same on sparse input.
     sparse_path = soft_impute_path(
-        _to_sparse(X), n_shrinkages=6, min_ratio=1e-2, max_rank=10, random_state=0
+        _to_sparse(X), n_shrinkages=6, min_ratio=1e-2, max_rank=10, center=False, random_state=0
     )
     np.testing.assert_allclose(sparse_path.validation_rmse, path.validation_rmse, rtol=1e-6)
 
@@ -412,7 +421,7 @@ def test_center_both_removes_row_and_column_effects(Est):
     row_eff, col_eff = 3 * rng.standard_normal(120), 5 + 2 * rng.standard_normal(80)
     shift = row_eff[:, None] + col_eff
     Xs, Ms = X + shift, M + shift
-    kw = dict(max_rank=6) if Est is SoftImpute else dict(rank=4)
+    kw = dict(max_rank=6, shrinkage=None, tol=1e-4) if Est is SoftImpute else dict(rank=4)
     both = Est(center="both", random_state=0, **kw)
     Z = both.fit_transform(Xs)
     assert _held_out(Z, Ms, mask) < 1e-2

@@ -7,6 +7,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sksubspace.datasets import make_low_rank_completion
 from sksubspace.impute import SoftImpute
 
+
+def _plain(shrinkage=None, **kw):
+    """SoftImpute with the settings a Dask array accepts (the defaults are in-memory only)."""
+    kw.setdefault("center", False)
+    return SoftImpute(shrinkage, **kw)
+
+
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("dask.distributed")
 key_split = pytest.importorskip("dask.utils").key_split
@@ -35,10 +42,10 @@ def _fit(est):
 def test_dask_fit_matches_in_memory_and_runs_on_the_workers(client, data):
     X, M, mask = data
     kw = dict(max_rank=3, tol=1e-6, random_state=0)
-    ref = SoftImpute(**kw).fit(X)
+    ref = _plain(**kw).fit(X)
     dX = da.from_array(X, chunks=(60, 25))  # 4 row blocks; column chunks are merged
     with distributed.get_task_stream(client) as ts:
-        est = SoftImpute(**kw).fit(dX)
+        est = _plain(**kw).fit(dX)
     Zr, Zd = _fit(ref), _fit(est)
     np.testing.assert_allclose(Zd, Zr, atol=1e-6 * np.abs(Zr).max())
     assert est.rank_ == ref.rank_ == 3
@@ -62,8 +69,8 @@ def test_dask_fit_matches_in_memory_and_runs_on_the_workers(client, data):
 def test_dask_centring_and_lazy_fit_transform(client, data):
     X, M, mask = data
     kw = dict(center="both", max_rank=3, tol=1e-6, random_state=0)
-    ref = SoftImpute(**kw).fit(X)
-    est = SoftImpute(**kw)
+    ref = _plain(**kw).fit(X)
+    est = _plain(**kw)
     Zt = est.fit_transform(da.from_array(X, chunks=(80, 50)))
     assert isinstance(Zt, da.Array)
     np.testing.assert_allclose(est.mean_, ref.mean_, atol=1e-10)
@@ -76,7 +83,7 @@ def test_dask_centring_and_lazy_fit_transform(client, data):
 def test_dask_random_init(client, data):
     # Different random streams; both reach the planted matrix.
     X, M, mask = data
-    est = SoftImpute(max_rank=3, init="random", random_state=0)
+    est = _plain(max_rank=3, init="random", random_state=0)
     est.fit(da.from_array(X, chunks=(80, 50)))
     Z = _fit(est)
     assert np.linalg.norm((Z - M)[~mask]) / np.linalg.norm(M[~mask]) < 5e-3
@@ -85,17 +92,21 @@ def test_dask_random_init(client, data):
 def test_dask_float32_and_errors(client, data):
     X, M, mask = data
     dX = da.from_array(X.astype(np.float32), chunks=(120, 50))
-    est = SoftImpute(0.5, max_rank=4, tol=1e-5, random_state=0).fit(dX)
+    est = _plain(0.5, max_rank=4, tol=1e-5, random_state=0).fit(dX)
     assert est.components_.dtype == np.float32 and est.row_factors_.dtype == np.float32
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        SoftImpute(max_rank=4, max_iter=1, random_state=0).fit(dX)
+        _plain(max_rank=4, max_iter=1, random_state=0).fit(dX)
     with pytest.raises(ValueError, match="blockwise solver='exact_als'"):
-        SoftImpute(solver="svd").fit(dX)
+        _plain(solver="svd").fit(dX)
+    with pytest.raises(ValueError, match="shrinkage='auto'"):
+        SoftImpute(max_rank=4).fit(dX)
+    with pytest.raises(ValueError, match="center='biases'"):
+        SoftImpute(0.5, max_rank=4).fit(dX)
     with pytest.raises(ValueError, match="max_rank=60 must be at most"):
-        SoftImpute(max_rank=60).fit(dX)
+        _plain(max_rank=60).fit(dX)
     bad = X.copy()
     bad[0, 0] = np.inf
     with pytest.raises(ValueError, match="infinity"):
-        SoftImpute(max_rank=4).fit(da.from_array(bad, chunks=(120, 50)))
+        _plain(max_rank=4).fit(da.from_array(bad, chunks=(120, 50)))
     with pytest.raises(ValueError, match="expecting 50 features"):
         est.transform(da.from_array(X[:, :10], chunks=(120, 10)))

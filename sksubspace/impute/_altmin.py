@@ -11,7 +11,15 @@ from sklearn.utils.validation import check_random_state
 
 from .._backend import from_numpy, to_float
 from .._sklearn_compat import Interval, StrOptions, _fit_context
-from ._base import _BaseCompletion, _check_rank, _matmul, _Observed, relative_change, svd_of_product
+from ._base import (
+    _BaseCompletion,
+    _check_rank,
+    _default_rank,
+    _matmul,
+    _Observed,
+    relative_change,
+    svd_of_product,
+)
 from ._soft_impute import initial_factors
 
 
@@ -128,7 +136,8 @@ class AltMinCompletion(_BaseCompletion):
 
     Parameters
     ----------
-    rank : int, default=10
+    rank : int or None, default=None
+        ``None`` uses ``min(10, n_samples, n_features)``.
         The rank :math:`k` of the factorization.
     regularization : float, default=0.0
         :math:`\mu`, the ridge on both factors (also used to fold new rows
@@ -142,13 +151,25 @@ class AltMinCompletion(_BaseCompletion):
     sketch_size : int or None, default=None
         Rows of the fixed factor sampled to build the preconditioner; ``None``
         uses ``min(n, max(200, 20 * rank))``.
-    center : bool or {"columns", "both"}, default=False
+    center : bool or {"columns", "both", "biases"}, default=False
         ``True`` / ``"columns"``: remove the mean of the observed entries of
-        every column first (kept in ``mean_``, carried to new rows).
-        ``"both"``: also remove row effects, alternating row and column
-        centring (the additive part of bi-scaling); a new row's offset is the
-        mean of its observed entries after column centring. Added back to
-        the completion.
+        every column first (kept in ``mean_``, carried to new rows; the
+        global mean for a column with none). ``"both"``: also remove row
+        effects, alternating row and column centring (the additive part of
+        bi-scaling); a new row's offset is the mean of its observed entries
+        after column centring. ``"biases"``: the global mean
+        (``intercept_``) and regularized row and column biases, fitted first
+        (the baseline predictor, as in :class:`SoftImpute`, whose
+        ``"exact_als"`` solver fits them jointly with the factors); the
+        factors complete the residual; a new row's bias is fitted jointly
+        with its factor. Added back to the completion; a row or column with
+        no observed entry is predicted by the biases.
+    bias_shrinkage : float or "auto", default="auto"
+        The ridge (pseudo-count) on the biases with ``center="biases"``;
+        ``"auto"`` chooses it on a held-out tenth of the observed entries
+        (see :class:`SoftImpute`).
+    clip : bool, default=False
+        Clip the predictions to the range of the observed training values.
     keep_observed : bool, default=True
         Keep observed entries in ``transform`` / ``fit_transform``.
     missing_values : float, default=np.nan
@@ -169,9 +190,18 @@ class AltMinCompletion(_BaseCompletion):
     row_factors_ : ndarray of shape (n_samples, rank_)
         ``row_factors_ @ components_ + mean_`` is the fit of the training rows.
     mean_ : ndarray of shape (n_features,)
-        Column means removed before the fit (zeros without ``center``).
+        Column effects removed before the fit (with ``center="biases"``:
+        ``intercept_`` plus the column biases; zeros without ``center``).
     row_offsets_ : ndarray of shape (n_samples,)
-        Row effects of the training rows (zeros unless ``center="both"``).
+        Row effects of the training rows (the row biases with
+        ``center="biases"``; zeros unless ``center`` is ``"both"`` or
+        ``"biases"``).
+    intercept_ : float
+        The global mean with ``center="biases"``, 0 otherwise.
+    bias_shrinkage_ : float
+        The ridge on the biases used (``center="biases"`` only).
+    value_range_ : tuple of float
+        Smallest and largest observed training value (the bounds of ``clip``).
     rank_ : int
     n_iter_ : int
     n_features_in_ : int
@@ -202,24 +232,25 @@ class AltMinCompletion(_BaseCompletion):
     """
 
     _parameter_constraints = {
-        "rank": [Interval(numbers.Integral, 1, None, closed="left")],
+        "rank": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "regularization": [Interval(numbers.Real, 0, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "n_cg_steps": [Interval(numbers.Integral, 1, None, closed="left")],
         "sketch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "center": ["boolean", StrOptions({"columns", "both"})],
+        "center": ["boolean", StrOptions({"columns", "both", "biases"})],
+        "bias_shrinkage": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "clip": ["boolean"],
         "keep_observed": ["boolean"],
         "missing_values": [numbers.Real],
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "gpu"}), None],
         "verbose": ["verbose"],
     }
-    _test_init_params = {"rank": 2, "max_iter": 50}
 
     def __init__(
         self,
-        rank=10,
+        rank=None,
         *,
         regularization=0.0,
         max_iter=100,
@@ -227,6 +258,8 @@ class AltMinCompletion(_BaseCompletion):
         n_cg_steps=3,
         sketch_size=None,
         center=False,
+        bias_shrinkage="auto",
+        clip=False,
         keep_observed=True,
         missing_values=np.nan,
         random_state=None,
@@ -240,6 +273,8 @@ class AltMinCompletion(_BaseCompletion):
         self.n_cg_steps = n_cg_steps
         self.sketch_size = sketch_size
         self.center = center
+        self.bias_shrinkage = bias_shrinkage
+        self.clip = clip
         self.keep_observed = keep_observed
         self.missing_values = missing_values
         self.random_state = random_state
@@ -251,8 +286,8 @@ class AltMinCompletion(_BaseCompletion):
 
     def _fit_factors(self, obs, xp):
         _check_rank(self.rank, obs.shape, "rank")
+        k = _default_rank(self.rank, obs.shape)
         rng = check_random_state(self.random_state)
-        k = self.rank
         mu = float(self.regularization)
         U, d, V = initial_factors(obs, k, "svd", rng.randint(np.iinfo(np.int32).max), xp)
         sq = xp.sqrt(d)

@@ -182,7 +182,7 @@ def fit_dask(est, X):
     da, dask = blk.da, blk.dask
     mv = est.missing_values
     mean, offsets, n_obs = _center(blk, est._center_mode(), mv, dtype)
-    rank = _working_rank(est.max_rank, (m, n), "exact_als")
+    rank = _working_rank(est.max_rank, (m, n), "exact_als", n_obs)
     rng = check_random_state(est.random_state)
     seed = rng.randint(np.iinfo(np.int32).max)
 

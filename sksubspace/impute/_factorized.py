@@ -11,7 +11,15 @@ from sklearn.utils.validation import check_random_state
 
 from .._backend import from_numpy, is_numpy, to_float
 from .._sklearn_compat import Interval, StrOptions, _fit_context
-from ._base import _BaseCompletion, _check_rank, _matmul, _rmatmul, relative_change, svd_of_product
+from ._base import (
+    _BaseCompletion,
+    _check_rank,
+    _default_rank,
+    _matmul,
+    _rmatmul,
+    relative_change,
+    svd_of_product,
+)
 from ._soft_impute import initial_factors, lambda_max
 
 
@@ -53,9 +61,9 @@ class FactorizedCompletion(_BaseCompletion):
 
     Parameters
     ----------
-    rank : int, default=10
+    rank : int or None, default=None
         Number of columns :math:`k` of the factors (may over-estimate the
-        rank).
+        rank). ``None`` uses ``min(10, n_samples, n_features)``.
     regularization : float, default=0.0
         :math:`\mu` (also the ridge used to fold new rows in).
     learning_rate : float, default=0.5
@@ -80,13 +88,25 @@ class FactorizedCompletion(_BaseCompletion):
         gradient over the observed entries, shuffled every epoch (for data
         that arrive in chunks). NumPy and sparse input only; other namespaces
         (CuPy) take full gradient steps.
-    center : bool or {"columns", "both"}, default=False
+    center : bool or {"columns", "both", "biases"}, default=False
         ``True`` / ``"columns"``: remove the mean of the observed entries of
-        every column first (kept in ``mean_``, carried to new rows).
-        ``"both"``: also remove row effects, alternating row and column
-        centring (the additive part of bi-scaling); a new row's offset is the
-        mean of its observed entries after column centring. Added back to
-        the completion.
+        every column first (kept in ``mean_``, carried to new rows; the
+        global mean for a column with none). ``"both"``: also remove row
+        effects, alternating row and column centring (the additive part of
+        bi-scaling); a new row's offset is the mean of its observed entries
+        after column centring. ``"biases"``: the global mean
+        (``intercept_``) and regularized row and column biases, fitted first
+        (the baseline predictor, as in :class:`SoftImpute`, whose
+        ``"exact_als"`` solver fits them jointly with the factors); the
+        factors complete the residual; a new row's bias is fitted jointly
+        with its factor. Added back to the completion; a row or column with
+        no observed entry is predicted by the biases.
+    bias_shrinkage : float or "auto", default="auto"
+        The ridge (pseudo-count) on the biases with ``center="biases"``;
+        ``"auto"`` chooses it on a held-out tenth of the observed entries
+        (see :class:`SoftImpute`).
+    clip : bool, default=False
+        Clip the predictions to the range of the observed training values.
     keep_observed : bool, default=True
         Keep observed entries in ``transform`` / ``fit_transform``.
     missing_values : float, default=np.nan
@@ -105,9 +125,18 @@ class FactorizedCompletion(_BaseCompletion):
     singular_values_ : ndarray of shape (rank_,)
     row_factors_ : ndarray of shape (n_samples, rank_)
     mean_ : ndarray of shape (n_features,)
-        Column means removed before the fit (zeros without ``center``).
+        Column effects removed before the fit (with ``center="biases"``:
+        ``intercept_`` plus the column biases; zeros without ``center``).
     row_offsets_ : ndarray of shape (n_samples,)
-        Row effects of the training rows (zeros unless ``center="both"``).
+        Row effects of the training rows (the row biases with
+        ``center="biases"``; zeros unless ``center`` is ``"both"`` or
+        ``"biases"``).
+    intercept_ : float
+        The global mean with ``center="biases"``, 0 otherwise.
+    bias_shrinkage_ : float
+        The ridge on the biases used (``center="biases"`` only).
+    value_range_ : tuple of float
+        Smallest and largest observed training value (the bounds of ``clip``).
     rank_ : int
     n_iter_ : int
     n_features_in_ : int
@@ -137,7 +166,7 @@ class FactorizedCompletion(_BaseCompletion):
     """
 
     _parameter_constraints = {
-        "rank": [Interval(numbers.Integral, 1, None, closed="left")],
+        "rank": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "regularization": [Interval(numbers.Real, 0, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -146,18 +175,19 @@ class FactorizedCompletion(_BaseCompletion):
         "init_scale": [Interval(numbers.Real, 0, None, closed="neither")],
         "rebalance_iter": [Interval(numbers.Integral, 0, None, closed="left"), None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "center": ["boolean", StrOptions({"columns", "both"})],
+        "center": ["boolean", StrOptions({"columns", "both", "biases"})],
+        "bias_shrinkage": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "clip": ["boolean"],
         "keep_observed": ["boolean"],
         "missing_values": [numbers.Real],
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "gpu"}), None],
         "verbose": ["verbose"],
     }
-    _test_init_params = {"rank": 2, "max_iter": 100}
 
     def __init__(
         self,
-        rank=10,
+        rank=None,
         *,
         regularization=0.0,
         learning_rate=0.5,
@@ -168,6 +198,8 @@ class FactorizedCompletion(_BaseCompletion):
         rebalance_iter=1,
         batch_size=None,
         center=False,
+        bias_shrinkage="auto",
+        clip=False,
         keep_observed=True,
         missing_values=np.nan,
         random_state=None,
@@ -184,6 +216,8 @@ class FactorizedCompletion(_BaseCompletion):
         self.rebalance_iter = rebalance_iter
         self.batch_size = batch_size
         self.center = center
+        self.bias_shrinkage = bias_shrinkage
+        self.clip = clip
         self.keep_observed = keep_observed
         self.missing_values = missing_values
         self.random_state = random_state
@@ -195,10 +229,16 @@ class FactorizedCompletion(_BaseCompletion):
 
     def _fit_factors(self, obs, xp):
         _check_rank(self.rank, obs.shape, "rank")
+        if obs.n_observed < 2:
+            raise ValueError(
+                "X has a single observed entry: FactorizedCompletion sets its step size "
+                "from the spectrum of the sampled matrix, which one entry does not inform; "
+                "observe more entries or use SoftImpute."
+            )
+        k = _default_rank(self.rank, obs.shape)
         rng = check_random_state(self.random_state)
         seed = rng.randint(np.iinfo(np.int32).max)
         m, n = obs.shape
-        k = self.rank
         p = obs.n_observed / float(m * n)
         sigma1 = max(lambda_max(obs, random_state=seed) / max(p, 1e-12), 1e-300)
         like = xp.zeros(1, dtype=obs.dtype)
@@ -234,7 +274,10 @@ class FactorizedCompletion(_BaseCompletion):
             if self.rebalance_iter is not None and n_iter == self.rebalance_iter:
                 F, G = rebalance(F, G, sigma1, xp)
             if not np.isfinite(to_float(xp.sum(F * F) + xp.sum(G * G))):
-                raise FloatingPointError("FactorizedCompletion diverged; lower learning_rate.")
+                raise FloatingPointError(
+                    "FactorizedCompletion diverged; lower learning_rate (the observed "
+                    "entries may be too few or too unevenly spread for the default step)."
+                )
             U1, d1, V1 = svd_of_product(F, G, xp)
             change = relative_change(U, d, V, U1, d1, V1, xp)
             U, d, V = U1, d1, V1

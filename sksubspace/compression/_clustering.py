@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, to_float
 from .._sklearn_compat import Interval, StrOptions, _fit_context
-from .._validation import validate_data
+from .._validation import ArrayAPISupportMixin, validate_data
 from ._base import (
     _empty_svd,
     _exact_basis,
@@ -83,7 +83,7 @@ class _Group:
             self.gram = state[1]
 
 
-class JointSVDClustering(ClusterMixin, TransformerMixin, BaseEstimator):
+class JointSVDClustering(ArrayAPISupportMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     r"""Group matrices so that each group is compressed by one rank-``r`` SVD within a threshold.
 
     Given matrices ``A_1, ..., A_m`` with the same number of rows ``n``, find

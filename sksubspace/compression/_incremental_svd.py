@@ -14,13 +14,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, to_float
 from .._sklearn_compat import Interval, StrOptions, _fit_context
-from .._validation import validate_data
+from .._validation import ArrayAPISupportMixin, validate_data
 from ._base import _empty_svd, small_problem_blas, svd_update
 
 __all__ = ["IncrementalTruncatedSVD"]
 
 
-class IncrementalTruncatedSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class IncrementalTruncatedSVD(
+    ArrayAPISupportMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     r"""Rank-``k`` truncated SVD updated block by block, never holding all the data.
 
     The samples seen so far, stacked as the columns of ``A = X'``

@@ -66,24 +66,13 @@ if INSTANCES:
 NO_DEFAULT_CONSTRUCTOR = {
     "SparseCoder": "dictionary is required, as in scikit-learn's SparseCoder",
 }
-# Fixed on the branches that own them (merged by the lead); strict=False, so a pass
-# once they are merged is fine.
-DEFAULTS_FIXED_ON_OTHER_BRANCHES = {
-    "AltMinCompletion": "default rank larger than small data: branch ratings",
-    "FactorizedCompletion": "default rank larger than small data: branch ratings",
-    "KSubspaces": "default n_clusters / subspace_dim larger than small data: branch spectral",
-}
 
 
 def _default_constructor_cases():
     for name, cls in all_estimators():
         if not hasattr(cls, "_test_init_params") or name in NO_DEFAULT_CONSTRUCTOR:
             continue
-        marks = ()
-        if name in DEFAULTS_FIXED_ON_OTHER_BRANCHES:
-            reason = DEFAULTS_FIXED_ON_OTHER_BRANCHES[name]
-            marks = pytest.mark.xfail(strict=False, reason=reason)
-        yield pytest.param(cls, id=name, marks=marks)
+        yield pytest.param(cls, id=name)
 
 
 @pytest.mark.parametrize("cls", list(_default_constructor_cases()))

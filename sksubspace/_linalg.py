@@ -613,6 +613,10 @@ def omp_codes_dense(indices, coefs, n_atoms):
     xp = get_namespace(coefs)
     n, K = indices.shape
     out = xp.zeros((n, n_atoms), dtype=coefs.dtype)
+    if is_numpy(xp):  # one scatter instead of K masked passes over the output
+        keep = indices >= 0
+        out[np.nonzero(keep)[0], indices[keep]] = coefs[keep]
+        return out
     atom_ids = xp.arange(n_atoms)[None, :]
     for t in range(K):
         out = out + xp.where(atom_ids == indices[:, t : t + 1], coefs[:, t : t + 1], 0.0)

@@ -424,18 +424,19 @@ def batched_omp(X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None
     squared residual is at most ``tol``). Atoms are the rows of ``D``; as in
     scikit-learn's :func:`~sklearn.linear_model.orthogonal_mp`, each step picks
     the atom of largest ``|<r_i, d_j>|`` (atoms are *not* rescaled, so the
-    supports are scikit-learn's for any dictionary), and the chosen atoms are
-    orthonormalized one at a time (Gram-Schmidt, i.e. a Cholesky factor of their
-    Gram matrix grown by one row per step), so that no step solves a system:
-    the least-squares coefficients come from one triangular solve at the end.
+    supports are scikit-learn's for any dictionary). The Cholesky factor of
+    the chosen atoms' Gram matrix grows by one row per step and is kept
+    inverted (also triangular), so the least-squares coefficients are updated
+    by one product per step: no step solves a system.
 
-    Two batched forms, both matrix-matrix work over blocks of signals:
+    Two batched forms, both matrix-matrix work over blocks of signals (on
+    NumPy, cache-sized blocks shared among host threads):
 
-    * with the atoms' Gram matrix (``gram`` given, or few atoms: it is formed
-      then), the correlations ``D r_i`` are updated in place from rows of the
-      Gram matrix (Rubinstein, Zibulevsky & Elad 2008, "Batch-OMP"): after one
-      product ``X D'``, a step costs ``O(t n_atoms)`` per signal, not
-      ``O(n_features n_atoms)``;
+    * with the atoms' Gram matrix ``G`` (``gram`` given, or few atoms: it is
+      formed then), the correlations are ``D x_i - G[S_i] c_i`` (Rubinstein,
+      Zibulevsky & Elad 2008, "Batch-OMP"): after one product ``X D'``, a step
+      costs ``O(t n_atoms)`` per signal (one sparse-dense product on NumPy),
+      not ``O(n_features n_atoms)``;
     * otherwise the residuals are kept and each step is one product
       ``R D'`` (memory O(block x n_atoms), for dictionaries too large for a
       Gram matrix, such as all points in self-expressive clustering).

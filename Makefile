@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: tour test lint bench doc clean
+.PHONY: tour test lint bench bench-quick doc clean gpu-check
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,32 +19,48 @@ $(VENV)/.bench: $(VENV)/.base
 	$(PY) -m pip install -q -e ".[bench]"
 	touch $@
 
+$(VENV)/.tour: $(VENV)/.base
+	$(PY) -m pip install -q -e ".[tour]"
+	touch $@
+
 $(VENV)/.doc: $(VENV)/.base
 	$(PY) -m pip install -q -e ".[doc,test]"
 	touch $@
 
-## tour: the main job, a quick tour of every estimator family (results table + plots in tour_output/)
-tour: $(VENV)/.base
-	$(PY) -m pip install -q matplotlib
-	MPLBACKEND=Agg $(PY) -m tour --out tour_output
+## tour: the main job, a quick tour of every estimator family (results table, plots and
+## tour_output/index.html); TOUR_ARGS="--families foundation grassmann" runs only some
+tour: $(VENV)/.tour
+	MPLBACKEND=Agg $(VENV)/bin/sksubspace-tour --out tour_output $(TOUR_ARGS)
 
 ## test: install the test extras, lint, run the whole suite (doctests and examples included)
 test: $(VENV)/.test
-	$(PY) -m ruff check sksubspace tests tour benchmarks examples doc
-	$(PY) -m ruff format --check sksubspace tests tour benchmarks examples doc
+	$(PY) -m ruff check sksubspace tests benchmarks examples doc
+	$(PY) -m ruff format --check sksubspace tests benchmarks examples doc
 	MPLBACKEND=Agg OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 --durations=15
 
 lint: $(VENV)/.test
-	$(PY) -m ruff check sksubspace tests tour benchmarks examples
-	$(PY) -m ruff format --check sksubspace tests tour benchmarks examples
+	$(PY) -m ruff check sksubspace tests benchmarks examples
+	$(PY) -m ruff format --check sksubspace tests benchmarks examples
 
-## bench: side-by-side benchmarks; records doc/benchmarks/<name>.txt for the docs' benchmarks page
+## bench: side-by-side benchmarks, full runs; records doc/benchmarks/<name>.txt (+ .json rows)
+## for the docs' benchmarks page. bench-quick (or BENCH_MODE=quick): quick settings, < 30 min
+BENCH_MODE ?= full
 bench: $(VENV)/.bench
-	MPLBACKEND=Agg $(PY) doc/_tools/run_benchmarks.py
+	MPLBACKEND=Agg $(PY) doc/_tools/run_benchmarks.py --mode $(BENCH_MODE)
+
+bench-quick: $(VENV)/.bench
+	MPLBACKEND=Agg $(PY) doc/_tools/run_benchmarks.py --mode quick
 
 ## doc: the documentation site into doc/_build/html (API reference, gallery, benchmarks); warnings are errors
 doc: $(VENV)/.doc
 	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html doc doc/_build/html
 
+## gpu-check: every estimator on CuPy vs NumPy (answers, times, crossover); says so and exits 0 without a GPU
+# Uses the machine's own Python (a GPU machine's image carries CuPy; a fresh venv would not).
+gpu-check:
+	PYTHONPATH=$(CURDIR) $(PYTHON) -m pytest -q -p no:cacheprovider tests/test_gpu.py -o addopts="" || true
+	PYTHONPATH=$(CURDIR) $(PYTHON) benchmarks/gpu_check.py $(GPU_CHECK_ARGS)
+
 clean:
-	rm -rf $(VENV) tour_output doc/_build doc/api doc/auto_examples doc/benchmarks/results.rst.inc
+	rm -rf $(VENV) tour_output doc/_build doc/api doc/auto_examples doc/benchmarks/results.rst.inc \
+		doc/benchmarks/generated

@@ -1,7 +1,7 @@
 """Planted recovery: 64 x 128 overcomplete dictionary, 5-sparse codes, 20,000 signals.
 
-The issue's target: at least 95% of the planted atoms recovered (|cosine| >= 0.99)
-by OnlineDictionaryLearning and KSVD. Both run with their default stopping
+Goal: at least 95% of the planted atoms recovered (|cosine| >= 0.99) by
+OnlineDictionaryLearning and KSVD. Both run with their default stopping
 rules and the known sparsity (OMP with 5 atoms), over several seeds.
 Usage: PYTHONPATH=. python benchmarks/bench_dict_recovery.py [n_seeds]
 

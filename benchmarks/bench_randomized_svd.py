@@ -2,7 +2,7 @@
 
 Same planted 2000 x 2000 rank-50 matrix, same process. Prints the median time
 of each over repeats, the ratio, and the relative reconstruction error of both.
-Target (issue #2): ratio at most 0.2 with error within 1e-6 of the exact SVD.
+Goal: time ratio at most 0.2 with error within 1e-6 of the exact SVD.
 """
 
 import time

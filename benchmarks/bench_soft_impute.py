@@ -1,6 +1,6 @@
 """SoftImpute on make_low_rank_completion against one dense SVD and fancyimpute.
 
-The issue's target: 2000 x 2000, rank 10, 10% observed, no noise, default
+Goal: 2000 x 2000, rank 10, 10% observed, no noise, default
 parameters apart from ``max_rank=20``; relative RMSE on the held-out entries at
 most 0.01 and a fit at most 0.5x the time of one ``numpy.linalg.svd`` of the
 zero-filled matrix (measured in the same process). fancyimpute's SoftImpute

@@ -1,6 +1,6 @@
 """SoftImpute on large sparse input: time, peak memory and held-out error.
 
-The issue's target: a 100000 x 20000 matrix of rank 20 with 4 million observed
+Goal: a 100000 x 20000 matrix of rank 20 with 4 million observed
 entries (a SciPy CSR matrix: the stored entries are the observed ones) fits in
 under 10 minutes on 2 cores with peak memory under 4 GB. The dense matrix
 (16 GB in float64) is never formed.

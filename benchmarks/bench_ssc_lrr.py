@@ -19,9 +19,9 @@ import time
 import numpy as np
 from sklearn.linear_model import Lasso
 
-from sksubspace._linalg import spectral_clustering
 from sksubspace.cluster import LowRankRepresentation, SparseSubspaceClustering
 from sksubspace.cluster._base import affinity_from_representation
+from sksubspace.cluster._spectral import spectral_clustering
 from sksubspace.datasets import make_subspaces
 from sksubspace.metrics import clustering_accuracy
 

@@ -40,6 +40,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax shipped inside the package and copied into _static/mathjax, so that
+    # formulas render offline (no CDN); it sets mathjax_path.
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -118,6 +121,6 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
     "navigation_with_keys": False,
 }
-html_sidebars = {"index": [], "install": [], "quick_start": []}
+html_sidebars = {"index": [], "install": [], "quick_start": [], "benchmarks/index": []}
 html_show_sourcelink = False
 html_copy_source = False

@@ -38,6 +38,7 @@ __all__ = [
     "is_numpy",
     "to_numpy",
     "gpu_available",
+    "gpu_unavailable_reason",
     "solve_triangular",
     "cho_solve",
     "to_float",
@@ -59,15 +60,32 @@ def _import_cupy():
         return None
 
 
+def gpu_unavailable_reason() -> str | None:
+    """Why the GPU cannot be used (``None`` when CuPy sees a CUDA device).
+
+    Tells apart "CuPy is not installed", "CuPy fails to import" and "CuPy is
+    installed but finds no driver or device", keeping CUDA's own message.
+    """
+    try:
+        cupy = importlib.import_module("cupy")
+    except ImportError as exc:
+        if getattr(exc, "name", None) == "cupy":
+            return "CuPy is not installed"
+        return f"CuPy is installed but fails to import: {exc}"
+    except Exception as exc:  # a CUDA runtime error at import
+        return f"CuPy is installed but fails to import: {type(exc).__name__}: {exc}"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:
+        return (
+            f"CuPy is installed but finds no usable CUDA driver/device: {type(exc).__name__}: {exc}"
+        )
+    return None if count > 0 else "CuPy is installed but sees no CUDA device"
+
+
 def gpu_available() -> bool:
     """Return True when CuPy imports and sees at least one CUDA device."""
-    cupy = _import_cupy()
-    if cupy is None:
-        return False
-    try:
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
+    return gpu_unavailable_reason() is None
 
 
 def get_namespace(*arrays):
@@ -206,8 +224,9 @@ def compute_context(device, *arrays) -> ComputeContext:
         return ComputeContext(out_xp, out_xp, dev)
     if device == "cpu":
         return ComputeContext(array_namespace(np.empty(0)), out_xp, None)
-    if not gpu_available():
-        raise RuntimeError(_GPU_HELP)
+    reason = gpu_unavailable_reason()
+    if reason is not None:
+        raise RuntimeError(f"{_GPU_HELP} ({reason}.)")
     cupy = _import_cupy()
     return ComputeContext(array_namespace(cupy.empty(0)), out_xp, None)
 

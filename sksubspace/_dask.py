@@ -15,6 +15,11 @@ from __future__ import annotations
 import importlib
 import sys
 
+import numpy as np
+
+from ._linalg import randomized_svd
+from ._validation import check_random_state
+
 __all__ = [
     "is_dask_array",
     "import_dask_array",
@@ -185,9 +190,6 @@ def dask_svt(A, threshold, *, rank_guess=None, n_iter=2, random_state=None):
     """
     import dask
 
-    from ._linalg import randomized_svd
-    from ._validation import check_random_state
-
     da = import_dask_array()
     threshold = float(threshold)
     m, n = A.shape
@@ -265,8 +267,6 @@ def align_rows(y, X, *, name="y"):
     da = import_dask_array()
     n = X.shape[0]
     if not is_dask_array(y):
-        import numpy as np
-
         y = np.asarray(y)
     if y.ndim not in (1, 2) or y.shape[0] != n:
         raise ValueError(

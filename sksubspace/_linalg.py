@@ -10,21 +10,24 @@ Contents
 * thresholding: :func:`soft_threshold`, :func:`hard_threshold`,
   :func:`group_soft_threshold`
 * orthogonality: :func:`orthonormalize`, :func:`svd_flip`, :func:`polar`,
-  :func:`newton_schulz_polar`, :func:`principal_angles`
+  :func:`principal_angles`, :func:`row_norms`, :func:`normalize_rows`
 * factorizations: :func:`cholesky`, :func:`eigh_topk`,
   :func:`randomized_range_finder`, :func:`randomized_svd`,
   :func:`partial_svd_above`, :func:`svt`
 * sparse coding: :func:`batched_omp`
-* graphs: :func:`spectral_embedding`, :func:`spectral_clustering`
+
+The spectral step of the clustering family lives in
+:mod:`sksubspace.cluster._spectral`.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg
-from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
 from ._backend import (
@@ -113,15 +116,80 @@ def orthonormalize(A):
     """
     xp = get_namespace(A)
     Q, R = xp.linalg.qr(A)
-    diag = xp.linalg.diagonal(R) if hasattr(xp.linalg, "diagonal") else _diag(R)
-    return Q * _nonzero_sign(diag)[..., None, :]
+    return Q * _nonzero_sign(diagonal(R))[..., None, :]
 
 
-def _diag(R):
-    xp = get_namespace(R)
-    k = min(R.shape[-2], R.shape[-1])
-    eye = xp.eye(R.shape[-2], R.shape[-1], dtype=R.dtype)
-    return xp.sum(R * eye, axis=-2)[..., :k]
+def diagonal(A):
+    """Main diagonal of ``A`` (of each matrix of a stack), in any namespace.
+
+    ``xp.linalg.diagonal`` where the namespace has it (the array API's optional
+    ``linalg`` extension), a masked sum otherwise.
+    """
+    xp = get_namespace(A)
+    if hasattr(xp, "linalg") and hasattr(xp.linalg, "diagonal"):
+        return xp.linalg.diagonal(A)
+    k = min(A.shape[-2], A.shape[-1])
+    eye = xp.eye(A.shape[-2], A.shape[-1], dtype=A.dtype)
+    return xp.sum(A * eye, axis=-2)[..., :k]
+
+
+def machine_eps(dtype) -> float:
+    """Machine epsilon of a real floating ``dtype`` of any namespace (float32 or float64)."""
+    return float(np.finfo(np.float32 if "32" in str(dtype) else np.float64).eps)
+
+
+def row_norms(X, *, keepdims=False):
+    """Euclidean norms of the rows of ``X``, free of overflow and underflow.
+
+    Each row is divided by its largest magnitude before the sum of squares (as
+    LAPACK's ``nrm2`` does), so rows of size ``1e200`` or ``1e-200`` get their
+    true norm instead of ``inf`` or ``0``.
+    """
+    xp = get_namespace(X)
+    with np.errstate(over="ignore", under="ignore"):  # such rows are redone below
+        norms = xp.linalg.vector_norm(X, axis=1, keepdims=True)
+    # Rows whose plain norm may have under- or overflowed (or is zero) are redone
+    # scaled; on data of ordinary size there are none and this costs one check.
+    info = np.finfo(np.float32 if "32" in str(X.dtype) else np.float64)
+    suspect = (norms < float(np.sqrt(info.tiny) / info.eps)) | ~(norms < float(np.sqrt(info.max)))
+    if to_float(xp.sum(xp.astype(suspect, X.dtype))) > 0:
+        peak = xp.max(xp.abs(X), axis=1, keepdims=True)
+        peak = xp.where(peak > 0, peak, xp.ones_like(peak))
+        scaled = peak * xp.linalg.vector_norm(X / peak, axis=1, keepdims=True)
+        norms = xp.where(suspect, scaled, norms)
+    return norms if keepdims else norms[:, 0]
+
+
+def normalize_rows(X, xp=None, *, at_most_one=False, return_norms=False):
+    """Rows of ``X`` scaled to unit norm; zero rows stay zero.
+
+    With ``at_most_one`` rows are only shrunk into the unit ball. Norms come
+    from :func:`row_norms` (no overflow / underflow). ``xp`` is accepted for
+    callers that pass their namespace; it is found from ``X`` otherwise.
+    """
+    xp = get_namespace(X) if xp is None else xp
+    norms = row_norms(X, keepdims=True)
+    floor = 1.0 if at_most_one else 0.0
+    Xn = X / xp.where(norms > floor, norms, xp.ones_like(norms))
+    return (Xn, norms) if return_norms else Xn
+
+
+def max_abs_scale(X) -> float:
+    """The power of two nearest above the largest magnitude in ``X`` (1.0 for zero ``X``).
+
+    Estimators whose result does not depend on the scale of ``X`` divide by it
+    first, so that data of size ``1e-150`` or ``1e150`` stays within range.
+    Dividing by a power of two is exact: on data of ordinary size the results
+    are bit for bit those of the unscaled computation.
+    """
+    xp = get_namespace(X)
+    if sp.issparse(X):
+        peak = float(abs(X).max()) if X.nnz else 0.0
+    else:
+        peak = to_float(xp.max(xp.abs(X))) if X.shape[0] * X.shape[-1] else 0.0
+    if not (peak > 0 and np.isfinite(peak)):
+        return 1.0
+    return math.ldexp(1.0, math.frexp(peak)[1])
 
 
 def polar(A):
@@ -133,29 +201,6 @@ def polar(A):
     xp = get_namespace(A)
     U, _, Vt = xp.linalg.svd(A, full_matrices=False)
     return U @ Vt
-
-
-def newton_schulz_polar(A, *, n_iter=30, tol=None):
-    """Polar factor by the Newton-Schulz iteration (matrix products only).
-
-    ``X <- 1.5 X - 0.5 X X' X`` after scaling ``A`` by its Frobenius norm, so all
-    singular values start in (0, 1]. Converges quadratically once they are near
-    1; GPU friendly. Requires full column rank.
-    """
-    xp = get_namespace(A)
-    X = A / xp.linalg.matrix_norm(A, keepdims=True)
-    eye = xp.eye(A.shape[-1], dtype=A.dtype)
-    tol = (
-        10 * np.finfo(np.float32 if A.dtype == xp.float32 else np.float64).eps
-        if tol is None
-        else tol
-    )
-    for _ in range(n_iter):
-        XtX = xp.matrix_transpose(X) @ X
-        X = X @ (1.5 * eye - 0.5 * XtX)
-        if to_float(xp.max(xp.abs(XtX - eye))) < tol:
-            break
-    return X
 
 
 def principal_angles(U, V):
@@ -207,7 +252,7 @@ def cholesky(A, *, jitter=0.0):
     xp = get_namespace(A)
     if jitter:
         n = A.shape[-1]
-        scale = xp.mean(_diag(A), axis=-1)
+        scale = xp.mean(diagonal(A), axis=-1)
         A = A + (jitter * scale)[..., None, None] * xp.eye(n, dtype=A.dtype)
     try:
         L = xp.linalg.cholesky(A)
@@ -416,7 +461,12 @@ def svt(A, threshold, *, rank_guess=None, n_iter=4, random_state=None, start=Non
 # ---------------------------------------------------------------------------
 
 
-def batched_omp(X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None):
+_OMP_BLOCK_ENTRIES = 1 << 19  # 4 MiB of float64 correlations per block on NumPy
+
+
+def batched_omp(
+    X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None, verbose=0, desc=None
+):
     """Orthogonal matching pursuit for all rows of ``X`` at once.
 
     Solves, for each signal ``x_i`` (a row of ``X``), the greedy approximation of
@@ -454,6 +504,10 @@ def batched_omp(X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None
         clustering, where ``D`` is ``X``). Negative entries exclude nothing.
     gram : array of shape (n_atoms, n_atoms), optional
         Precomputed ``D D'`` (worth it when atoms are reused across batches).
+    verbose : int, default=0
+        A progress bar over the blocks of signals (see
+        :func:`sksubspace.utils._threads.threaded_block_map`), titled ``desc``.
+    desc : str, optional
 
     Returns
     -------
@@ -481,19 +535,25 @@ def batched_omp(X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None
     use_gram = gram is not None or (n_atoms <= 2048 and n >= n_atoms and 4 * K <= d)
     if use_gram and gram is None:
         gram = D @ xp.matrix_transpose(D)
-    # Blocks of signals: on NumPy about 2**19 correlations (4 MiB in float64,
-    # cache-sized) shared among host threads; elsewhere 2**22, in turn.
+    # Blocks of signals: on NumPy about _OMP_BLOCK_ENTRIES correlations
+    # (cache-sized) shared among host threads; elsewhere 8 times more, in turn.
     width = n_atoms if use_gram else n_atoms + (K + 2) * d
     numpy = is_numpy(xp)
-    step = max(1, min(n, (1 << (19 if numpy else 22)) // width))
+    step = max(1, min(n, _OMP_BLOCK_ENTRIES * (1 if numpy else 8) // width))
 
     def run(start, stop):
         ex_block = None if exclude is None else exclude[start:stop]
         return _omp_block(X[start:stop, :], D, K, tol, ex_block, gram, xp)
 
-    if n <= step:
+    if n <= step and not verbose:
         return run(0, n)
-    parts = threaded_block_map(run, row_blocks(n, step), effective_n_threads() if numpy else 1)
+    parts = threaded_block_map(
+        run,
+        row_blocks(n, step),
+        effective_n_threads() if numpy else 1,
+        verbose=verbose,
+        desc=desc or "batched OMP",
+    )
     return xp.concat([p[0] for p in parts]), xp.concat([p[1] for p in parts])
 
 
@@ -631,191 +691,3 @@ def omp_codes_sparse(indices, coefs, n_atoms):
     rows = np.repeat(np.arange(n), K)
     keep = idx.ravel() >= 0
     return sp.csr_matrix((val.ravel()[keep], (rows[keep], idx.ravel()[keep])), shape=(n, n_atoms))
-
-
-# ---------------------------------------------------------------------------
-# Spectral embedding and clustering of an affinity graph
-# ---------------------------------------------------------------------------
-
-
-def _normalized_affinity(W):
-    """``D^-1/2 W D^-1/2`` (dense or SciPy sparse) and the degree vector."""
-    if sp.issparse(W):
-        W = sp.csr_matrix(W)
-        deg = np.asarray(W.sum(axis=1)).ravel()
-        inv = 1.0 / np.sqrt(np.where(deg > 0, deg, 1.0))
-        Dm = sp.diags(inv)
-        return Dm @ W @ Dm, deg
-    xp = get_namespace(W)
-    deg = xp.sum(W, axis=1)
-    inv = 1.0 / xp.sqrt(xp.where(deg > 0, deg, xp.ones_like(deg)))
-    return W * inv[:, None] * inv[None, :], deg
-
-
-def spectral_embedding(affinity, n_components, *, random_state=None, normalized=False):
-    """Leading eigenvectors of the normalized affinity ``D^-1/2 W D^-1/2``.
-
-    Equivalently the eigenvectors of the smallest eigenvalues of the
-    normalized Laplacian ``I - D^-1/2 W D^-1/2`` (Ng, Jordan & Weiss 2001).
-    ``affinity`` may be a dense array of any namespace or a SciPy sparse matrix
-    (then only sparse products are used, through ARPACK). With
-    ``normalized=True`` the affinity is taken as already normalized (a matrix
-    ``M`` standing for ``D^-1/2 W D^-1/2``, e.g. a weighted mean of several
-    normalized affinities, so that ``I - M`` is the mean of their normalized
-    Laplacians) and is used as it is.
-
-    Returns
-    -------
-    eigenvalues : (n_components,) Laplacian eigenvalues, ascending.
-    embedding : (n_samples, n_components) rows are the spectral coordinates.
-    """
-    M = affinity if normalized else _normalized_affinity(affinity)[0]
-    n = M.shape[0]
-    k = min(n_components, n)
-    if sp.issparse(M) and n > 2000 and k < n - 1:
-        rng = check_random_state(random_state)
-        v0 = rng.uniform(-1, 1, n)
-        mu, V = scipy.sparse.linalg.eigsh(M, k=k, which="LA", v0=v0, tol=1e-8)
-        order = np.argsort(mu)[::-1]
-        mu, V = mu[order], svd_flip(V[:, order])
-    else:
-        dense = M.toarray() if sp.issparse(M) else M
-        mu, V = eigh_topk(dense, k)
-    return 1.0 - mu, V
-
-
-def eigengap_n_clusters(eigenvalues, max_clusters=None):
-    """Number of clusters from the largest gap of ascending Laplacian eigenvalues."""
-    ev = to_numpy(eigenvalues)
-    if max_clusters is not None:
-        ev = ev[: max_clusters + 1]
-    if ev.size < 2:
-        return 1
-    return int(np.argmax(np.diff(ev)) + 1)
-
-
-def spectral_clustering(
-    affinity, n_clusters, *, n_init=10, random_state=None, max_clusters=20, normalized=False
-):
-    """Normalized spectral clustering of an affinity graph.
-
-    Embeds with :func:`spectral_embedding`, normalizes the rows to unit length
-    and runs k-means on them (on the host: the embedding is n x k). With
-    ``n_clusters="auto"`` the count is the position of the largest eigengap
-    among the first ``max_clusters + 1`` Laplacian eigenvalues. ``normalized``
-    is passed to :func:`spectral_embedding` (the affinity is already
-    ``D^-1/2 W D^-1/2``, or a weighted mean of such matrices).
-
-    Returns
-    -------
-    labels : NumPy int array of shape (n_samples,)
-    n_clusters : int
-    eigenvalues : the Laplacian eigenvalues that were computed (ascending)
-    """
-    n = affinity.shape[0]
-    if n_clusters == "auto":
-        ev, V = spectral_embedding(
-            affinity, min(max_clusters + 1, n), random_state=random_state, normalized=normalized
-        )
-        n_clusters = eigengap_n_clusters(ev, max_clusters)
-        V = V[:, :n_clusters]
-    else:
-        ev, V = spectral_embedding(
-            affinity, n_clusters, random_state=random_state, normalized=normalized
-        )
-    E = np.asarray(to_numpy(V), dtype=np.float64)
-    norms = np.linalg.norm(E, axis=1, keepdims=True)
-    E = E / np.where(norms > 0, norms, 1.0)
-    km = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=random_state)
-    labels = km.fit_predict(E)
-    return labels, n_clusters, ev
-
-
-# --- added for kernel_ridge ---
-
-
-def spd_solve(A, B, *, overwrite_a=False):
-    """Solve ``A X = B`` for symmetric positive definite ``A``.
-
-    On NumPy this is LAPACK ``potrf`` + ``potrs``; with ``overwrite_a=True``
-    the factor is written over ``A`` (no second ``n x n`` array, which is what
-    lets exact kernel ridge reach large ``n``). Other namespaces go through
-    :func:`cholesky_solve`. A matrix that is not positive definite raises the
-    ``ValueError`` of :func:`cholesky` (``A`` may then have been overwritten).
-    """
-    xp = get_namespace(A, B)
-    if not is_numpy(xp):
-        return cholesky_solve(A, B)
-    A = np.asarray(A)
-    # A symmetric: A.T is the same matrix, Fortran-ordered when A is C-ordered,
-    # so LAPACK factors it in place.
-    At = A.T if A.flags.c_contiguous else A
-    try:
-        c, lower = scipy.linalg.cho_factor(
-            At, lower=True, overwrite_a=overwrite_a, check_finite=False
-        )
-    except np.linalg.LinAlgError as exc:
-        raise ValueError(
-            "Matrix is not positive definite; increase the regularization "
-            "(e.g. alpha / penalty / jitter)."
-        ) from exc
-    return scipy.linalg.cho_solve((c, lower), B, check_finite=False)
-
-
-def conjugate_gradient(matvec, B, *, precond=None, max_iter=20, tol=None, X0=None):
-    """Preconditioned conjugate gradient on the columns of ``B`` at once.
-
-    Solves ``A X = B`` for symmetric positive (semi)definite ``A`` given only
-    ``matvec(V) = A V`` (``V`` of shape ``(m, k)``); each column has its own
-    step sizes. ``precond(R)`` applies an approximation of ``A^{-1}``.
-
-    Parameters
-    ----------
-    matvec : callable
-    B : array of shape (m, k)
-    precond : callable or None
-    max_iter : int
-    tol : float or None
-        Stop when every column's residual norm is at most ``tol`` times its
-        initial norm. ``None`` runs exactly ``max_iter`` iterations (early
-        stopping as regularization, as in FALKON); the residual is then only
-        checked for exact convergence.
-    X0 : array of shape (m, k) or None
-
-    Returns
-    -------
-    X : array of shape (m, k)
-    n_iter : int
-    converged : bool
-        Whether ``tol`` was reached (``True`` when ``tol`` is None).
-    """
-    xp = get_namespace(B)
-    X = xp.zeros_like(B) if X0 is None else X0
-    R = B - matvec(X) if X0 is not None else B
-    Z = precond(R) if precond is not None else R
-    P = Z
-    rz = xp.sum(R * Z, axis=0)
-    r0 = xp.sqrt(xp.sum(R * R, axis=0))
-    r0_max = to_float(xp.max(r0)) if B.shape[1] else 0.0
-    if r0_max == 0.0:
-        return X, 0, True
-    tiny = float(np.finfo(np.float32 if B.dtype == xp.float32 else np.float64).tiny)
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        AP = matvec(P)
-        pap = xp.sum(P * AP, axis=0)
-        step = rz / xp.where(pap > tiny, pap, xp.ones_like(pap))
-        step = xp.where(pap > tiny, step, xp.zeros_like(step))
-        X = X + step * P
-        R = R - step * AP
-        rn = xp.sqrt(xp.sum(R * R, axis=0))
-        ratio = to_float(xp.max(rn / xp.where(r0 > 0, r0, xp.ones_like(r0))))
-        if (tol is not None and ratio <= tol) or ratio == 0.0:
-            return X, n_iter, True
-        Z = precond(R) if precond is not None else R
-        rz_new = xp.sum(R * Z, axis=0)
-        beta = rz_new / xp.where(rz > tiny, rz, xp.ones_like(rz))
-        beta = xp.where(rz > tiny, beta, xp.zeros_like(beta))
-        P = Z + beta * P
-        rz = rz_new
-    return X, n_iter, tol is None

@@ -12,10 +12,14 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import check_random_state  # noqa: F401  (re-export)
+from sklearn.utils.validation import (
+    check_array,
+    check_random_state,  # noqa: F401  (re-export)
+)
 from sklearn.utils.validation import validate_data as _sk_validate_data
 
 from ._backend import get_namespace, is_numpy, to_float
+from ._dask import is_dask_array
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -59,6 +63,30 @@ def _check_array_api(X, *, name, ensure_2d, allow_nan, ensure_min_samples, dtype
     return X
 
 
+def accepts_dask(estimator) -> bool:
+    """Whether ``estimator`` declares that it takes row-chunked Dask arrays.
+
+    An estimator declares it with the class attribute ``_accepts_dask = True``
+    and routes Dask input to its Dask strategy *before* :func:`validate_data`;
+    every other estimator is refused at :func:`validate_data`.
+    """
+    return bool(getattr(estimator, "_accepts_dask", False))
+
+
+def _refuse_dask(estimator, **arrays):
+    """Raise a ``TypeError`` naming the estimators that take Dask arrays."""
+    for name, arr in arrays.items():
+        if arr is not None and is_dask_array(arr):
+            from .utils import all_estimators
+
+            takers = ", ".join(n for n, cls in all_estimators() if accepts_dask(cls))
+            raise TypeError(
+                f"{type(estimator).__name__} does not take Dask arrays ({name} is a "
+                f"dask.array.Array). Compute it first ({name}.compute()) if it fits in "
+                f"memory, or use an estimator that works block by block on Dask: {takers}."
+            )
+
+
 def validate_data(
     estimator,
     X,
@@ -94,6 +122,7 @@ def validate_data(
     dtype : "float" or None
         ``"float"`` keeps float32/float64 and casts other numbers to float64.
     """
+    _refuse_dask(estimator, X=X, y=y)
     ensure_all_finite = "allow-nan" if allow_nan else True
     if _is_host(X):
         kwargs = dict(
@@ -141,6 +170,25 @@ def validate_data(
     return X, y
 
 
+def check_codes(X, n_components, *, name="X"):
+    """Validate a 2-d array of ``n_components`` columns (codes / scores for ``inverse_transform``).
+
+    NumPy-like input goes through scikit-learn's ``check_array`` (float32 / float64
+    kept); other namespaces get the same checks against the array API.
+    """
+    if _is_host(X):
+        X = check_array(X, dtype=FLOAT_DTYPES, input_name=name)
+    else:
+        X = _check_array_api(
+            X, name=name, ensure_2d=True, allow_nan=False, ensure_min_samples=1, dtype="float"
+        )
+    if X.shape[1] != n_components:
+        raise ValueError(
+            f"{name} has {X.shape[1]} columns but the model has {n_components} components."
+        )
+    return X
+
+
 def check_n_components(n_components, n_samples, n_features, *, name="n_components"):
     """Check a requested rank against the data shape with a clear message."""
     limit = min(n_samples, n_features)
@@ -150,3 +198,19 @@ def check_n_components(n_components, n_samples, n_features, *, name="n_component
             f"for data of shape ({n_samples}, {n_features}); lower {name}."
         )
     return n_components
+
+
+class ArrayAPISupportMixin:
+    """Declares scikit-learn's ``array_api_support`` tag for a sksubspace estimator.
+
+    Every estimator computes on the array namespace of its input (NumPy, CuPy,
+    any array-API library); one that cannot declares
+    ``check_array_api_strict`` in ``_expected_failed_checks`` and gets ``False``.
+    Put it first among the bases (before ``BaseEstimator``), or in a family's base.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        declined = "check_array_api_strict" in getattr(self, "_expected_failed_checks", {})
+        tags.array_api_support = not declined
+        return tags

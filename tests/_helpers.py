@@ -17,14 +17,28 @@ def make_instance(cls):
     return cls(**getattr(cls, "_test_init_params", {}))
 
 
+#: Known gaps shared by every estimator (scikit-learn runs this check only when
+#: SCIPY_ARRAY_API=1). Namespace agreement with NumPy is what
+#: ``test_array_api_strict_matches_numpy`` checks; scikit-learn's check also wants
+#: ``predict`` labels and index attributes (``center_indices_``, masks) in the input
+#: namespace, where this project keeps them on the host, and arrays on a second
+#: array_api_strict device, which several estimators still create on the default one.
+PROJECT_EXPECTED_FAILED_CHECKS = {
+    "check_array_api_input": (
+        "labels / index attributes are host NumPy by design and non-default devices are "
+        "not yet followed everywhere; namespace agreement is test_array_api_strict_matches_numpy"
+    ),
+}
+
+
 def expected_failed_checks(estimator):
     """Checks an estimator declares it cannot pass, with the reason.
 
     Declared as ``_expected_failed_checks = {check_name: reason}`` on the class;
     our own checks (``check_array_api_strict``, ``check_pipeline_gridsearch``)
-    use the same mechanism.
+    use the same mechanism. ``PROJECT_EXPECTED_FAILED_CHECKS`` applies to all.
     """
-    return dict(getattr(estimator, "_expected_failed_checks", {}))
+    return {**PROJECT_EXPECTED_FAILED_CHECKS, **getattr(estimator, "_expected_failed_checks", {})}
 
 
 def per_check_params(estimator, check):

@@ -1,12 +1,3 @@
-import numpy as np
-import pytest
-
-
 def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs CuPy and a CUDA GPU (skipped otherwise)")
     config.addinivalue_line("markers", "slow: slower end-to-end test")
-
-
-@pytest.fixture(autouse=True)
-def _doctest_np(doctest_namespace):
-    doctest_namespace["np"] = np

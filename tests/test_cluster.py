@@ -110,12 +110,13 @@ def test_lsr_matches_dense_closed_form():
     alpha = 0.1
     G = X @ X.T
     est = LeastSquaresSubspaceClustering(
-        3, alpha=alpha, zero_diagonal=False, store_matrices=True
+        3, alpha=alpha, zero_diagonal=False, n_nonzero=None, store_matrices=True
     ).fit(X)
     ref = np.linalg.solve(G + alpha * np.eye(30), G)
     np.testing.assert_allclose(est.representation_matrix_, ref.T, atol=1e-10)
     # zero diagonal: each row minimises |x_j - c X|^2 + alpha |c|^2 over c_j = 0
-    C = LeastSquaresSubspaceClustering(3, alpha=alpha, store_matrices=True).fit(X)
+    C = LeastSquaresSubspaceClustering(3, alpha=alpha, n_nonzero=None, store_matrices=True)
+    C = C.fit(X)
     C = C.representation_matrix_
     for j in range(3):
         others = np.delete(np.arange(30), j)

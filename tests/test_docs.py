@@ -203,7 +203,12 @@ def _has_rst_title(text):
 def test_gallery_folder(folder):
     readme = [folder / n for n in ("README.txt", "README.rst") if (folder / n).is_file()]
     assert readme, f"examples/{folder.name} needs a README.txt with a title (sphinx-gallery)"
-    assert _has_rst_title(readme[0].read_text(encoding="utf-8")), f"{readme[0]} has no title"
+    text = readme[0].read_text(encoding="utf-8")
+    assert _has_rst_title(text), f"{readme[0]} has no title"
+    # examples/README.txt's title is underlined with "="; a subsection's must be a
+    # lower level ("-"), or the gallery's table of contents nests it wrongly.
+    underline = text.strip().splitlines()[1].strip()
+    assert set(underline) == {"-"}, f"{readme[0]}: underline the title with '-', not {underline!r}"
     scripts = sorted(folder.glob("*.py"))
     assert scripts, f"examples/{folder.name} has no example"
     for script in scripts:

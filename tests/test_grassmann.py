@@ -368,3 +368,72 @@ def test_gcr_partial_fit_on_a_stream(digits_split):
             clf.partial_fit(Xtr[batch], ytr[batch], classes=classes)
     assert clf.n_iter_ == 15
     assert clf.score(Xte, yte) >= 0.96
+
+
+def test_karcher_mean_warns_when_max_iter_comes_first():
+    rng = np.random.RandomState(0)
+    U = np.stack([np.linalg.qr(rng.standard_normal((6, 2)))[0] for _ in range(5)])
+    with pytest.warns(ConvergenceWarning, match="karcher_mean did not converge"):
+        _, n_iter = karcher_mean(U, max_iter=1, return_n_iter=True)
+    assert n_iter == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        karcher_mean(U)
+
+
+def test_subspace_classifier_sample_weight_is_repetition_and_is_routed():
+    import sklearn
+    from sklearn.model_selection import KFold, cross_validate
+
+    rng = np.random.RandomState(0)
+    bases = rng.standard_normal((3, 2, 8))
+    y = np.repeat([0, 1, 2], 30)
+    X = np.einsum("ni,nid->nd", rng.standard_normal((90, 2)), bases[y])
+    X += 0.3 * rng.standard_normal(X.shape)
+    w = rng.randint(0, 4, size=90)
+    weighted = SubspaceClassifier(n_components=2).fit(X, y, sample_weight=w)
+    repeated = SubspaceClassifier(n_components=2).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    for attr in ("explained_variance_",):
+        np.testing.assert_allclose(getattr(weighted, attr), getattr(repeated, attr), rtol=1e-10)
+    np.testing.assert_allclose(
+        np.abs(np.einsum("cdk,cdl->ckl", weighted.subspaces_, repeated.subspaces_)),
+        np.broadcast_to(np.eye(2), (3, 2, 2)),
+        atol=1e-8,
+    )
+    np.testing.assert_allclose(weighted.scale_, repeated.scale_, rtol=1e-6)
+    with pytest.raises(ValueError, match="Negative values"):
+        SubspaceClassifier().fit(X, y, sample_weight=-np.ones(90))
+    # metadata routing: the weights reach fit inside cross_validate
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = SubspaceClassifier(n_components=2).set_fit_request(sample_weight=True)
+        clf = clf.set_score_request(sample_weight=False)
+        cv = KFold(3, shuffle=True, random_state=0)
+        res = cross_validate(
+            clf, X, y, params={"sample_weight": w + 1}, cv=cv, return_estimator=True
+        )
+    train = next(iter(cv.split(X)))[0]
+    ref = SubspaceClassifier(n_components=2).fit(X[train], y[train], sample_weight=w[train] + 1)
+    np.testing.assert_allclose(res["estimator"][0].explained_variance_, ref.explained_variance_)
+    assert res["test_score"].mean() > 0.8
+
+
+def test_public_geometry_functions_validate_their_parameters():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from sksubspace.grassmann import flag_mean, pairwise_subspace_distances, retract
+
+    U = np.stack([np.eye(4)[:, :2], np.eye(4)[:, 1:3]])
+    with pytest.raises(InvalidParameterError, match="max_iter"):
+        karcher_mean(U, max_iter=0)
+    with pytest.raises(InvalidParameterError, match="method"):
+        retract(U[0], U[1], method="cayley")
+    with pytest.raises(InvalidParameterError, match="metric"):
+        pairwise_subspace_distances(U, metric="euclidean")
+    with pytest.raises(InvalidParameterError, match="n_components"):
+        flag_mean(U, 0)
+    from sksubspace.metrics import dictionary_recovery_score, subspace_distance
+
+    with pytest.raises(InvalidParameterError, match="metric"):
+        subspace_distance(U[0], U[1], metric="euclidean")
+    with pytest.raises(InvalidParameterError, match="threshold"):
+        dictionary_recovery_score(U[0].T, U[0].T, threshold=2.0)

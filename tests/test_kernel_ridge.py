@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.datasets import make_circles
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.kernel_ridge import KernelRidge as SkKernelRidge
 from sklearn.metrics.pairwise import pairwise_kernels, rbf_kernel
 from sklearn.model_selection import GridSearchCV
@@ -15,7 +16,7 @@ from sksubspace.kernel_ridge import (
     OnlineKernelRidge,
     SpectrallyTransformedKernelRidge,
 )
-from sksubspace.kernel_ridge._kernel_ridge import check_dense_kernel_fits
+from sksubspace.kernel_ridge._base import check_dense_kernel_fits
 from sksubspace.kernel_ridge._kernels import (
     KERNELS,
     kernel_diag,
@@ -209,16 +210,20 @@ def test_eigenpro_preconditioner_flattens_the_spectrum():
 
     X = np.random.default_rng(0).uniform(-1, 1, (300, 2))
     K = rbf_kernel(X, gamma=1.0)
-    E, D, mu_tail = data_preconditioner(K, 20)
     w = np.linalg.eigvalsh(K)[::-1]
-    assert E.shape == (300, 20) and np.isclose(mu_tail, w[20] / 300)
-    # P K = K - E diag(D) E' K K... on the sample space: K - K E diag(D) E' K has the top q
-    # eigenvalues of K lowered to the (q+1)-th, the rest unchanged.
-    PK = K - K @ (E * D) @ E.T @ K
-    top = np.sort(np.linalg.eigvalsh((PK + PK.T) / 2))[::-1]
-    np.testing.assert_allclose(top[:21], w[20], rtol=1e-6)
-    np.testing.assert_allclose(top[21:40], w[21:40], rtol=1e-6, atol=1e-12)
-    assert w[0] > 10 * w[20]
+    for top_q in (8, 20):
+        E, D, mu_tail = data_preconditioner(K, top_q)
+        # at most top_q directions, and no deeper than a 100-fold drop of the spectrum
+        q = min(top_q, int(np.sum(w[1:] >= w[0] / 100)))
+        assert E.shape == (300, q) and np.isclose(mu_tail, w[q] / 300)
+        # P K = K - E diag(D) E' K K... on the sample space: K - K E diag(D) E' K has the
+        # top q eigenvalues of K lowered to the (q+1)-th, the rest unchanged.
+        PK = K - K @ (E * D) @ E.T @ K
+        top = np.sort(np.linalg.eigvalsh((PK + PK.T) / 2))[::-1]
+        np.testing.assert_allclose(top[: q + 1], w[q], rtol=1e-6)
+        np.testing.assert_allclose(top[q + 1 : 40], w[q + 1 : 40], rtol=1e-6, atol=1e-12)
+        assert w[0] > 10 * w[q]
+    assert q < 20  # this spectrum falls 100-fold within 20 directions
 
 
 def test_nystrom_leverage_centers_and_gridsearch():
@@ -344,3 +349,79 @@ def test_invalid_parameters():
         warnings.simplefilter("error")
         with pytest.raises(UserWarning, match="n_centers"):
             NystromKernelRidge(n_centers=100).fit(X, f)
+
+
+def test_kernel_ridge_refuses_negative_sample_weight_by_name():
+    X, f = _smooth(30)
+    for sw in (-np.ones(30), -1.0):
+        with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+            KernelRidge().fit(X, f, sample_weight=sw)
+    # a scalar weight is a rescaled penalty: alpha / w
+    np.testing.assert_allclose(
+        KernelRidge(alpha=1.0).fit(X, f, sample_weight=4.0).predict(X),
+        KernelRidge(alpha=0.25).fit(X, f).predict(X),
+        rtol=1e-10,
+    )
+
+
+def test_stkr_names_y_when_it_holds_infinity():
+    X, f = _smooth(40)
+    f[3] = np.inf
+    with pytest.raises(ValueError, match="Input y contains infinity"):
+        SpectrallyTransformedKernelRidge(random_state=0).fit(X, f)
+
+
+def test_nystrom_iterates_to_tolerance_and_warns_at_max_iter():
+    X, f = _smooth(1500)
+    y = f + 0.1 * np.random.default_rng(0).standard_normal(1500)
+    kw = dict(n_centers=200, gamma=0.5, random_state=0)
+    # the default stops at its tolerance, past the 20 iterations that used to be fixed
+    model = NystromKernelRidge(penalty=1e-6, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.fit(X, y)
+    assert 20 < model.n_iter_ < model.max_iter
+    exact = NystromKernelRidge(penalty=1e-6, max_iter=1000, tol=1e-10, **kw).fit(X, y)
+    gap = np.linalg.norm(model.predict(X) - exact.predict(X)) / np.linalg.norm(exact.predict(X))
+    assert gap < 1e-2, gap
+    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
+        NystromKernelRidge(penalty=1e-6, max_iter=5, **kw).fit(X, y)
+    with warnings.catch_warnings():  # tol=None: exactly max_iter, FALKON's early stopping
+        warnings.simplefilter("error", ConvergenceWarning)
+        assert NystromKernelRidge(penalty=1e-6, max_iter=5, tol=None, **kw).fit(X, y).n_iter_ == 5
+
+
+def test_eigenpro_with_every_sample_a_center_reaches_exact_kernel_ridge():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, (200, 2))
+    y = np.sin(X[:, 0]) * np.cos(X[:, 1])
+    lam = 1e-3
+    exact = KernelRidge(alpha=lam * 200, kernel="rbf", gamma=0.5).fit(X, y).predict(X)
+    ep = NystromKernelRidge(
+        penalty=lam, n_centers=200, gamma=0.5, solver="eigenpro", max_iter=100, random_state=0
+    ).fit(X, y)
+    gap = np.linalg.norm(ep.predict(X) - exact) / np.linalg.norm(exact)
+    assert gap < 1e-4, gap  # 0.99 before the preconditioner's depth was capped
+
+
+def test_nystrom_sample_weight_is_weighted_least_squares():
+    X, f = _smooth(600)
+    y = f + 0.1 * np.random.default_rng(3).standard_normal(600)
+    w = np.random.default_rng(4).integers(0, 4, 600).astype(float)
+    lam = 1e-4
+    kw = dict(penalty=lam, n_centers=80, gamma=0.5, random_state=0, max_iter=500, tol=1e-12)
+    for precompute in (True, False):
+        m = NystromKernelRidge(precompute=precompute, **kw).fit(X, y, sample_weight=w)
+        Knm, Kmm = rbf_kernel(X, m.centers_, gamma=0.5), rbf_kernel(m.centers_, gamma=0.5)
+        c = np.linalg.solve(Knm.T @ (w[:, None] * Knm) + lam * w.sum() * Kmm, Knm.T @ (w * y))
+        np.testing.assert_allclose(m.predict(X), Knm @ c, atol=1e-6)
+    # unit weights change nothing; Dask / EigenPro refuse weights
+    np.testing.assert_allclose(
+        NystromKernelRidge(**kw).fit(X, y, sample_weight=np.ones(600)).predict(X),
+        NystromKernelRidge(**kw).fit(X, y).predict(X),
+        atol=1e-10,
+    )
+    with pytest.raises(ValueError, match="solver='falkon'"):
+        NystromKernelRidge(solver="eigenpro", n_centers=50).fit(X, y, sample_weight=w)
+    with pytest.raises(ValueError, match="Negative values"):
+        NystromKernelRidge(n_centers=50).fit(X, y, sample_weight=-w)

@@ -58,10 +58,16 @@ def test_nystrom_dask_multioutput_float32(client):
     ref = NystromKernelRidge(**kw).fit(X32, Y)
     model = NystromKernelRidge(**kw).fit(da.from_array(X32, chunks=(250, 3)), Y)
     assert model.dual_coef_.dtype == np.float32 and model.dual_coef_.shape == (50, 2)
-    np.testing.assert_allclose(model.dual_coef_, ref.dual_coef_, rtol=1e-4, atol=1e-4)
+    # float32 sums in another order (row blocks, threads) move each coefficient of this
+    # ill-conditioned solve by up to ~1e-3 of the largest one; float32 vs float64 differ by
+    # ~1e-4 in norm. Compare in norm, at the float32 scale, not entry by entry.
+    ref64 = NystromKernelRidge(**kw).fit(X, Y.astype(np.float64))
+    scale = np.linalg.norm(ref64.dual_coef_)
+    assert np.linalg.norm(model.dual_coef_ - ref.dual_coef_) <= 1e-3 * scale
+    assert np.linalg.norm(model.dual_coef_ - ref64.dual_coef_) <= 1e-3 * scale
     pred = model.predict(da.from_array(X32, chunks=(250, 3))).compute()
     assert pred.shape == (600, 2)
-    np.testing.assert_allclose(pred, ref.predict(X32), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(pred, ref64.predict(X), rtol=0, atol=1e-3 * np.abs(Y).max())
 
 
 def test_nystrom_dask_errors(client):

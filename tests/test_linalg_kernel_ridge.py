@@ -1,9 +1,9 @@
-"""Shared numerics added for the kernel_ridge family: spd_solve, conjugate_gradient."""
+"""The kernel ridge family's solvers: spd_solve, conjugate_gradient."""
 
 import numpy as np
 import pytest
 
-from sksubspace._linalg import conjugate_gradient, spd_solve
+from sksubspace.kernel_ridge._solvers import conjugate_gradient, spd_solve
 
 
 def _spd(n=40, seed=0):

@@ -79,3 +79,16 @@ def test_streaming_and_orpca_partial_fit_array_api_strict():
             got.partial_fit(xs.asarray(chunk))
         assert isinstance(got.components_, type(xs.asarray([1.0])))
         np.testing.assert_allclose(np.asarray(got.components_), ref.components_, atol=1e-8)
+
+
+def test_streaming_inverse_transform_projects_on_the_components():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((300, 3)) @ rng.standard_normal((3, 10))  # rank 3
+    est = StreamingPCA(n_components=3, random_state=0).fit(X)
+    back = est.inverse_transform(est.transform(X))
+    # the round trip is the orthogonal projection on the components' span
+    np.testing.assert_allclose(back, X @ est.components_.T @ est.components_, atol=1e-10)
+    np.testing.assert_allclose(est.components_ @ (X - back).T, 0.0, atol=1e-9)
+    assert est.inverse_transform(est.transform(X.astype(np.float32))).dtype == np.float32
+    with pytest.raises(ValueError, match="3 components"):
+        est.inverse_transform(X)

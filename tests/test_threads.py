@@ -96,12 +96,13 @@ def test_nystrom_fit_is_the_same_on_one_or_two_threads(monkeypatch):
 
 @pytest.mark.parametrize("name", ["ensc", "omp"])
 def test_subspace_codes_are_the_same_on_one_or_two_threads(name, monkeypatch):
-    from sksubspace.cluster import ElasticNetSubspaceClustering, OMPSubspaceClustering, _ensc, _omp
+    from sksubspace import _linalg
+    from sksubspace.cluster import ElasticNetSubspaceClustering, OMPSubspaceClustering, _ensc
     from sksubspace.datasets import make_subspaces
 
     # Small blocks, so that 300 points make several of them.
     monkeypatch.setattr(_ensc, "_ENSC_BLOCK_ENTRIES", 40 * 300)
-    monkeypatch.setattr(_omp, "_block_size", lambda n: 40)
+    monkeypatch.setattr(_linalg, "_OMP_BLOCK_ENTRIES", 40 * 300)
     X, _, _ = make_subspaces(3, 3, 15, 100, noise=0.01, random_state=0)
     est = (
         ElasticNetSubspaceClustering(3, random_state=0)
@@ -137,3 +138,43 @@ def test_large_kernel_matrix_on_threads_equals_one_thread(kernel, monkeypatch):
         np.testing.assert_allclose(two, one, rtol=1e-12, atol=1e-14)
         if other is None and kernel in ("rbf", "laplacian", "chi2"):
             np.testing.assert_array_equal(np.diag(two), 1.0)
+
+
+def test_n_jobs_is_resolved_in_one_place(monkeypatch):
+    import joblib
+
+    from sksubspace.utils._threads import n_jobs_context
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert effective_n_threads(-1) == joblib.cpu_count()  # explicit n_jobs beats the env cap
+    assert effective_n_threads(-joblib.cpu_count() - 5) == 1
+    with pytest.raises(ValueError, match="n_jobs == 0"):
+        effective_n_threads(0)
+    with n_jobs_context(3):
+        assert effective_n_threads() == 3
+        assert effective_n_threads(2) == 2
+    assert effective_n_threads() == 1
+
+
+def test_kernel_ridge_n_jobs_reaches_the_kernel_blocks(monkeypatch):
+    from sksubspace.kernel_ridge import _kernels
+
+    seen = []
+    real = _kernels.threaded_block_sum
+
+    def spy(fn, blocks, n_threads=1):
+        seen.append(n_threads)
+        return real(fn, blocks, n_threads)
+
+    monkeypatch.setattr(_kernels, "threaded_block_sum", spy)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, (1200, 4))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+    kw = dict(n_centers=100, penalty=1e-4, gamma=1.0, random_state=0, chunk_size=100)
+    one = NystromKernelRidge(precompute=True, n_jobs=1, **kw).fit(X, y)
+    assert seen == [1]
+    two = NystromKernelRidge(precompute=True, n_jobs=2, **kw).fit(X, y)
+    assert seen == [1, 2]
+    # the same model up to the summation order (CG stops at tol=1e-3 in both)
+    np.testing.assert_allclose(two.predict(X), one.predict(X), atol=1e-5)

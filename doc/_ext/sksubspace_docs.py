@@ -7,10 +7,12 @@ is added: the pages are regenerated from the code on every build.
   ``sksubspace.__all__``), listing every name of that submodule's ``__all__``
   in autosummary tables (estimators, other classes, functions); autosummary
   then writes one stub page per name into ``api/generated/``.
-* ``benchmarks/results.rst.inc``: one section per ``benchmarks/bench_*.py``,
-  with the script's docstring and the recorded output
-  ``benchmarks/<name>.txt`` included literally (or a note when there is none
-  yet; ``doc/_tools/run_benchmarks.py`` records them).
+* ``benchmarks/results.rst.inc``: a summary table (one row per family, from
+  the recorded rows ``benchmarks/<name>.json``), then one section per
+  ``benchmarks/bench_*.py`` with the script's docstring, a verdict and a
+  figure drawn from its rows (``benchmarks/generated/<name>.png``) and the
+  recorded output ``benchmarks/<name>.txt`` included literally (or a note when
+  there is none yet; ``doc/_tools/run_benchmarks.py`` records them).
 * :func:`gallery_subsection_order`: the order of the gallery's subsections
   (one per folder of ``examples/``), used by ``conf.py``.
 
@@ -37,6 +39,7 @@ SUBMODULE_ORDER = (
     "impute",
     "kernel_ridge",
     "grassmann",
+    "compression",
     "datasets",
     "metrics",
     "utils",
@@ -52,6 +55,7 @@ SUBMODULE_INFO = {
     "impute": ("Matrix completion", ["user_guide/matrix_completion"]),
     "kernel_ridge": ("Kernel regression", ["user_guide/kernel_ridge"]),
     "grassmann": ("Grassmann classifiers and geometry", ["user_guide/grassmann"]),
+    "compression": ("Compressing collections of matrices", ["user_guide/matrix_compression"]),
     "datasets": ("Planted-problem generators", ["user_guide/datasets_metrics"]),
     "metrics": ("Metrics", ["user_guide/datasets_metrics"]),
     "utils": ("Utilities", ["user_guide/gpu"]),
@@ -66,6 +70,7 @@ GALLERY_ORDER = (
     "matrix_completion",
     "kernel_ridge",
     "grassmann",
+    "compression",
 )
 
 
@@ -183,22 +188,28 @@ def api_index_page(submodules):
         "generated from each submodule's ``__all__`` and the docstrings at build time.",
         "",
         ".. toctree::",
-        "   :maxdepth: 2",
+        "   :maxdepth: 1",
         "",
     ]
     lines += [f"   sksubspace.{sub}" for sub in submodules]
     lines += [""]
     lines += _heading("Summary", "-")
+    lines += ["Every public name with the first line of its docstring.", ""]
     for sub in submodules:
         groups = public_names(sub)
         names = groups["estimators"] + groups["classes"] + groups["functions"]
         if not names:
             continue
-        lines += [f":mod:`sksubspace.{sub}`", ""]
         lines += [
-            "   " + ", ".join(f":obj:`~sksubspace.{sub}.{name}`" for name in names),
+            f".. rubric:: :mod:`sksubspace.{sub}`",
+            "",
+            f".. currentmodule:: sksubspace.{sub}",
+            "",
+            ".. autosummary::",
+            "   :nosignatures:",
             "",
         ]
+        lines += [f"   {name}" for name in names] + [""]
     return "\n".join(lines)
 
 
@@ -254,6 +265,14 @@ FAMILIES = (
         None,
     ),
     (
+        "Compressing collections of matrices",
+        "user_guide/matrix_compression",
+        "compression",
+        "one SVD shared by many matrices (incremental updates, error bounds, grouping under "
+        "an error threshold); calibration-guided sparse dictionary compression (CoSpaDi)",
+        None,
+    ),
+    (
         "Foundation",
         "user_guide/datasets_metrics",
         "datasets metrics",
@@ -268,7 +287,7 @@ def families_table():
     lines = [
         ".. list-table::",
         "   :header-rows: 1",
-        "   :widths: 16 18 38 28",
+        "   :widths: 14 23 37 26",
         "   :class: feature-table",
         "",
         "   * - Family",
@@ -318,12 +337,213 @@ def _script_docstring(path):
         return ""
 
 
-def benchmarks_include(root=ROOT, doc_dir=DOC_DIR):
-    """reStructuredText with one section per benchmark script."""
+def load_benchmark_results(doc_dir=DOC_DIR):
+    """``{name: data}`` of every ``benchmarks/<name>.json`` (see ``benchmarks/_record.py``)."""
+    import json
+
+    results = {}
+    for path in sorted((Path(doc_dir) / "benchmarks").glob("bench_*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        rows = [r for r in data.get("rows", []) if r.get("ours_time") and r.get("peer_time")]
+        if rows:
+            results[path.stem] = dict(data, rows=rows)
+    return results
+
+
+def _quality_sign(row, rtol=0.01):
+    """+1 when ours is better than the peer, -1 when worse, 0 within ``rtol`` (or unknown)."""
+    ours, peer = row.get("ours_quality"), row.get("peer_quality")
+    if ours is None or peer is None:
+        return 0
+    diff = (ours - peer) * (1 if row.get("higher_is_better", True) else -1)
+    if abs(diff) <= rtol * max(abs(ours), abs(peer), 1e-300):
+        return 0
+    return 1 if diff > 0 else -1
+
+
+def _ratio_text(ratios):
+    lo, hi = min(ratios), max(ratios)
+    return f"{lo:.3g}x" if lo == hi else f"{lo:.3g}-{hi:.3g}x"
+
+
+def benchmark_verdict(rows):
+    """One sentence per peer, from the numbers: faster or slower, better or worse quality."""
+    peers = {}
+    for r in rows:
+        peers.setdefault(r["peer"], []).append(r)
+    parts = []
+    for peer, group in peers.items():
+        ratios = [r["ours_time"] / r["peer_time"] for r in group]
+        n, faster = len(group), sum(x < 1 for x in ratios)
+        if faster == n:
+            speed = f"faster on {'all ' + str(n) if n > 1 else 'the'} workload{'s' * (n > 1)}"
+        elif faster == 0:
+            speed = f"slower on {'all ' + str(n) if n > 1 else 'the'} workload{'s' * (n > 1)}"
+        else:
+            speed = f"faster on {faster} of {n} workloads"
+        text = f"against {peer}: {speed} (time ratio ours/peer {_ratio_text(ratios)})"
+        signs = [_quality_sign(r) for r in group if r.get("ours_quality") is not None]
+        if signs:
+            metric = group[0].get("metric") or "quality"
+            worse = [r for r in group if _quality_sign(r) < 0]
+            if worse:
+                text += f"; lower {metric} on " + ", ".join(
+                    f"{r['workload']} ({r['ours']}: {r['ours_quality']:.4g} vs "
+                    f"{r['peer_quality']:.4g})"
+                    for r in worse
+                )
+            elif all(x > 0 for x in signs):
+                text += f"; better {metric}"
+            else:
+                text += f"; {metric} as good or better"
+        parts.append(text)
+    return "Verdict: " + "; ".join(parts) + "." if parts else ""
+
+
+def benchmark_figure(name, data, path):
+    """Draw ``path``: time ratio ours/peer (left) and quality (right), one row per comparison."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = data["rows"]
+    labels = [f"{r['ours']} vs {r['peer']}\n{r['workload']}" for r in rows]
+    ratios = [r["ours_time"] / r["peer_time"] for r in rows]
+    y = list(range(len(rows)))[::-1]
+    height = 1.0 + 0.55 * len(rows)
+    fig, (ax_t, ax_q) = plt.subplots(
+        1, 2, figsize=(11, height), sharey=True, layout="constrained", width_ratios=(1.2, 1)
+    )
+    colors = ["#2a7d2a" if x < 1 else "#b03030" for x in ratios]
+    # bars from 1 (equal time): to the left when ours is faster, to the right when slower
+    ax_t.barh(y, [x - 1.0 for x in ratios], left=1.0, color=colors, height=0.6)
+    ax_t.axvline(1.0, color="k", lw=1)
+    ax_t.set_xscale("log")
+    lo, hi = min(ratios + [1.0]), max(ratios + [1.0])
+    ax_t.set_xlim(lo / 3, hi * 3)
+    for yi, x in zip(y, ratios, strict=True):
+        ax_t.text(x, yi, f" {x:.3g}x ", va="center", ha="left" if x >= 1 else "right", fontsize=8)
+    ax_t.set_yticks(y, labels, fontsize=8)
+    ax_t.set_xlabel("time ratio ours / peer (log; < 1: ours faster)")
+    ax_t.set_title("Time", fontsize=10)
+
+    quality = [(yi, r) for yi, r in zip(y, rows, strict=True) if r.get("ours_quality") is not None]
+    if quality:
+        metrics = sorted({r.get("metric") or "quality" for _, r in quality})
+        for yi, r in quality:
+            ax_q.barh(yi + 0.15, r["ours_quality"], height=0.3, color="#1f5fa8")
+            ax_q.text(
+                r["ours_quality"], yi + 0.15, f" {r['ours_quality']:.4g}", va="center", fontsize=7
+            )
+            if r.get("peer_quality") is not None:
+                ax_q.barh(yi - 0.15, r["peer_quality"], height=0.3, color="#999999")
+                ax_q.text(
+                    r["peer_quality"],
+                    yi - 0.15,
+                    f" {r['peer_quality']:.4g}",
+                    va="center",
+                    fontsize=7,
+                )
+        ax_q.set_xlabel(" / ".join(metrics) + " (blue: ours, grey: peer)")
+        ax_q.margins(x=0.25)
+    else:
+        ax_q.text(
+            0.5,
+            0.5,
+            "no quality measure recorded",
+            ha="center",
+            va="center",
+            transform=ax_q.transAxes,
+        )
+        ax_q.set_xticks([])
+    ax_q.set_title("Quality", fontsize=10)
+    fig.suptitle(f"{name}: ours against each peer ({data.get('mode', '?')} mode)", fontsize=11)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# Order of the families in the summary table (others follow, by name).
+SUMMARY_ORDER = [f[0] for f in FAMILIES]
+
+
+def benchmarks_summary(results):
+    """reStructuredText of the summary table: one row per family, its hardest peer."""
+    families = {}
+    for name, data in results.items():
+        families.setdefault(data.get("family") or "Other", []).append((name, data))
+    if not families:
+        return []
+    order = sorted(
+        families,
+        key=lambda f: (SUMMARY_ORDER.index(f) if f in SUMMARY_ORDER else len(SUMMARY_ORDER), f),
+    )
+    lines = [
+        ".. list-table:: One row per family: the peer that comes closest to us in time",
+        "   (the largest median time ratio ours/peer over its workloads) and how we compare.",
+        "   :header-rows: 1",
+        "   :widths: 18 24 26 18 14",
+        "   :class: bench-summary",
+        "",
+        "   * - Family",
+        "     - Benchmarks",
+        "     - Closest peer",
+        "     - Time ratio ours/peer",
+        "     - Quality",
+    ]
+    import statistics
+
+    for family in order:
+        by_peer = {}
+        for _, data in families[family]:
+            for r in data["rows"]:
+                by_peer.setdefault(r["peer"], []).append(r)
+        peer, rows = max(
+            by_peer.items(),
+            key=lambda kv: statistics.median(r["ours_time"] / r["peer_time"] for r in kv[1]),
+        )
+        ratios = [r["ours_time"] / r["peer_time"] for r in rows]
+        signs = [_quality_sign(r) for r in rows if r.get("ours_quality") is not None]
+        if not signs:
+            quality = "not measured"
+        elif any(x < 0 for x in signs):
+            quality = f"lower on {sum(x < 0 for x in signs)} of {len(signs)}"
+        elif all(x > 0 for x in signs):
+            quality = "better"
+        else:
+            quality = "as good or better"
+        links = ", ".join(f":ref:`{name}`" for name, _ in families[family])
+        lines += [
+            f"   * - {family}",
+            f"     - {links}",
+            f"     - {peer}",
+            f"     - {statistics.median(ratios):.3g}x"
+            + (f" (median; {_ratio_text(ratios)})" if len(ratios) > 1 else ""),
+            f"     - {quality}",
+        ]
+    return lines + [""]
+
+
+def benchmarks_include(root=ROOT, doc_dir=DOC_DIR, figures=False):
+    """reStructuredText: the summary table, then one section per benchmark script.
+
+    With ``figures``, also draws ``benchmarks/generated/<name>.png`` for every
+    script with recorded rows (when its JSON is newer than the figure).
+    """
     scripts = benchmark_scripts(root)
     if not scripts:
         return ".. note::\n\n   No benchmark scripts found in ``benchmarks/``.\n"
-    lines = []
+    results = load_benchmark_results(doc_dir)
+    lines = _heading("Summary", "-")
+    summary = benchmarks_summary(results)
+    lines += summary or [
+        "No benchmark has recorded its rows yet (``benchmarks/_record.py``).",
+        "",
+    ]
     for script in scripts:
         name = script.stem
         lines += [f".. _{name}:", ""]
@@ -334,6 +554,20 @@ def benchmarks_include(root=ROOT, doc_dir=DOC_DIR):
             lines += [".. code-block:: none", ""]
             lines += [f"   {line}" if line else "" for line in doc.splitlines()]
             lines += [""]
+        if name in results:
+            data = results[name]
+            verdict = benchmark_verdict(data["rows"]).removeprefix("Verdict:")
+            lines += [f"**Verdict:**{verdict}", ""]
+            png = Path(doc_dir) / "benchmarks" / "generated" / f"{name}.png"
+            json_path = Path(doc_dir) / "benchmarks" / f"{name}.json"
+            if figures and (not png.is_file() or png.stat().st_mtime < json_path.stat().st_mtime):
+                benchmark_figure(name, data, png)
+            lines += [
+                f".. figure:: generated/{name}.png",
+                f"   :alt: {name}: time ratio and quality against each peer",
+                "   :width: 100%",
+                "",
+            ]
         result = Path(doc_dir) / "benchmarks" / f"{name}.txt"
         if result.is_file():
             lines += [
@@ -434,7 +668,9 @@ def generate_pages(doc_dir=DOC_DIR):
         if stale.name not in stubs:
             stale.unlink()
     _write_if_changed(api_dir / "families.rst.inc", families_table())
-    _write_if_changed(doc_dir / "benchmarks" / "results.rst.inc", benchmarks_include(ROOT, doc_dir))
+    _write_if_changed(
+        doc_dir / "benchmarks" / "results.rst.inc", benchmarks_include(ROOT, doc_dir, figures=True)
+    )
 
 
 _FOREIGN_ROLE = re.compile(r":(?:ref|term|doc):`([^`<]*?)\s*(?:<[^>]*>)?`")

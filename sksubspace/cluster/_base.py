@@ -2,7 +2,7 @@
 
 self-representation ``C`` (one method per estimator) -> affinity ``W`` (sparse
 where ``C`` is sparse) -> normalized spectral clustering
-(:func:`sksubspace._linalg.spectral_clustering`) -> optional K-subspaces
+(:func:`sksubspace.cluster._spectral.spectral_clustering`) -> optional K-subspaces
 refinement of the labels (``refine_labels``) -> per-cluster subspaces (PCA
 of each cluster) -> ``predict`` of new points by the residual to each subspace.
 """
@@ -14,14 +14,15 @@ from abc import abstractmethod
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
+from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.neighbors import kneighbors_graph
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, is_numpy, to_numpy
-from .._linalg import spectral_clustering
-from .._validation import validate_data
+from .._linalg import normalize_rows as _normalize_rows
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import ArrayAPISupportMixin, validate_data
+from ._spectral import spectral_clustering
 
 #: cumulative energy a cluster's PCA basis keeps (see ``_fit_subspaces``)
 _ENERGY = 0.95
@@ -42,11 +43,6 @@ def _top_indices(A, k, xp):
     if is_numpy(xp):
         return np.argpartition(-np.asarray(A), k - 1, axis=1)[:, :k]
     return xp.argsort(-A, axis=1)[:, :k]
-
-
-def _normalize_rows(X, xp):
-    norms = xp.linalg.vector_norm(X, axis=1, keepdims=True)
-    return X / xp.where(norms > 0, norms, xp.ones_like(norms))
 
 
 def _check_n_clusters(n_clusters, n_samples):
@@ -220,7 +216,7 @@ def view_residuals(views, models, weights=None):
     return total
 
 
-class BaseSubspaceClustering(ClusterMixin, BaseEstimator):
+class BaseSubspaceClustering(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
     """Self-expressive subspace clustering: representation, affinity, spectral step.
 
     Subclasses implement ``_self_representation(X, xp)`` returning the

@@ -7,17 +7,18 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import kneighbors_graph
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
-from .._linalg import eigengap_n_clusters, orthonormalize, spectral_embedding
+from .._linalg import orthonormalize
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import check_random_state, validate_data
 from ._base import BaseSubspaceClustering, _dev, _normalize_rows, subspace_residuals
 from ._ensc import enet_representation
+from ._spectral import eigengap_n_clusters, spectral_embedding
 from ._tsc import tsc_representation
 
 # ---------------------------------------------------------------------------

@@ -8,9 +8,9 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval
 
 from .._backend import from_numpy, is_numpy, to_numpy
+from .._sklearn_compat import Interval
 from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map
 from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows, _top_indices
 
@@ -343,7 +343,7 @@ def enet_representation(
         else:
             unconverged += ids.size
             emit(ids, S, np.where(valid, c, 0.0))
-        if verbose:
+        if verbose > 1:
             print(
                 f"[ElasticNetSubspaceClustering] coded points {start}-{stop} of {n} ({rnd} rounds)"
             )
@@ -352,7 +352,13 @@ def enet_representation(
     # Blocks are independent: on NumPy they are shared among host threads (much
     # of a round is single-threaded NumPy work: selections, argpartition, masks).
     n_threads = effective_n_threads() if is_numpy(xp) else 1
-    parts = threaded_block_map(solve_block, row_blocks(n, block), n_threads)
+    parts = threaded_block_map(
+        solve_block,
+        row_blocks(n, block),
+        n_threads,
+        verbose=verbose,
+        desc="[ElasticNetSubspaceClustering] coding",
+    )
     C = sp.csr_matrix(
         (
             np.concatenate([v for p in parts for v in p[2]]),
@@ -428,7 +434,8 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolver start and k-means.
     verbose : int, default=0
-        Print progress per block of points.
+        A progress bar over the points with rate and ETA (tqdm's when
+        installed); ``verbose >= 2`` also prints a line per block of points.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute (None follows the input).
 

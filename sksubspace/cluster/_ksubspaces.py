@@ -6,13 +6,13 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
+from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, to_float, to_numpy
-from .._validation import check_random_state, validate_data
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import ArrayAPISupportMixin, check_random_state, validate_data
 from ._base import _check_n_clusters, _dev, _normalize_rows, subspace_residuals
 
 
@@ -32,6 +32,49 @@ def _seed_bases(Xn, n_clusters, d, rng, xp):
         Xk = xp.take(Xn, xp.asarray(near, **_dev(Xn, xp)), axis=0)
         bases.append(_pca_basis(Xk, d, xp))
     return bases
+
+
+def estimate_subspace_dim(X, rng, *, n_points=200, n_neighbors=None):
+    """Dimension of the subspaces near which the rows of ``X`` lie, from local PCA.
+
+    For up to ``n_points`` random points, the ``n_neighbors`` rows most
+    aligned with it (largest ``|cos|``, sign-aligned, the point included)
+    span mostly its own subspace. Their singular values drop after the
+    subspace dimension ``d`` to the noise level; the position of the largest
+    ratio ``s_i / s_{i+1}`` estimates ``d``. Nearest neighbours crowd around
+    the point itself, so the uncentered neighbourhood may show its largest
+    drop after ``s_1``; the centered one (the cap of the sphere, ``d``
+    directions of spread) does not, but may lose one direction to the
+    curvature. Each gives a median over the points; the estimate is the
+    larger of the two, in ``[1, n_features - 1]``.
+
+    ``n_neighbors`` defaults to ``max(20, n_features // 2)`` (capped by
+    ``n_samples - 1``). Host NumPy work on an ``(n_points, n_samples)``
+    block.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n, p = X.shape
+    if p < 2:
+        return 1
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    Xn = X / np.where(norms > 0, norms, 1.0)
+    q = int(min(n - 1, n_neighbors or max(20, p // 2)))
+    pts = rng.choice(n, min(n, n_points), replace=False)
+    S = Xn[pts] @ Xn.T
+    S[np.arange(pts.size), pts] = 0.0
+    near = np.argpartition(-np.abs(S), q - 1, axis=1)[:, :q]
+    dims = np.empty((pts.size, 2), dtype=np.int64)
+    for r, i in enumerate(pts):
+        nb = np.vstack([Xn[near[r]] * np.sign(S[r, near[r]])[:, None], Xn[i]])
+        for c, A in enumerate((nb, nb - nb.mean(axis=0))):
+            s = np.linalg.svd(A, compute_uv=False)[: min(q, p) - 1]
+            if s.size < 2 or s[0] <= 0:
+                dims[r, c] = 1
+                continue
+            ratio = s[:-1] / np.maximum(s[1:], 1e-12 * s[0])
+            dims[r, c] = int(np.argmax(ratio)) + 1
+    d = int(np.max(np.round(np.median(dims, axis=0))))
+    return max(1, min(d, p - 1))
 
 
 def k_subspaces(X, n_clusters, d, rng, xp, *, max_iter=100):
@@ -59,7 +102,7 @@ def k_subspaces(X, n_clusters, d, rng, xp, *, max_iter=100):
     return labels, bases, cost, it, converged
 
 
-class KSubspaces(ClusterMixin, BaseEstimator):
+class KSubspaces(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
     """K-subspaces (k-planes) clustering.
 
     Minimizes the total squared distance of the points to their subspace,
@@ -80,8 +123,14 @@ class KSubspaces(ClusterMixin, BaseEstimator):
     ----------
     n_clusters : int, default=8
         Number of subspaces.
-    subspace_dim : int, default=2
-        Dimension of every subspace.
+    subspace_dim : int or "auto", default="auto"
+        Dimension of every subspace. ``"auto"`` estimates it once from the
+        data by local PCA (:func:`estimate_subspace_dim`: the largest drop
+        of the singular values of the neighbourhoods of 200 random points);
+        the estimate is ``subspace_dim_``. It is right when the subspaces
+        have about the same dimension and each point's nearest neighbours
+        by absolute cosine lie mostly in its own subspace; pass the
+        dimension when it is known.
     n_init : int, default=10
         Number of restarts.
     max_iter : int, default=100
@@ -95,8 +144,10 @@ class KSubspaces(ClusterMixin, BaseEstimator):
     ----------
     labels_ : array of shape (n_samples,)
         Subspace of each training point.
-    subspaces_ : list of arrays of shape (n_features, subspace_dim)
+    subspaces_ : list of arrays of shape (n_features, subspace_dim_)
         Orthonormal bases of the subspaces.
+    subspace_dim_ : int
+        Dimension of the subspaces (``subspace_dim`` or its estimate).
     inertia_ : float
         Total squared residual of the kept run.
     n_iter_ : int
@@ -118,26 +169,28 @@ class KSubspaces(ClusterMixin, BaseEstimator):
     >>> from sksubspace.datasets import make_subspaces
     >>> from sksubspace.metrics import clustering_accuracy
     >>> X, y, _ = make_subspaces(3, 2, 20, 60, noise=0.01, random_state=0)
-    >>> model = KSubspaces(n_clusters=3, subspace_dim=2, random_state=0).fit(X)
+    >>> model = KSubspaces(n_clusters=3, random_state=0).fit(X)
+    >>> model.subspace_dim_  # estimated from the data
+    2
     >>> clustering_accuracy(y, model.labels_)
     1.0
     """
 
     _parameter_constraints = {
         "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],
-        "subspace_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "subspace_dim": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
-    _test_init_params = {"n_clusters": 3, "subspace_dim": 1}
+    _test_init_params = {"n_clusters": 3}
 
     def __init__(
         self,
         n_clusters=8,
         *,
-        subspace_dim=2,
+        subspace_dim="auto",
         n_init=10,
         max_iter=100,
         random_state=None,
@@ -167,7 +220,7 @@ class KSubspaces(ClusterMixin, BaseEstimator):
         X = validate_data(self, X, ensure_min_samples=2)
         n, p = X.shape
         _check_n_clusters(self.n_clusters, n)
-        if self.subspace_dim >= p:
+        if self.subspace_dim != "auto" and self.subspace_dim >= p:
             raise ValueError(
                 f"subspace_dim={self.subspace_dim} must be smaller than n_features={p}."
             )
@@ -175,7 +228,11 @@ class KSubspaces(ClusterMixin, BaseEstimator):
         xp = ctx.xp
         Xc = ctx.asarray(X)
         rng = check_random_state(self.random_state)
-        d = int(min(self.subspace_dim, n))
+        if self.subspace_dim == "auto":
+            d = estimate_subspace_dim(to_numpy(X), rng)
+        else:
+            d = int(self.subspace_dim)
+        d = int(min(d, n))
         best = None
         for _ in range(self.n_init):
             run = k_subspaces(Xc, self.n_clusters, d, rng, xp, max_iter=self.max_iter)
@@ -191,6 +248,7 @@ class KSubspaces(ClusterMixin, BaseEstimator):
             from_numpy(labels, like=xp.zeros(1, dtype=xp.int64, **_dev(Xc, xp)))
         )
         self.subspaces_ = [ctx.output(U) for U in bases]
+        self.subspace_dim_ = d
         self.inertia_ = float(cost)
         self.n_iter_ = int(n_iter)
         return self

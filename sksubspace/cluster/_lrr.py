@@ -6,10 +6,10 @@ import numbers
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval
 
 from .._backend import ComputeContext, get_namespace, to_float
 from .._linalg import group_soft_threshold, svt
+from .._sklearn_compat import Interval
 from .._validation import check_random_state
 from ._base import BaseSubspaceClustering, _normalize_rows
 

@@ -4,34 +4,78 @@ from __future__ import annotations
 
 import numbers
 
-from sklearn.utils._param_validation import Interval
+import numpy as np
+import scipy.sparse as sp
 
-from .._linalg import cholesky_solve
-from ._base import BaseSubspaceClustering
+from .._backend import to_numpy
+from .._sklearn_compat import Interval
+from ._base import BaseSubspaceClustering, _block_size, _dev, _top_indices
 
 
-def lsr_representation(X, xp, *, alpha=0.1, zero_diagonal=True):
-    """LSR self-representation (dense ``xp`` array), in closed form.
+def _lsr_factor(X, xp, alpha):
+    """``Z`` with ``Z Z' = X (X'X + alpha I)^-1 X'`` (the hat matrix) and its diagonal.
 
-    Without the diagonal constraint ``C = (G + alpha I)^-1 G`` with the Gram
-    matrix ``G = X X'``, computed through the features (Woodbury):
-    ``C = X (X'X + alpha I)^-1 X'``. With it (LSR1 of Lu et al.),
-    ``C = -P diag(P)^-1`` off the diagonal, ``P = (G + alpha I)^-1 =
-    (I - X (X'X + alpha I)^-1 X') / alpha``.
+    From the eigendecomposition of the smaller Gram matrix: with
+    ``X'X = V diag(lam) V'`` (``n_features <= n_samples``)
+    ``Z = X V diag(lam + alpha)^-1/2``, else with ``X X' = U diag(lam) U'``
+    ``Z = U diag(lam / (lam + alpha))^1/2``. The ``n x n`` hat matrix is never
+    formed: O(n D min(n, D)) work.
     """
     n, d = X.shape
     Xt = xp.matrix_transpose(X)
-    K = Xt @ X + alpha * xp.eye(d, dtype=X.dtype)
-    B = cholesky_solve(K, Xt)  # (d, n) = (X'X + alpha I)^-1 X'
-    H = X @ B  # X (X'X + alpha I)^-1 X'
-    if not zero_diagonal:
-        return H
-    eye = xp.eye(n, dtype=X.dtype)
-    P = (eye - H) / alpha
-    dP = xp.sum(P * eye, axis=0)
-    C = -P / dP[None, :]
-    C = xp.matrix_transpose(C)  # row j codes point j
-    return C * (1.0 - eye)
+    if d <= n:
+        lam, V = xp.linalg.eigh(Xt @ X)
+        lam = xp.clip(lam, 0, None)
+        Z = (X @ V) / xp.sqrt(lam + alpha)[None, :]
+    else:
+        lam, U = xp.linalg.eigh(X @ Xt)
+        lam = xp.clip(lam, 0, None)
+        Z = U * xp.sqrt(lam / (lam + alpha))[None, :]
+    return Z, xp.sum(Z * Z, axis=1)
+
+
+def lsr_representation(X, xp, *, alpha=0.1, zero_diagonal=True, n_nonzero=None):
+    """LSR self-representation, in closed form through the ambient dimension.
+
+    Without the diagonal constraint (LSR2) ``C = (G + alpha I)^-1 G`` with
+    the Gram matrix ``G = X X'``, which is the hat matrix
+    ``H = X (X'X + alpha I)^-1 X' = Z Z'`` (Woodbury; ``Z`` from the smaller
+    Gram matrix, see :func:`_lsr_factor`). With it (LSR1 of Lu et al.) the
+    minimizer is ``C = -P diag(P)^-1`` off the diagonal with
+    ``P = (G + alpha I)^-1 = (I - H) / alpha``: row ``j`` of ``C`` (the code
+    of point ``j``) is ``H[j, :] / (1 - H[j, j])`` with ``C[j, j] = 0``.
+
+    With ``n_nonzero=None`` the result is the dense ``(n, n)`` array of
+    ``xp``. Otherwise only the ``n_nonzero`` entries of largest magnitude of
+    each row are kept, computed one block of rows of ``Z Z'`` at a time
+    (O(block x n) memory, as TSC), and the result is a SciPy CSR matrix with
+    ``n * n_nonzero`` entries.
+    """
+    n = X.shape[0]
+    Z, h = _lsr_factor(X, xp, alpha)
+    scale = 1.0 / (1.0 - h) if zero_diagonal else xp.ones_like(h)
+    if n_nonzero is None:
+        C = (Z @ xp.matrix_transpose(Z)) * scale[:, None]
+        if zero_diagonal:
+            C = C * (1.0 - xp.eye(n, dtype=X.dtype))
+        return C
+    q = int(min(n_nonzero, n - 1))
+    Zt = xp.matrix_transpose(Z)
+    block = _block_size(n)
+    rows, cols, vals = [], [], []
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        B = (Z[start:stop, :] @ Zt) * scale[start:stop, None]
+        diag = xp.asarray(np.arange(n)[None, :] == np.arange(start, stop)[:, None], **_dev(X, xp))
+        B = xp.where(diag, xp.zeros_like(B), B)
+        idx = np.asarray(to_numpy(_top_indices(xp.abs(B), q, xp)), dtype=np.int64)
+        B_np = np.asarray(to_numpy(B))
+        rows.append(np.repeat(np.arange(start, stop), q))
+        cols.append(idx.ravel())
+        vals.append(np.take_along_axis(B_np, idx, axis=1).ravel())
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+    )
 
 
 class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
@@ -45,20 +89,34 @@ class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
         \\quad (\\text{and } \\operatorname{diag}(C) = 0
         \\text{ with ``zero_diagonal=True``})
 
-    in closed form (through the ``n_features x n_features`` system, Woodbury),
-    then clusters the affinity ``|C| + |C|'`` (rows scaled to unit norm) by
-    normalized spectral clustering. ``C`` is dense: memory is
-    O(n_samples^2), so LSR suits up to about 10^4 points. Exact for
-    independent subspaces (grouping effect).
+    in closed form through the smaller of the ``n_features x n_features`` and
+    ``n_samples x n_samples`` Gram matrices (Woodbury: ``C`` is the hat matrix
+    ``X (X'X + alpha I)^-1 X'``, rescaled row by row under the diagonal
+    constraint), keeps the ``n_nonzero`` largest entries of each row of
+    ``C`` (computed a block of rows at a time, never the whole ``n x n``
+    matrix), and clusters the affinity ``|C| + |C|'`` (rows scaled to unit
+    norm) by normalized spectral clustering. Time is O(n_samples^2
+    n_features) and memory O(n_samples * n_nonzero): 10,000 points in R^100
+    take a few CPU seconds. Exact for independent subspaces (grouping
+    effect); on intersecting subspaces (``n_clusters * dim > n_features``)
+    the ridge codes mix subspaces and sparse methods (EnSC, SSC) are better.
 
     Parameters
     ----------
     n_clusters : int or "auto", default=8
-        Number of clusters; ``"auto"`` picks it from the largest eigengap.
+        Number of clusters; ``"auto"`` picks it from the largest eigengap
+        (see :func:`~sksubspace.cluster._spectral.eigengap_n_clusters`; a
+        ``UserWarning`` says when that gap is not clear).
     alpha : float, default=0.1
         Ridge penalty.
     zero_diagonal : bool, default=True
         Forbid points from representing themselves (LSR1); ``False`` is LSR2.
+    n_nonzero : int or None, default=20
+        Entries of largest magnitude kept in each row of ``C`` (a sparse
+        graph, O(n_samples * n_nonzero) memory, as TSC's); the dense ridge
+        graph links every pair of points weakly, which blurs the cluster
+        eigengap. ``None`` keeps the dense ``n x n`` matrix (memory
+        O(n_samples^2); up to a few thousand points).
     affinity : {"symmetrize", "nearest_neighbors"}, default="symmetrize"
         Graph built from ``C``.
     n_neighbors : int, default=3
@@ -66,10 +124,11 @@ class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
     n_init : int, default=10
         k-means restarts of the spectral step.
     store_matrices : bool, default=False
-        Keep the dense ``representation_matrix_`` and ``affinity_matrix_``
-        (``n_samples x n_samples`` each) as fitted attributes. Off by default
-        so that a fitted model stays O(n_samples * n_features) in memory and
-        in its pickle (e.g. when sent back by joblib or Dask workers).
+        Keep ``representation_matrix_`` and ``affinity_matrix_`` as fitted
+        attributes. Off by default so that a fitted model stays
+        O(n_samples * n_features) in memory and in its pickle (e.g. when
+        sent back by joblib or Dask workers); the matrices are
+        ``n_samples x n_samples``, sparse unless ``n_nonzero=None``.
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolver start and k-means.
     device : {None, "cpu", "gpu"}, default=None
@@ -81,10 +140,10 @@ class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
         Cluster of each training point.
     n_clusters_ : int
         Number of clusters found.
-    representation_matrix_ : array of shape (n_samples, n_samples)
-        The dense representation ``C`` (row ``j`` codes point ``j``); only
-        with ``store_matrices=True``.
-    affinity_matrix_ : array of shape (n_samples, n_samples)
+    representation_matrix_ : sparse matrix or array of shape (n_samples, n_samples)
+        The representation ``C`` (row ``j`` codes point ``j``; SciPy CSR
+        unless ``n_nonzero=None``); only with ``store_matrices=True``.
+    affinity_matrix_ : sparse matrix or array of shape (n_samples, n_samples)
         The graph given to spectral clustering; only with
         ``store_matrices=True``.
     subspaces_ : list of arrays of shape (n_features, d_k)
@@ -116,6 +175,7 @@ class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
         **BaseSubspaceClustering._parameter_constraints,
         "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
         "zero_diagonal": ["boolean"],
+        "n_nonzero": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "store_matrices": ["boolean"],
     }
 
@@ -125,6 +185,7 @@ class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
         *,
         alpha=0.1,
         zero_diagonal=True,
+        n_nonzero=20,
         affinity="symmetrize",
         n_neighbors=3,
         n_init=10,
@@ -135,6 +196,7 @@ class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
         self.n_clusters = n_clusters
         self.alpha = alpha
         self.zero_diagonal = zero_diagonal
+        self.n_nonzero = n_nonzero
         self.affinity = affinity
         self.n_neighbors = n_neighbors
         self.n_init = n_init
@@ -143,4 +205,6 @@ class LeastSquaresSubspaceClustering(BaseSubspaceClustering):
         self.device = device
 
     def _self_representation(self, X, xp):
-        return lsr_representation(X, xp, alpha=self.alpha, zero_diagonal=self.zero_diagonal)
+        return lsr_representation(
+            X, xp, alpha=self.alpha, zero_diagonal=self.zero_diagonal, n_nonzero=self.n_nonzero
+        )

@@ -6,14 +6,13 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClusterMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy
-from .._linalg import _normalized_affinity, spectral_clustering
-from .._validation import validate_data
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import ArrayAPISupportMixin, validate_data
 from ._base import (
     BaseSubspaceClustering,
     _check_n_clusters,
@@ -22,6 +21,8 @@ from ._base import (
     refine_labels,
     view_residuals,
 )
+from ._ensc import ElasticNetSubspaceClustering
+from ._spectral import normalized_affinity, spectral_clustering
 
 #: name of the view that is ``X`` itself
 INPUT_VIEW = "input"
@@ -59,7 +60,7 @@ def fuse_normalized_affinities(affinities, weights, xp):
     the views' normalized Laplacians. Dense affinities are in namespace ``xp``;
     sparse ones are SciPy matrices, made dense in ``xp`` when a view is dense.
     """
-    normalized = [_normalized_affinity(W)[0] for W in affinities]
+    normalized = [normalized_affinity(W)[0] for W in affinities]
     dense = [M for M in normalized if not sp.issparse(M)]
     total = None
     for M, w in zip(normalized, weights, strict=True):
@@ -70,7 +71,7 @@ def fuse_normalized_affinities(affinities, weights, xp):
     return sp.csr_matrix(total) if sp.issparse(total) else total
 
 
-class MultiRepresentationSubspaceClustering(ClusterMixin, BaseEstimator):
+class MultiRepresentationSubspaceClustering(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
     """Subspace clustering of several representations of the samples, one fused graph.
 
     A base subspace clustering ``estimator`` builds its self-expressive
@@ -253,8 +254,6 @@ class MultiRepresentationSubspaceClustering(ClusterMixin, BaseEstimator):
         self.device = device
 
     def _base_estimator(self):
-        from ._ensc import ElasticNetSubspaceClustering
-
         base = ElasticNetSubspaceClustering() if self.estimator is None else self.estimator
         return clone(base).set_params(n_clusters=self.n_clusters, device=self.device)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numbers
 
-from sklearn.utils._param_validation import Interval
-
 from .._linalg import batched_omp, omp_codes_sparse
+from .._sklearn_compat import Interval
 from ._base import BaseSubspaceClustering, _dev
 
 
@@ -24,14 +23,14 @@ def omp_representation(X, xp, *, n_nonzero=10, tol=1e-6, verbose=0):
     n = X.shape[0]
     norms = xp.linalg.vector_norm(X, axis=1)
     norms = xp.where(norms > 0, norms, xp.ones_like(norms))
-    if verbose:
-        print(f"[OMPSubspaceClustering] coding {n} points by OMP")
     idx, coef = batched_omp(
         X / norms[:, None],
         X,
         n_nonzero_coefs=n_nonzero,
         tol=tol**2,
         exclude=xp.arange(n, **_dev(X, xp)),
+        verbose=verbose,
+        desc="[OMPSubspaceClustering] coding",
     )
     return omp_codes_sparse(idx, coef * norms[:, None], n)
 
@@ -87,7 +86,8 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolver start and k-means.
     verbose : int, default=0
-        Print progress per block of points.
+        A progress bar over the blocks of points with rate and ETA (tqdm's
+        when installed).
     device : {None, "cpu", "gpu"}, default=None
         Where to compute (None follows the input).
 

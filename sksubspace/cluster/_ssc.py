@@ -7,12 +7,11 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval
 
 from .._backend import to_float, to_numpy
 from .._linalg import cholesky_solve, soft_threshold
+from .._sklearn_compat import Interval, _fit_context
 from ._base import (
     BaseSubspaceClustering,
     _dev,

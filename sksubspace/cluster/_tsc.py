@@ -6,9 +6,9 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils._param_validation import Interval
 
 from .._backend import to_numpy
+from .._sklearn_compat import Interval
 from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows, _top_indices
 
 

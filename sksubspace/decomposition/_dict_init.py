@@ -5,14 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import from_numpy, get_namespace, to_numpy
-
-
-def _normalize_rows(D, xp, *, at_most_one=False):
-    """Rows of ``D`` scaled to unit norm (or into the unit ball with ``at_most_one``)."""
-    norms = xp.linalg.vector_norm(D, axis=1, keepdims=True)
-    if at_most_one:
-        return D / xp.where(norms > 1, norms, xp.ones_like(norms))
-    return D / xp.where(norms > 0, norms, xp.ones_like(norms))
+from .._linalg import normalize_rows as _normalize_rows
 
 
 def _init_dictionary(X, n_components, rng, dict_init=None):

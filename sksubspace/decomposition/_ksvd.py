@@ -7,18 +7,13 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from .._backend import compute_context, from_numpy, get_namespace, is_numpy, to_float, to_numpy
-from .._linalg import batched_omp, omp_codes_dense
+from .._linalg import batched_omp, max_abs_scale, normalize_rows, omp_codes_dense
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ._dict_init import (
     _atoms_to_replace,
@@ -73,10 +68,6 @@ def _ksvd_atom_updates(X, D, C, replacements):
             mask = from_numpy(used_host[:, j], like=xp.ones(1, dtype=xp.bool))
             C[:, j] = xp.where(mask, g, xp.zeros_like(g))
     return D, C
-
-
-def _unit_rows(A):
-    return A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-300)
 
 
 class KSVD(_CodingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -223,9 +214,14 @@ class KSVD(_CodingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         k = _check_dictionary_size(self.n_components, d)
         s = self._sparsity(d)
         rng = check_random_state(self.random_state)
+        # unit atoms do not depend on the scale of X: fit on X / 2^e (exact), so that
+        # data of size 1e-150 or 1e150 neither underflows nor overflows in the squares
+        x_scale = max_abs_scale(Xc)
+        if x_scale != 1.0:
+            Xc = Xc / x_scale
         D = _init_dictionary(Xc, k, rng, self.dict_init)
         self.error_ = []
-        scale = np.sqrt(n * d)
+        scale = np.sqrt(n * d) / x_scale
         t0 = time.perf_counter()
         converged = False
         it = 0
@@ -250,7 +246,7 @@ class KSVD(_CodingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             replacements = None
             if n_unused:
                 X_host = np.asarray(to_numpy(Xc))
-                replacements = from_numpy(_unit_rows(X_host[order[:n_unused]]), like=Xc)
+                replacements = from_numpy(normalize_rows(X_host[order[:n_unused]]), like=Xc)
             D, C = _ksvd_atom_updates(Xc, xp.asarray(D, copy=True), C, replacements)
             # dictionary clearing: restart near-duplicate and rarely used atoms
             usage = xp.sum(xp.astype(C != 0, xp.int64), axis=0)

@@ -7,18 +7,14 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from .._backend import compute_context, from_numpy, get_namespace, is_numpy, to_float, to_numpy
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
+from ..utils._progress import progress_bar
 from ._dict_init import (
     _atoms_to_replace,
     _check_dictionary_size,
@@ -176,8 +172,8 @@ class OnlineDictionaryLearning(
         (the current atoms, in the compute namespace). Returning ``True`` stops
         the fit.
     verbose : int, default=0
-        Print the smoothed objective after every epoch (``verbose=1``) or every
-        minibatch (``verbose>=2``).
+        Print the smoothed objective after every epoch, under a progress bar
+        over the epochs (``verbose=1``), or after every minibatch (``verbose>=2``).
     random_state : int, RandomState instance or None, default=None
         Initialization, shuffling and atom resampling.
     device : {None, "cpu", "gpu"}, default=None
@@ -419,7 +415,13 @@ class OnlineDictionaryLearning(
         n_batches = int(np.ceil(n / bs))
         stop, t0 = None, time.perf_counter()
         epoch = 0
-        for epoch in range(1, self.max_iter + 1):
+        epochs = progress_bar(
+            range(1, self.max_iter + 1),
+            desc="[OnlineDictionaryLearning]",
+            unit="epochs",
+            verbose=self.verbose,
+        )
+        for epoch in epochs:
             order = rng.permutation(n) if self.shuffle else np.arange(n)
             order_x = from_numpy(order, like=xp.zeros(1, dtype=xp.int64))
             for b in range(n_batches):
@@ -446,7 +448,7 @@ class OnlineDictionaryLearning(
                 if stop:
                     break
             if self.verbose:
-                print(
+                epochs.write(
                     f"[OnlineDictionaryLearning] epoch {epoch}, {self.n_steps_} steps, "
                     f"smoothed cost {self._ewa_cost}, {time.perf_counter() - t0:.2f} s"
                 )

@@ -12,18 +12,13 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from .._backend import compute_context, from_numpy, get_namespace, to_float
-from .._linalg import polar
+from .._linalg import max_abs_scale, polar
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ._sparse_coding import _CODER_CONSTRAINTS, _CodingMixin, _encode
 
@@ -200,6 +195,11 @@ class OrthogonalDictionaryLearning(
         Xc = ctx.asarray(X)
         xp = ctx.xp
         d = Xc.shape[1]
+        # the polar factor does not see the scale of X: iterate on X / 2^e (exact), so
+        # that the p-th powers of data of size 1e120 or 1e-120 stay within range
+        x_scale = max_abs_scale(Xc)
+        if x_scale != 1.0:
+            Xc = Xc / x_scale
         rng = check_random_state(self.random_state)
         A = _random_orthogonal(d, rng, Xc)
         converged = False
@@ -220,7 +220,8 @@ class OrthogonalDictionaryLearning(
                 ConvergenceWarning,
             )
         self.n_iter_ = it
-        self.objective_ = _lp_objective(Xc, A, self.p)
+        with np.errstate(over="ignore"):  # inf where the true objective overflows
+            self.objective_ = float(_lp_objective(Xc, A, self.p) * np.float64(x_scale) ** self.p)
         self._publish(A, ctx)
         return self
 

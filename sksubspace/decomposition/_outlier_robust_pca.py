@@ -8,19 +8,19 @@ import warnings
 
 import numpy as np
 from scipy import special
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, to_float
 from .._linalg import orthonormalize, principal_angles, randomized_svd, svd_flip
-from .._validation import check_n_components, check_random_state, validate_data
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import (
+    ArrayAPISupportMixin,
+    check_n_components,
+    check_random_state,
+    validate_data,
+)
 
 __all__ = ["OutlierRobustPCA"]
 
@@ -314,7 +314,9 @@ def _warn_irls(est):
     )
 
 
-class OutlierRobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class OutlierRobustPCA(
+    ArrayAPISupportMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     r"""PCA robust to a fraction of arbitrarily corrupted samples (filtering or IRLS).
 
     An ``contamination`` fraction of the *samples* (rows) may be adversarial,

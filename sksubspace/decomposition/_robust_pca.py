@@ -7,14 +7,8 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, to_float
@@ -26,7 +20,8 @@ from .._dask import (
     validate_dask_data,
 )
 from .._linalg import randomized_svd, soft_threshold, svd_flip, svt
-from .._validation import check_random_state, validate_data
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import ArrayAPISupportMixin, check_random_state, validate_data
 
 __all__ = ["RobustPCA"]
 
@@ -189,7 +184,9 @@ def _robust_coordinates(X, V, mask=None, *, max_iter=100, tol=1e-10, cutoff=2.5)
     return _masked_least_squares(X, V, inlier)
 
 
-class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class RobustPCA(
+    ArrayAPISupportMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     r"""Robust PCA by Principal Component Pursuit (low rank plus sparse).
 
     Splits the data matrix ``X`` (n_samples x n_features) into a low-rank part
@@ -321,6 +318,8 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     (3, 5)
     """
 
+    # Row-chunked Dask input is routed to a Dask strategy before validate_data.
+    _accepts_dask = True
     _parameter_constraints = {
         "lam": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "mu": [Interval(numbers.Real, 0, None, closed="neither"), None],

@@ -14,18 +14,13 @@ import numbers
 
 import numpy as np
 from array_api_compat import device as _device_of
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, to_float
 from .._linalg import batched_omp, hard_threshold, omp_codes_dense
-from .._validation import validate_data
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import ArrayAPISupportMixin, validate_data
 
 __all__ = ["SparseCoder", "sparse_encode"]
 
@@ -295,8 +290,12 @@ _CODER_CONSTRAINTS = {
 }
 
 
-class _CodingMixin:
-    """``transform`` through :func:`_encode` with the ``transform_*`` parameters."""
+class _CodingMixin(ArrayAPISupportMixin, TransformerMixin):
+    """``transform`` through :func:`_encode` with the ``transform_*`` parameters.
+
+    A ``TransformerMixin`` itself, so that scikit-learn wraps this ``transform``
+    for ``set_output`` (it wraps only methods a subclass of it defines).
+    """
 
     def _transform_codes(self, X, D, ctx):
         return _encode(

@@ -5,19 +5,20 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, to_float
 from .._dask import is_dask_array, iter_row_blocks, map_row_blocks, validate_dask_data
 from .._linalg import eigh_topk, orthonormalize, svd_flip
-from .._validation import check_n_components, check_random_state, validate_data
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import (
+    ArrayAPISupportMixin,
+    check_codes,
+    check_n_components,
+    check_random_state,
+    validate_data,
+)
 
 __all__ = ["StreamingPCA"]
 
@@ -28,7 +29,9 @@ def _oja_step(V, X, eta):
     return orthonormalize(V + eta * (xp.matrix_transpose(X) @ (X @ V)))
 
 
-class StreamingPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class StreamingPCA(
+    ArrayAPISupportMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     r"""Top eigenvectors of ``X'X`` from rows arriving in chunks (streaming PCA).
 
     Rows are seen once, in chunks passed to ``partial_fit``, with memory
@@ -119,6 +122,8 @@ class StreamingPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     # Deterministic shuffles, so device=None and "cpu" stream rows in one order.
     _test_init_params = {"random_state": 0}
 
+    # Row-chunked Dask input is routed to a Dask strategy before validate_data.
+    _accepts_dask = True
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -303,6 +308,31 @@ class StreamingPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Xc = ctx.asarray(X)
         V = xp.astype(ctx.asarray(self.components_), Xc.dtype)
         return ctx.output(Xc @ xp.matrix_transpose(V))
+
+    def inverse_transform(self, X):
+        """Back to the input space: ``X @ components_`` (the projection of the data
+        on the components' span, as ``transform`` followed by this).
+
+        Parameters
+        ----------
+        X : array-like or dask.array.Array of shape (n_samples, n_components)
+
+        Returns
+        -------
+        X_original : ndarray or dask.array.Array of shape (n_samples, n_features)
+            A lazy Dask array (same row chunks) for Dask input.
+        """
+        check_is_fitted(self)
+        k = self.components_.shape[0]
+        if is_dask_array(X):
+            if X.ndim != 2 or X.shape[1] != k:
+                raise ValueError(f"X must have shape (n_samples, {k}); got {tuple(X.shape)}.")
+            V = np.asarray(self.components_, dtype=X.dtype)
+            return map_row_blocks(_Project(V), X, V.shape[1])
+        X = check_codes(X, k)
+        ctx = compute_context(self.device, X)
+        Z = ctx.asarray(X)
+        return ctx.output(Z @ ctx.xp.astype(ctx.asarray(self.components_), Z.dtype))
 
 
 class _Project:

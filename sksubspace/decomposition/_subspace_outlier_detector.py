@@ -5,20 +5,22 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, to_numpy
-from .._linalg import svd_flip
-from .._validation import validate_data
+from .._linalg import row_norms, svd_flip
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import ArrayAPISupportMixin, validate_data
+from ._outlier_robust_pca import OutlierRobustPCA
 
 __all__ = ["SubspaceOutlierDetector"]
 
 
 def _n_kept(s, n_components, n_features):
     """Number of components: an int, or the smallest explaining a variance fraction."""
-    s2 = np.asarray(to_numpy(s), dtype=np.float64) ** 2
+    s = np.asarray(to_numpy(s), dtype=np.float64)
+    s2 = (s / max(s.max(initial=0.0), np.finfo(np.float64).tiny)) ** 2  # no overflow at 1e200
     limit = max(1, min(s2.shape[0], n_features - 1))
     if isinstance(n_components, numbers.Integral):
         return int(min(n_components, s2.shape[0]))
@@ -29,7 +31,7 @@ def _n_kept(s, n_components, n_features):
     return int(min(np.searchsorted(ratio, n_components) + 1, limit))
 
 
-class SubspaceOutlierDetector(OutlierMixin, BaseEstimator):
+class SubspaceOutlierDetector(ArrayAPISupportMixin, OutlierMixin, BaseEstimator):
     r"""Outlier detection by the distance to a principal subspace (SubspaceAD).
 
     Fits a principal subspace to (mostly) normal samples and scores a sample
@@ -159,8 +161,6 @@ class SubspaceOutlierDetector(OutlierMixin, BaseEstimator):
         k = _n_kept(s, self.n_components, n_features)
         V = Vt[:k, :]
         if self.robust:
-            from ._outlier_robust_pca import OutlierRobustPCA
-
             contamination = 0.1 if self.contamination == "auto" else self.contamination
             orpca = OutlierRobustPCA(
                 n_components=k, contamination=contamination, random_state=self.random_state
@@ -181,7 +181,7 @@ class SubspaceOutlierDetector(OutlierMixin, BaseEstimator):
     def _residual_norm(X, location, V, xp):
         Xc = X - location
         R = Xc - (Xc @ xp.matrix_transpose(V)) @ V
-        return xp.linalg.vector_norm(R, axis=1)
+        return row_norms(R)  # no overflow / underflow at 1e200 / 1e-200
 
     def score_samples(self, X):
         """Minus the norm of the residual to the fitted subspace (higher is more normal).

@@ -12,16 +12,15 @@ from sklearn.base import (
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
 from .._linalg import eigh_topk
-from .._validation import validate_data
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import ArrayAPISupportMixin, validate_data
 
 __all__ = ["SupervisedDictionaryLearning"]
 
@@ -137,7 +136,11 @@ def _sdl_filter(Xs, Z, Y, *, n_components, xi, nu, max_iter, tol, verbose):
 
 
 class SupervisedDictionaryLearning(
-    ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    ArrayAPISupportMixin,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Supervised dictionary learning: a classifier on dictionary codes, fitted jointly.
 
@@ -172,8 +175,9 @@ class SupervisedDictionaryLearning(
 
     Parameters
     ----------
-    n_components : int, default=10
-        Number of atoms ``r`` (at most the number of signal features).
+    n_components : int, default=None
+        Number of atoms ``r`` (at most the number of signal features);
+        ``None`` means ``min(10, n_signal_features)``.
     xi : float, default=0.1
         Weight of the reconstruction error (per sample) against the
         cross-entropy.
@@ -196,13 +200,15 @@ class SupervisedDictionaryLearning(
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-    components_ : array of shape (n_components, n_signal_features)
+    n_components_ : int
+        The number of atoms used.
+    components_ : array of shape (n_components_, n_signal_features)
         The atoms, orthonormal rows spanning the learned subspace.
     mean_ : array of shape (n_signal_features,)
         Mean of the training signals.
     coef_ : array of shape (n_classes, n_signal_features)
         Coefficients of the signals in the logits, ``code_coef_ @ components_``.
-    code_coef_ : array of shape (n_classes, n_components)
+    code_coef_ : array of shape (n_classes, n_components_)
         Coefficients of the codes in the logits.
     covariate_coef_ : array of shape (n_classes, n_covariates)
         Coefficients of the auxiliary covariates (empty if ``n_covariates=0``).
@@ -238,7 +244,7 @@ class SupervisedDictionaryLearning(
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "xi": [Interval(numbers.Real, 0, None, closed="left")],
         "nu": [Interval(numbers.Real, 0, None, closed="left")],
         "n_covariates": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -247,11 +253,10 @@ class SupervisedDictionaryLearning(
         "verbose": ["verbose"],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
-    _test_init_params = {"n_components": 2}
 
     def __init__(
         self,
-        n_components=10,
+        n_components=None,
         *,
         xi=0.1,
         nu=1e-2,
@@ -303,7 +308,8 @@ class SupervisedDictionaryLearning(
                 f"n_covariates={self.n_covariates} leaves no signal feature in X with "
                 f"{X.shape[1]} features."
             )
-        if self.n_components > p:
+        r = min(10, p) if self.n_components is None else self.n_components
+        if r > p:
             raise ValueError(
                 f"n_components={self.n_components} must be at most the number of signal "
                 f"features ({p})."
@@ -319,7 +325,7 @@ class SupervisedDictionaryLearning(
             Xs - mean,
             Z,
             Y,
-            n_components=self.n_components,
+            n_components=r,
             xi=float(self.xi),
             nu=float(self.nu),
             max_iter=self.max_iter,
@@ -343,7 +349,8 @@ class SupervisedDictionaryLearning(
         self.intercept_ = ctx.output(b)
         self.objective_ = obj
         self.n_iter_ = n_iter
-        self._n_features_out = self.n_components
+        self.n_components_ = r
+        self._n_features_out = r
         return self
 
     def _prepared(self, X):
@@ -434,7 +441,7 @@ class SupervisedDictionaryLearning(
 
         Returns
         -------
-        codes : array of shape (n_samples, n_components)
+        codes : array of shape (n_samples, n_components_)
         """
         ctx, Xc = self._prepared(X)
         xp = ctx.xp

@@ -5,19 +5,21 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._validation import ArrayAPISupportMixin
+from ._base import _codes_like
 from ._sets import (
     check_set_components,
+    resolve_set_components,
     set_bases,
     sets_namespace_example,
     sets_to_namespace,
     validate_sets,
 )
-from ._subspace_classifier import _codes_like
 
 
 def _projection_embedding(B):
@@ -37,7 +39,7 @@ def _projection_embedding(B):
     return out * from_numpy(weights, like=out)
 
 
-class SubspaceEmbedding(TransformerMixin, BaseEstimator):
+class SubspaceEmbedding(ArrayAPISupportMixin, TransformerMixin, BaseEstimator):
     """Map every set of vectors to its subspace (an orthonormal basis), for Pipelines.
 
     A set of vectors (rows) is summarised by the span of its ``n_components``
@@ -58,14 +60,17 @@ class SubspaceEmbedding(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int, default=5
-        Dimension of the subspace of each set (at most the smallest set size).
+    n_components : int, default=None
+        Dimension of the subspace of each set (at most the smallest set size
+        and n_features); ``None`` means ``min(5, smallest set size, n_features)``.
     output : {"basis", "projection"}, default="projection"
     device : {None, "cpu", "gpu"}, default=None
         Where to compute: ``None`` follows the input, ``"gpu"`` uses CuPy.
 
     Attributes
     ----------
+    n_components_ : int
+        The dimension of the set subspaces used.
     n_features_in_ : int
 
     Notes
@@ -92,13 +97,12 @@ class SubspaceEmbedding(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "output": [StrOptions({"basis", "projection"})],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
-    _test_init_params = {"n_components": 1}
 
-    def __init__(self, n_components=5, *, output="projection", device=None):
+    def __init__(self, n_components=None, *, output="projection", device=None):
         self.n_components = n_components
         self.output = output
         self.device = device
@@ -118,10 +122,10 @@ shape (set_size_i, n_features), or array of shape (n_sets, n_features)
         self : SubspaceEmbedding
         """
         sets = validate_sets(self, X)
-        check_set_components(self.n_components, sets, self.n_features_in_)
+        self.n_components_ = resolve_set_components(self.n_components, sets, self.n_features_in_)
         d = self.n_features_in_
         self._n_features_out = (
-            d * (d + 1) // 2 if self.output == "projection" else self.n_components * d
+            d * (d + 1) // 2 if self.output == "projection" else self.n_components_ * d
         )
         return self
 
@@ -140,9 +144,9 @@ shape (set_size_i, n_features), or array of shape (n_sets, n_features)
         """
         check_is_fitted(self)
         sets = validate_sets(self, X, reset=False)
-        check_set_components(self.n_components, sets, self.n_features_in_)
+        check_set_components(self.n_components_, sets, self.n_features_in_)
         ctx = compute_context(self.device, sets_namespace_example(sets))
-        B = set_bases(sets_to_namespace(sets, ctx), self.n_components)
+        B = set_bases(sets_to_namespace(sets, ctx), self.n_components_)
         if self.output == "basis":
             return ctx.output(ctx.xp.matrix_transpose(B))
         return ctx.output(_projection_embedding(B))

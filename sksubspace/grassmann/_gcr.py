@@ -7,18 +7,16 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
-from .._linalg import orthonormalize
+from .._linalg import normalize_rows, orthonormalize
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
-from ._base import _SubspaceClassifierMixin
-from ._geometry import project_tangent, retract
-from ._subspace_classifier import (
+from ._base import (
     _binary_or_full,
     _class_subspaces,
     _codes_like,
@@ -29,14 +27,10 @@ from ._subspace_classifier import (
     _projection_norms,
     _require_y,
     _softmax,
+    _SubspaceClassifierMixin,
+    resolve_tabular_components,
 )
-
-
-def _unit_rows(Z):
-    xp = get_namespace(Z)
-    nz = xp.linalg.vector_norm(Z, axis=1, keepdims=True)
-    nz = xp.where(nz > 0, nz, xp.ones_like(nz))
-    return Z / nz, nz
+from ._geometry import project_tangent, retract
 
 
 def _features(X, W, normalize):
@@ -44,7 +38,7 @@ def _features(X, W, normalize):
     Z = X if W is None else X @ W
     if not normalize:
         return Z, None
-    return _unit_rows(Z)
+    return normalize_rows(Z, return_norms=True)
 
 
 def _loss_and_grads(S, log_scale, W, X, onehot, normalize, want_scale, want_map):
@@ -101,8 +95,9 @@ class GrassmannClassRepresentation(_SubspaceClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int, default=10
-        Dimension ``k`` of every class subspace (at most the feature dimension).
+    n_components : int, default=None
+        Dimension ``k`` of every class subspace (at most the feature
+        dimension); ``None`` means ``min(10, n_features - 1)`` (at least 1).
     scale : "auto" or float, default="auto"
         Temperature ``s``: "auto" learns it, starting from the maximum-likelihood
         calibration of the CLAFIC initialisation (clipped to [1, 100]) and
@@ -140,7 +135,9 @@ class GrassmannClassRepresentation(_SubspaceClassifierMixin, BaseEstimator):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-    subspaces_ : array of shape (n_classes, n_features, n_components)
+    n_components_ : int
+        The subspace dimension used.
+    subspaces_ : array of shape (n_classes, n_features, n_components_)
         Orthonormal bases of the class subspaces (in feature-map space).
     scale_ : float
         The temperature ``s``.
@@ -183,7 +180,7 @@ class GrassmannClassRepresentation(_SubspaceClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "scale": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="neither")],
         "normalize": ["boolean"],
         "feature_map": ["boolean"],
@@ -198,11 +195,11 @@ class GrassmannClassRepresentation(_SubspaceClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
-    _test_init_params = {"n_components": 1, "max_iter": 5, "random_state": 0}
+    _test_init_params = {"max_iter": 5, "random_state": 0}  # speed only
 
     def __init__(
         self,
-        n_components=10,
+        n_components=None,
         *,
         scale="auto",
         normalize=True,
@@ -238,11 +235,8 @@ class GrassmannClassRepresentation(_SubspaceClassifierMixin, BaseEstimator):
     def _validate_xy(self, X, y, reset):
         _require_y(self, y)
         X, y = validate_data(self, X, y, reset=reset)
-        if self.n_components > X.shape[1]:
-            raise ValueError(
-                f"n_components={self.n_components} must be at most n_features="
-                f"{X.shape[1]}; lower n_components."
-            )
+        if reset:
+            self.n_components_ = resolve_tabular_components(self.n_components, X.shape[1])
         return X, y
 
     def _initialize(self, Xc, codes, n_classes, rng):
@@ -254,7 +248,7 @@ class GrassmannClassRepresentation(_SubspaceClassifierMixin, BaseEstimator):
         d = Xs.shape[1]
         W = xp.eye(d, dtype=Xs.dtype) if self.feature_map else None
         U, _ = _features(Xs, W, self.normalize)
-        S, evals = _class_subspaces(U, codes, n_classes, self.n_components)
+        S, evals = _class_subspaces(U, codes, n_classes, self.n_components_)
         # Classes of rank below k (or absent from a first partial_fit batch) are
         # completed with random directions, so that every basis is orthonormal.
         missing = xp.astype(evals <= 0, Xs.dtype)[:, None, :]

@@ -5,22 +5,13 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, solve_triangular
 from .._linalg import cholesky, eigh_topk
-from ._base import _SubspaceClassifierMixin
-from ._geometry import binet_cauchy_kernel, projection_kernel
-from ._sets import (
-    check_set_components,
-    set_bases,
-    sets_namespace_example,
-    sets_to_namespace,
-    validate_sets,
-)
-from ._subspace_classifier import (
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from ._base import (
     _binary_or_full,
     _codes_like,
     _device,
@@ -29,6 +20,16 @@ from ._subspace_classifier import (
     _predict_from_scores,
     _require_y,
     _softmax,
+    _SubspaceClassifierMixin,
+)
+from ._geometry import binet_cauchy_kernel, projection_kernel
+from ._sets import (
+    check_set_components,
+    resolve_set_components,
+    set_bases,
+    sets_namespace_example,
+    sets_to_namespace,
+    validate_sets,
 )
 
 _KERNELS = {"projection": projection_kernel, "binet-cauchy": binet_cauchy_kernel}
@@ -79,8 +80,9 @@ class GrassmannDiscriminantAnalysis(_SubspaceClassifierMixin, TransformerMixin, 
 
     Parameters
     ----------
-    n_components : int, default=5
-        Dimension of the subspace of each set.
+    n_components : int, default=None
+        Dimension of the subspace of each set (at most the smallest set size
+        and n_features); ``None`` means ``min(5, smallest set size, n_features)``.
     kernel : {"projection", "binet-cauchy"}, default="projection"
     n_discriminants : int, default=None
         Dimension of the discriminant space; ``n_classes - 1`` when None.
@@ -92,8 +94,10 @@ class GrassmannDiscriminantAnalysis(_SubspaceClassifierMixin, TransformerMixin, 
 
     Attributes
     ----------
+    n_components_ : int
+        The dimension of the set subspaces used.
     classes_ : ndarray of shape (n_classes,)
-    bases_ : array of shape (n_train_sets, n_features, n_components)
+    bases_ : array of shape (n_train_sets, n_features, n_components_)
         Subspaces of the training sets (the kernel needs them at prediction).
     dual_coef_ : array of shape (n_train_sets, n_discriminants)
         The discriminant coefficients ``A``.
@@ -130,16 +134,21 @@ class GrassmannDiscriminantAnalysis(_SubspaceClassifierMixin, TransformerMixin, 
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "kernel": [StrOptions(set(_KERNELS))],
         "n_discriminants": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
-    _test_init_params = {"n_components": 1}
 
     def __init__(
-        self, n_components=5, *, kernel="projection", n_discriminants=None, alpha=1e-3, device=None
+        self,
+        n_components=None,
+        *,
+        kernel="projection",
+        n_discriminants=None,
+        alpha=1e-3,
+        device=None,
     ):
         self.n_components = n_components
         self.kernel = kernel
@@ -164,7 +173,7 @@ shape (set_size_i, n_features), or array of shape (n_sets, n_features)
         """
         _require_y(self, y)
         sets, y = validate_sets(self, X, y)
-        check_set_components(self.n_components, sets, self.n_features_in_)
+        self.n_components_ = resolve_set_components(self.n_components, sets, self.n_features_in_)
         self.classes_, codes = _encode_labels(y)
         n_classes = self.classes_.shape[0]
         if n_classes < 2:
@@ -177,7 +186,7 @@ shape (set_size_i, n_features), or array of shape (n_sets, n_features)
             raise ValueError(f"n_discriminants={r} must be at most the number of sets ({N}).")
         ctx = compute_context(self.device, sets_namespace_example(sets))
         xp = ctx.xp
-        B = set_bases(sets_to_namespace(sets, ctx), self.n_components)
+        B = set_bases(sets_to_namespace(sets, ctx), self.n_components_)
         K = _KERNELS[self.kernel](B)
         A, w = _kda(K, codes, n_classes, r, float(self.alpha))
         Z = K @ A
@@ -205,9 +214,9 @@ shape (set_size_i, n_features), or array of shape (n_sets, n_features)
     def _embed(self, X):
         check_is_fitted(self)
         sets = validate_sets(self, X, reset=False)
-        check_set_components(self.n_components, sets, self.n_features_in_)
+        check_set_components(self.n_components_, sets, self.n_features_in_)
         ctx = compute_context(self.device, sets_namespace_example(sets))
-        B = set_bases(sets_to_namespace(sets, ctx), self.n_components)
+        B = set_bases(sets_to_namespace(sets, ctx), self.n_components_)
         K = _KERNELS[self.kernel](B, ctx.asarray(self.bases_))
         return ctx, K @ ctx.asarray(self.dual_coef_)
 

@@ -24,11 +24,17 @@ Hamm & Lee, "Grassmann discriminant analysis", ICML 2008.
 
 from __future__ import annotations
 
+import warnings
+from numbers import Integral, Real
+
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import from_numpy, get_namespace, to_float, to_numpy
-from .._linalg import orthonormalize, polar
+from .._linalg import machine_eps, orthonormalize, polar
+from .._sklearn_compat import Interval, StrOptions, validate_params
 from ..metrics import principal_angles, subspace_distance
+from ..metrics._subspace import _DISTANCES
 
 __all__ = [
     "binet_cauchy_kernel",
@@ -50,10 +56,6 @@ def _mT(A):
     return get_namespace(A).matrix_transpose(A)
 
 
-def _eps(xp, dtype):
-    return float(np.finfo(np.float32 if dtype == xp.float32 else np.float64).eps)
-
-
 def _check_same_shape(U, V, names=("U", "V")):
     """Bases of one Grassmannian: same (n, k) trailing shape, batch dims broadcasting."""
     if U.ndim < 2 or V.ndim < 2 or tuple(U.shape[-2:]) != tuple(V.shape[-2:]):
@@ -63,6 +65,7 @@ def _check_same_shape(U, V, names=("U", "V")):
         )
 
 
+@validate_params({"U": ["array-like"], "G": ["array-like"]}, prefer_skip_nested_validation=True)
 def project_tangent(U, G):
     """Project ``G`` on the (horizontal) tangent space of the Grassmannian at ``U``.
 
@@ -91,6 +94,10 @@ def project_tangent(U, G):
     return G - U @ (_mT(U) @ G)
 
 
+@validate_params(
+    {"U": ["array-like"], "H": ["array-like"], "method": [StrOptions({"qr", "polar"})]},
+    prefer_skip_nested_validation=True,
+)
 def retract(U, H, *, method="qr"):
     """Retraction ``R_U(H)``: an orthonormal basis close to ``U + H``.
 
@@ -128,6 +135,10 @@ def retract(U, H, *, method="qr"):
     raise ValueError(f"method must be 'qr' or 'polar'; got {method!r}.")
 
 
+@validate_params(
+    {"U": ["array-like"], "H": ["array-like"], "t": [Real, "array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def grassmann_exp(U, H, t=1.0):
     """Riemannian exponential map ``Exp_U(t H)`` on the Grassmannian.
 
@@ -167,6 +178,7 @@ def grassmann_exp(U, H, t=1.0):
     return Y
 
 
+@validate_params({"U": ["array-like"], "V": ["array-like"]}, prefer_skip_nested_validation=True)
 def grassmann_log(U, V):
     """Riemannian logarithm ``Log_U(V)``: the tangent vector at ``U`` pointing to ``V``.
 
@@ -202,11 +214,15 @@ def grassmann_log(U, V):
     R = VB - U @ (_mT(U) @ VB)
     sin = xp.linalg.vector_norm(R, axis=-2)
     theta = xp.atan2(sin, cos)
-    tiny = sin <= _eps(xp, U.dtype)
+    tiny = sin <= machine_eps(U.dtype)
     scale = xp.where(tiny, xp.ones_like(sin), theta / xp.where(tiny, xp.ones_like(sin), sin))
     return (R * scale[..., None, :]) @ _mT(A)
 
 
+@validate_params(
+    {"U": ["array-like"], "V": ["array-like"], "t": [Real, "array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def grassmann_geodesic(U, V, t):
     """Point at time ``t`` on the geodesic from ``span(U)`` (t=0) to ``span(V)`` (t=1).
 
@@ -234,6 +250,17 @@ def grassmann_geodesic(U, V, t):
     return grassmann_exp(U, grassmann_log(U, V), t)
 
 
+@validate_params(
+    {
+        "U": ["array-like"],
+        "weights": ["array-like", None],
+        "init": ["array-like", None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "return_n_iter": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def karcher_mean(U, *, weights=None, init=None, max_iter=100, tol=1e-10, return_n_iter=False):
     """Karcher (Frechet) mean of subspaces for the geodesic distance.
 
@@ -285,16 +312,32 @@ def karcher_mean(U, *, weights=None, init=None, max_iter=100, tol=1e-10, return_
             )
         w = from_numpy(w_host / w_host.sum(), like=U)
     M = flag_mean(U, U.shape[-1], weights=weights) if init is None else init
-    n_iter = 0
+    n_iter, grad_norm = 0, float("inf")
     while n_iter < max_iter:
         n_iter += 1
         H = xp.sum(w[:, None, None] * grassmann_log(xp.expand_dims(M, axis=0), U), axis=0)
         M = orthonormalize(grassmann_exp(M, H))
-        if to_float(xp.linalg.matrix_norm(H)) < tol:
+        grad_norm = to_float(xp.linalg.matrix_norm(H))
+        if grad_norm < tol:
             break
+    else:
+        warnings.warn(
+            f"karcher_mean did not converge in max_iter={max_iter} iterations (gradient "
+            f"norm {grad_norm:.3g} > tol={tol}); increase max_iter or tol.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return (M, n_iter) if return_n_iter else M
 
 
+@validate_params(
+    {
+        "U": ["array-like"],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "weights": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def flag_mean(U, n_components=None, *, weights=None):
     """Flag mean of subspaces (Draper et al. 2014).
 
@@ -360,6 +403,9 @@ def _check_stacks(A, B):
     return A, B
 
 
+@validate_params(
+    {"A": ["array-like"], "B": ["array-like", None]}, prefer_skip_nested_validation=True
+)
 def projection_kernel(A, B=None):
     """Projection kernel ``k(A_i, B_j) = ||A_i' B_j||_F^2 = sum cos^2 theta``.
 
@@ -393,6 +439,9 @@ def projection_kernel(A, B=None):
     return xp.sum(G * G, axis=(2, 3))
 
 
+@validate_params(
+    {"A": ["array-like"], "B": ["array-like", None]}, prefer_skip_nested_validation=True
+)
 def binet_cauchy_kernel(A, B=None):
     """Binet-Cauchy kernel ``k(A_i, B_j) = det(A_i' B_j)^2 = prod cos^2 theta``.
 
@@ -430,6 +479,15 @@ def binet_cauchy_kernel(A, B=None):
     return d * d
 
 
+@validate_params(
+    {
+        "A": ["array-like"],
+        "B": ["array-like", None],
+        "metric": [StrOptions(set(_DISTANCES))],
+        "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def pairwise_subspace_distances(A, B=None, *, metric="geodesic", chunk_size=None):
     """Distances between every subspace of ``A`` and every subspace of ``B``.
 

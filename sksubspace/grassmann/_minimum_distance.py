@@ -5,27 +5,28 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context
-from ._base import _SubspaceClassifierMixin
-from ._geometry import flag_mean, karcher_mean, pairwise_subspace_distances
-from ._sets import (
-    check_set_components,
-    set_bases,
-    sets_namespace_example,
-    sets_to_namespace,
-    validate_sets,
-)
-from ._subspace_classifier import (
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from ._base import (
     _binary_or_full,
     _encode_labels,
     _fit_scale,
     _predict_from_scores,
     _require_y,
     _softmax,
+    _SubspaceClassifierMixin,
+)
+from ._geometry import flag_mean, karcher_mean, pairwise_subspace_distances
+from ._sets import (
+    check_set_components,
+    resolve_set_components,
+    set_bases,
+    sets_namespace_example,
+    sets_to_namespace,
+    validate_sets,
 )
 
 
@@ -42,8 +43,9 @@ class GrassmannMinimumDistanceClassifier(_SubspaceClassifierMixin, BaseEstimator
 
     Parameters
     ----------
-    n_components : int, default=5
-        Dimension of the subspace of each set.
+    n_components : int, default=None
+        Dimension of the subspace of each set (at most the smallest set size
+        and n_features); ``None`` means ``min(5, smallest set size, n_features)``.
     mean : {"karcher", "flag"}, default="karcher"
         Class mean: the Karcher mean (geodesic distance, iterative) or the flag
         mean (chordal distance, one SVD).
@@ -59,8 +61,10 @@ default="geodesic"
 
     Attributes
     ----------
+    n_components_ : int
+        The dimension of the set subspaces used.
     classes_ : ndarray of shape (n_classes,)
-    means_ : array of shape (n_classes, n_features, n_components)
+    means_ : array of shape (n_classes, n_features, n_components_)
         Orthonormal bases of the class means.
     n_iter_ : ndarray of shape (n_classes,)
         Karcher mean iterations per class (zeros for the flag mean).
@@ -95,18 +99,17 @@ default="geodesic"
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "mean": [StrOptions({"karcher", "flag"})],
         "metric": [StrOptions({"geodesic", "chordal", "projection", "binet-cauchy", "procrustes"})],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
-    _test_init_params = {"n_components": 1}
 
     def __init__(
         self,
-        n_components=5,
+        n_components=None,
         *,
         mean="karcher",
         metric="geodesic",
@@ -138,11 +141,11 @@ shape (set_size_i, n_features), or array of shape (n_sets, n_features)
         """
         _require_y(self, y)
         sets, y = validate_sets(self, X, y)
-        check_set_components(self.n_components, sets, self.n_features_in_)
+        self.n_components_ = resolve_set_components(self.n_components, sets, self.n_features_in_)
         self.classes_, codes = _encode_labels(y)
         ctx = compute_context(self.device, sets_namespace_example(sets))
         xp = ctx.xp
-        B = set_bases(sets_to_namespace(sets, ctx), self.n_components)
+        B = set_bases(sets_to_namespace(sets, ctx), self.n_components_)
         means, n_iter = [], []
         for c in range(self.classes_.shape[0]):
             Bc = xp.take(B, ctx.asarray(np.flatnonzero(codes == c)), axis=0)
@@ -166,9 +169,9 @@ shape (set_size_i, n_features), or array of shape (n_sets, n_features)
     def _validated_scores(self, X):
         check_is_fitted(self)
         sets = validate_sets(self, X, reset=False)
-        check_set_components(self.n_components, sets, self.n_features_in_)
+        check_set_components(self.n_components_, sets, self.n_features_in_)
         ctx = compute_context(self.device, sets_namespace_example(sets))
-        B = set_bases(sets_to_namespace(sets, ctx), self.n_components)
+        B = set_bases(sets_to_namespace(sets, ctx), self.n_components_)
         return ctx, self._scores(B, ctx.asarray(self.means_))
 
     def decision_function(self, X):

@@ -5,28 +5,29 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ..metrics import principal_angles
-from ._base import _SubspaceClassifierMixin
-from ._geometry import flag_mean
-from ._sets import (
-    check_set_components,
-    set_bases,
-    sets_namespace_example,
-    sets_to_namespace,
-    validate_sets,
-)
-from ._subspace_classifier import (
+from ._base import (
     _binary_or_full,
     _encode_labels,
     _fit_scale,
     _predict_from_scores,
     _require_y,
     _softmax,
+    _SubspaceClassifierMixin,
+)
+from ._geometry import flag_mean
+from ._sets import (
+    check_set_components,
+    resolve_set_components,
+    set_bases,
+    sets_namespace_example,
+    sets_to_namespace,
+    validate_sets,
 )
 
 
@@ -59,8 +60,9 @@ class MutualSubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int, default=5
-        Dimension of the subspace of each set (at most the smallest set size).
+    n_components : int, default=None
+        Dimension of the subspace of each set (at most the smallest set size
+        and n_features); ``None`` means ``min(5, smallest set size, n_features)``.
     n_class_components : int, default=None
         Dimension of each class subspace; ``n_components`` when None.
     n_angles : int, default=3
@@ -71,6 +73,8 @@ class MutualSubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
+    n_components_ : int
+        The dimension of the set subspaces used.
     classes_ : ndarray of shape (n_classes,)
     subspaces_ : array of shape (n_classes, n_features, n_class_components)
         Orthonormal bases of the class subspaces.
@@ -104,14 +108,13 @@ class MutualSubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "n_class_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "n_angles": [Interval(numbers.Integral, 1, None, closed="left")],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
-    _test_init_params = {"n_components": 1}
 
-    def __init__(self, n_components=5, *, n_class_components=None, n_angles=3, device=None):
+    def __init__(self, n_components=None, *, n_class_components=None, n_angles=3, device=None):
         self.n_components = n_components
         self.n_class_components = n_class_components
         self.n_angles = n_angles
@@ -134,8 +137,8 @@ shape (set_size_i, n_features), or array of shape (n_sets, n_features)
         """
         _require_y(self, y)
         sets, y = validate_sets(self, X, y)
-        check_set_components(self.n_components, sets, self.n_features_in_)
-        kc = self.n_components if self.n_class_components is None else self.n_class_components
+        self.n_components_ = resolve_set_components(self.n_components, sets, self.n_features_in_)
+        kc = self.n_components_ if self.n_class_components is None else self.n_class_components
         if kc > self.n_features_in_:
             raise ValueError(
                 f"n_class_components={kc} must be at most n_features={self.n_features_in_}."
@@ -143,7 +146,7 @@ shape (set_size_i, n_features), or array of shape (n_sets, n_features)
         self.classes_, codes = _encode_labels(y)
         ctx = compute_context(self.device, sets_namespace_example(sets))
         xp = ctx.xp
-        B = set_bases(sets_to_namespace(sets, ctx), self.n_components)
+        B = set_bases(sets_to_namespace(sets, ctx), self.n_components_)
         S = xp.stack(
             [
                 flag_mean(xp.take(B, ctx.asarray(np.flatnonzero(codes == c)), axis=0), kc)
@@ -157,9 +160,9 @@ shape (set_size_i, n_features), or array of shape (n_sets, n_features)
     def _similarity(self, X):
         check_is_fitted(self)
         sets = validate_sets(self, X, reset=False)
-        check_set_components(self.n_components, sets, self.n_features_in_)
+        check_set_components(self.n_components_, sets, self.n_features_in_)
         ctx = compute_context(self.device, sets_namespace_example(sets))
-        B = set_bases(sets_to_namespace(sets, ctx), self.n_components)
+        B = set_bases(sets_to_namespace(sets, ctx), self.n_components_)
         return ctx, _msm_similarity(B, ctx.asarray(self.subspaces_), self.n_angles)
 
     def decision_function(self, X):

@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_array
 from .._backend import get_namespace, is_numpy
 from .._linalg import orthonormalize
 from .._validation import FLOAT_DTYPES, _check_array_api, validate_data
+from ._base import DEFAULT_SET_COMPONENTS, _codes_like
 
 SET_INPUT_DOC = """X : array of shape (n_sets, set_size, n_features), list of arrays of shape \
 (set_size_i, n_features), or array of shape (n_sets, n_features)
@@ -128,6 +129,18 @@ def min_set_size(sets):
     return sets.shape[1]
 
 
+def resolve_set_components(n_components, sets, n_features):
+    """The subspace dimension fitted on ``sets``.
+
+    ``None`` means ``min(5, smallest set size, n_features)``; an integer is
+    checked against them (:func:`check_set_components`).
+    """
+    if n_components is None:
+        return max(1, min(DEFAULT_SET_COMPONENTS, min_set_size(sets), n_features))
+    check_set_components(n_components, sets, n_features)
+    return int(n_components)
+
+
 def check_set_components(n_components, sets, n_features):
     smallest = min_set_size(sets)
     if n_components > min(smallest, n_features):
@@ -176,8 +189,6 @@ def set_bases(sets, n_components):
     B = xp.concat(blocks, axis=0)
     inverse = np.empty(len(sets), dtype=np.int64)
     inverse[np.concatenate(order)] = np.arange(len(sets))
-    from ._subspace_classifier import _codes_like
-
     return xp.take(B, _codes_like(inverse, B), axis=0)
 
 

@@ -5,123 +5,25 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import (
-    _as_namespace,
-    compute_context,
-    device_of,
-    from_numpy,
-    get_namespace,
-    to_numpy,
-)
-from .._linalg import svd_flip
+from .._backend import compute_context, from_numpy, get_namespace, to_numpy
+from .._linalg import normalize_rows
+from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
-from ._base import _SubspaceClassifierMixin
-
-# ---------------------------------------------------------------------------
-# Numerical cores shared by the subspace classifiers of this family
-# ---------------------------------------------------------------------------
-
-
-def _require_y(estimator, y):
-    if y is None:
-        raise ValueError(
-            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
-        )
-
-
-def _encode_labels(y):
-    """Host labels -> (classes, integer codes)."""
-    y = np.asarray(to_numpy(y))
-    check_classification_targets(y)
-    classes, codes = np.unique(y, return_inverse=True)
-    return classes, codes
-
-
-def _class_subspaces(X, codes, n_classes, n_components):
-    """Per-class uncentred PCA bases, stacked as (n_classes, n_features, n_components).
-
-    The basis of class ``c`` spans the leading eigenvectors of the class
-    autocorrelation ``X_c' X_c``. A class whose rank is below ``n_components``
-    gets zero columns in place of the missing directions (they add nothing to a
-    projection norm).
-    """
-    xp = get_namespace(X)
-    grams = []
-    for c in range(n_classes):
-        Xc = xp.take(X, _codes_like(np.flatnonzero(codes == c), X), axis=0)
-        grams.append(xp.matrix_transpose(Xc) @ Xc)
-    evals, evecs = xp.linalg.eigh(xp.stack(grams))  # ascending, batched
-    evals = xp.flip(evals, axis=-1)[:, :n_components]
-    evecs = svd_flip(xp.flip(evecs, axis=-1)[:, :, :n_components])
-    eps = float(np.finfo(np.float32 if X.dtype == xp.float32 else np.float64).eps)
-    keep = xp.astype(evals > 100 * eps * xp.max(evals, axis=1, keepdims=True) * X.shape[1], X.dtype)
-    return evecs * keep[:, None, :], evals * keep
-
-
-def _device(X):
-    """Device of ``X`` to pass to ``xp`` creation functions (None on the host)."""
-    dev = device_of(X)
-    return None if dev == "cpu" else dev
-
-
-def _codes_like(codes, X):
-    """Integer host array (class codes, indices) moved to the namespace and device of ``X``."""
-    return _as_namespace(np.asarray(codes, dtype=np.int64), get_namespace(X), _device(X))
-
-
-def _projection_norms(S, X):
-    """``||S_c' x_i||`` for every class basis and sample: shape (n_samples, n_classes)."""
-    xp = get_namespace(S, X)
-    A = X @ S  # (C, n, k) by broadcasting (n, d) @ (C, d, k)
-    return xp.matrix_transpose(xp.linalg.vector_norm(A, axis=-1))
-
-
-def _softmax(Z):
-    xp = get_namespace(Z)
-    Z = Z - xp.max(Z, axis=1, keepdims=True)
-    E = xp.exp(Z)
-    return E / xp.sum(E, axis=1, keepdims=True)
-
-
-def _fit_scale(scores, codes):
-    """Temperature ``s > 0`` minimising the cross-entropy of ``softmax(s * scores)``.
-
-    A one-dimensional problem on the host (``scores`` is n x n_classes).
-    """
-    S = np.asarray(to_numpy(scores), dtype=np.float64)
-    n = S.shape[0]
-
-    def nll(log_s):
-        Z = np.exp(log_s) * S
-        Z = Z - Z.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(Z).sum(axis=1))
-        return float(np.mean(lse - Z[np.arange(n), codes]))
-
-    res = minimize_scalar(nll, bounds=(-5.0, 8.0), method="bounded", options={"xatol": 1e-4})
-    return float(np.exp(res.x))
-
-
-def _predict_from_scores(classes, scores):
-    idx = np.argmax(np.asarray(to_numpy(scores)), axis=1)
-    return classes[idx]
-
-
-def _binary_or_full(scores):
-    """scikit-learn's convention: one column of margins for two classes."""
-    if scores.shape[1] == 2:
-        return scores[:, 1] - scores[:, 0]
-    return scores
-
-
-# ---------------------------------------------------------------------------
-# The estimator
-# ---------------------------------------------------------------------------
+from ._base import (
+    _binary_or_full,
+    _class_subspaces,
+    _encode_labels,
+    _fit_scale,
+    _predict_from_scores,
+    _projection_norms,
+    _require_y,
+    _softmax,
+    _SubspaceClassifierMixin,
+    resolve_tabular_components,
+)
 
 
 class SubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
@@ -141,10 +43,11 @@ class SubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int, default=10
-        Dimension ``k`` of every class subspace (at most ``n_features``). A
-        class with fewer than ``k`` linearly independent samples gets a
-        subspace of its rank. Tune it with ``GridSearchCV``.
+    n_components : int, default=None
+        Dimension ``k`` of every class subspace (at most ``n_features``);
+        ``None`` means ``min(10, n_features - 1)`` (at least 1). A class with
+        fewer than ``k`` linearly independent samples gets a subspace of its
+        rank. Tune it with ``GridSearchCV``.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute: ``None`` follows the input, ``"gpu"`` uses CuPy and
         hands results back in the input's namespace.
@@ -153,9 +56,11 @@ class SubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
-    subspaces_ : array of shape (n_classes, n_features, n_components)
+    n_components_ : int
+        The subspace dimension used.
+    subspaces_ : array of shape (n_classes, n_features, n_components_)
         Orthonormal bases of the class subspaces (columns).
-    explained_variance_ : array of shape (n_classes, n_components)
+    explained_variance_ : array of shape (n_classes, n_components_)
         Eigenvalues of the class autocorrelation matrices divided by the class
         size (the mean squared projection on each basis vector).
     scale_ : float
@@ -187,23 +92,27 @@ class SubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
-    _test_init_params = {"n_components": 1}
 
-    def __init__(self, n_components=10, *, device=None):
+    def __init__(self, n_components=None, *, device=None):
         self.n_components = n_components
         self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit one subspace per class.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights: the subspace of class ``c`` spans the leading
+            eigenvectors of ``sum_{i in c} w_i x_i x_i'``, and the softmax
+            temperature maximises the weighted likelihood (an integer weight
+            counts as that many copies of the sample).
 
         Returns
         -------
@@ -211,26 +120,31 @@ class SubspaceClassifier(_SubspaceClassifierMixin, BaseEstimator):
         """
         _require_y(self, y)
         X, y = validate_data(self, X, y)
-        if self.n_components > X.shape[1]:
-            raise ValueError(
-                f"n_components={self.n_components} must be at most n_features="
-                f"{X.shape[1]}; lower n_components."
-            )
         self.classes_, codes = _encode_labels(y)
+        self.n_components_ = resolve_tabular_components(self.n_components, X.shape[1])
         ctx = compute_context(self.device, X)
         Xc = ctx.asarray(X)
-        S, evals = _class_subspaces(Xc, codes, self.classes_.shape[0], self.n_components)
-        counts = from_numpy(np.bincount(codes).astype(np.float64), like=evals)
+        sw = None
+        counts = np.bincount(codes, minlength=self.classes_.shape[0]).astype(np.float64)
+        if sample_weight is not None:
+            sw = _check_sample_weight(
+                to_numpy(sample_weight), np.empty((X.shape[0], 0)), ensure_non_negative=True
+            )
+            counts = np.bincount(codes, weights=sw, minlength=self.classes_.shape[0])
+            Xw = Xc * from_numpy(np.sqrt(sw), like=Xc)[:, None]
+        else:
+            Xw = Xc
+        S, evals = _class_subspaces(Xw, codes, self.classes_.shape[0], self.n_components_)
+        counts = from_numpy(np.where(counts > 0, counts, 1.0), like=evals)
         self.explained_variance_ = ctx.output(evals / counts[:, None])
         self.subspaces_ = ctx.output(S)
-        self.scale_ = _fit_scale(self._scores(Xc, S), codes)
+        self.scale_ = _fit_scale(self._scores(Xc, S), codes, sw)
         return self
 
     def _scores(self, X, S):
-        xp = get_namespace(X)
-        norms = _projection_norms(S, X)
-        sq = xp.sum(X * X, axis=1, keepdims=True)
-        return norms * norms / xp.where(sq > 0, sq, xp.ones_like(sq))
+        # squared cosines from unit rows: no ||x||^2 to overflow or underflow
+        norms = _projection_norms(S, normalize_rows(X))
+        return norms * norms
 
     def _validated_scores(self, X):
         check_is_fitted(self)

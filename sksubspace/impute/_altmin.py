@@ -6,12 +6,11 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from .._backend import from_numpy, to_float
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import _BaseCompletion, _check_rank, _matmul, _Observed, relative_change, svd_of_product
 from ._soft_impute import initial_factors
 

@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, is_numpy, to_float, to_numpy
 from .._linalg import svd_flip
-from .._validation import validate_data
+from .._validation import ArrayAPISupportMixin, validate_data
 
 # Above this observed fraction a dense NumPy input is kept dense (masked
 # products are then as cheap as sparse ones); below, it is stored sparse.
@@ -387,7 +387,7 @@ def factors_from(U, s, Vt, xp):
     return U, s, Vt
 
 
-class _BaseCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class _BaseCompletion(ArrayAPISupportMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Input handling, fold-in ``transform`` and entry prediction.
 
     Subclasses implement ``_fit_factors(obs, ctx)`` returning ``(U, s, Vt)``

@@ -6,14 +6,13 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backend import from_numpy, to_float
 from .._dask import is_dask_array
 from .._linalg import randomized_svd
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import (
     _BaseCompletion,
     _check_rank,
@@ -351,6 +350,8 @@ class SoftImpute(_BaseCompletion):
     (3, True)
     """
 
+    # Row-chunked Dask input is routed to a Dask strategy before validate_data.
+    _accepts_dask = True
     _parameter_constraints = {
         "shrinkage": [Interval(numbers.Real, 0, None, closed="left"), None],
         "max_rank": [Interval(numbers.Integral, 1, None, closed="left"), None],

@@ -43,6 +43,9 @@ from .._linalg import eigh_topk
 
 __all__ = ["data_preconditioner", "eigenpro_sgd"]
 
+#: Largest ratio mu_1 / mu_{q+1} the data preconditioner flattens.
+MAX_FLATTENING = 100.0
+
 
 def data_preconditioner(KSS, top_q):
     """EigenPro's data preconditioner from the kernel on ``s`` Nystroem samples.
@@ -69,6 +72,12 @@ def data_preconditioner(KSS, top_q):
     s = KSS.shape[0]
     q = int(min(top_q, s - 1))
     w, V = eigh_topk(KSS, q + 1)
+    # Flatten no more than MAX_FLATTENING-fold: on fast-decaying spectra (smooth
+    # kernels in low dimension) a deeper cut made the steps too long for the true
+    # curvature and the iterates stalled far from the solution (n = M = 200, rbf
+    # in 2-d: 0.99 relative error after 200 epochs at q = 100, 1e-8 at this cap).
+    w_host = np.asarray(to_numpy(w), dtype=np.float64)
+    q = max(1, min(q, int(np.sum(w_host[1:] >= w_host[0] / MAX_FLATTENING))))
     tail = max(to_float(w[q]), 0.0)
     w, E = w[:q], V[:, :q]
     keep = int(np.sum(np.asarray(to_numpy(w), dtype=np.float64) > tail * (1 + 1e-12)))

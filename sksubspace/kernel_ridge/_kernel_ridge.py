@@ -3,64 +3,28 @@
 from __future__ import annotations
 
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, is_numpy, to_numpy
-from .._linalg import add_to_diagonal, spd_solve
+from .._linalg import add_to_diagonal
+from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
-from ._kernels import KERNELS, KernelParamsMixin, kernel_matmul, pairwise_kernel
+from ..utils._threads import uses_n_jobs
+from ._base import (
+    KERNEL_CONSTRAINT,
+    _memory_message,
+    check_dense_kernel_fits,
+    require_y,
+)
+from ._kernels import KernelParamsMixin, kernel_matmul, pairwise_kernel
+from ._solvers import spd_solve
 
 __all__ = ["KernelRidge"]
-
-KERNEL_CONSTRAINT = [StrOptions(set(KERNELS) | {"precomputed"}), callable]
-
-
-def _available_bytes():
-    """Free host memory (Linux ``MemAvailable``), or None when unknown."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def check_dense_kernel_fits(n_samples, itemsize, *, on_host=True, name="KernelRidge"):
-    """Raise a clear ``MemoryError`` when an ``n x n`` kernel cannot be held.
-
-    Called before the allocation, so the process fails with advice instead of
-    swapping or being killed.
-    """
-    need = n_samples * n_samples * itemsize
-    avail = _available_bytes() if on_host else None
-    if avail is not None and need > avail:
-        raise MemoryError(_memory_message(n_samples, itemsize, need, avail, name))
-
-
-def _memory_message(n, itemsize, need, avail, name):
-    free = f"{avail / 2**30:.1f} GiB are available" if avail else "it could not be allocated"
-    return (
-        f"{name} needs the dense {n} x {n} kernel matrix ({need / 2**30:.1f} GiB in "
-        f"float{8 * itemsize}) but {free}. Use "
-        "sksubspace.kernel_ridge.NystromKernelRidge (memory O(n d + M^2)), pass float32 "
-        "data to halve the memory, or subsample."
-    )
-
-
-def require_y(estimator, y):
-    """scikit-learn's error for a supervised ``fit`` called without ``y``."""
-    if y is None:
-        raise ValueError(
-            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
-        )
 
 
 class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
@@ -99,6 +63,12 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         Independent term of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Keyword arguments of a callable kernel.
+    n_jobs : int, default=None
+        Host threads for the kernel blocks on NumPy input (kernel matrices
+        filled by row blocks, streamed kernel products): ``None`` means the
+        available CPUs (``joblib.cpu_count``, capped by ``OMP_NUM_THREADS``;
+        1 when called from a worker thread), ``-1`` all CPUs. BLAS runs on
+        one thread while the blocks run.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute; ``None`` follows ``X``.
 
@@ -140,6 +110,7 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         "degree": [Interval(Real, 0, None, closed="left")],
         "coef0": [Interval(Real, None, None, closed="neither")],
         "kernel_params": [dict, None],
+        "n_jobs": [Integral, None],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
 
@@ -152,6 +123,7 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         degree=3,
         coef0=1,
         kernel_params=None,
+        n_jobs=None,
         device=None,
     ):
         self.alpha = alpha
@@ -160,6 +132,7 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
+        self.n_jobs = n_jobs
         self.device = device
 
     def __sklearn_tags__(self):
@@ -168,6 +141,7 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags
 
+    @uses_n_jobs
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the kernel ridge model.
@@ -218,14 +192,15 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
             ) from exc
 
         sw = None
-        if sample_weight is not None and not isinstance(sample_weight, float):
+        if sample_weight is not None:
             sample_weight = _check_sample_weight(
-                sample_weight, to_numpy(X) if not sp.issparse(X) else X
+                sample_weight,
+                to_numpy(X) if not sp.issparse(X) else X,
+                dtype=np.float64,
+                ensure_non_negative=True,
             )
-        if sample_weight is not None and not (
-            isinstance(sample_weight, float) and sample_weight == 1.0
-        ):
-            sw_host = np.sqrt(np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), (n,)))
+        if sample_weight is not None and not np.all(sample_weight == 1.0):
+            sw_host = np.sqrt(sample_weight)
             sw = from_numpy(sw_host, like=K)
             Y = Y * sw[:, None]
             K *= sw[:, None]
@@ -280,6 +255,7 @@ class KernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         )
         return V @ (inv[:, None] * (xp.matrix_transpose(V) @ Y))
 
+    @uses_n_jobs
     def predict(self, X):
         """Predict with the kernel ridge model.
 

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import blas
+from sklearn.metrics.pairwise import pairwise_kernels
 
 from .._backend import from_numpy, get_namespace, is_numpy, to_numpy
+from .._validation import ArrayAPISupportMixin
 from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map, threaded_block_sum
 
 __all__ = [
@@ -81,7 +84,7 @@ def kernel_params(kernel, n_features, *, gamma=None, degree=3, coef0=1, kernel_p
     return out
 
 
-class KernelParamsMixin:
+class KernelParamsMixin(ArrayAPISupportMixin):
     """Resolved kernel parameters (``_params``) for estimators with scikit-learn's
     ``kernel``, ``gamma``, ``degree``, ``coef0`` and ``kernel_params``.
     """
@@ -116,8 +119,6 @@ def _inplace(fn_name, K, xp):
 
 def _host_kernel(X, Y, kernel, params):
     """Callable kernels and SciPy sparse inputs: scikit-learn's ``pairwise_kernels`` on the host."""
-    from sklearn.metrics.pairwise import pairwise_kernels
-
     like = X if not sp.issparse(X) else (Y if Y is not None and not sp.issparse(Y) else None)
     Xh = X if sp.issparse(X) else to_numpy(X)
     Yh = None if Y is None else (Y if sp.issparse(Y) else to_numpy(Y))
@@ -330,7 +331,17 @@ def kernel_matmul(X, Y, V, kernel="rbf", *, chunk_size=None, n_threads=None, **p
 
 
 def kernel_normal_matmul(
-    X, C, V=None, Y=None, kernel="rbf", *, chunk_size=None, dtype=None, n_threads=None, **params
+    X,
+    C,
+    V=None,
+    Y=None,
+    kernel="rbf",
+    *,
+    chunk_size=None,
+    dtype=None,
+    n_threads=None,
+    row_scale=None,
+    **params,
 ):
     """``K' (K V)`` (or ``K' Y`` when ``V`` is None) for ``K = K(X, C)``, streamed.
 
@@ -339,6 +350,8 @@ def kernel_normal_matmul(
     ``dtype`` (the precision of the products and of the sum, e.g. float64 for
     float32 data) and dropped. Memory is ``O(chunk_size * M)`` per thread; on
     NumPy the blocks are shared among ``n_threads`` host threads.
+    ``row_scale`` (length ``n``, e.g. square roots of sample weights) scales
+    the rows of ``K``; ``Y`` is taken as given (scale it the same way).
     """
     if (V is None) == (Y is None):
         raise ValueError("Pass exactly one of V (for K'(K V)) and Y (for K'Y).")
@@ -349,6 +362,8 @@ def kernel_normal_matmul(
 
     def fold(i, j, acc):
         Kb = xp.astype(pairwise_kernel(X[i:j, ...], C, kernel, **params), dtype)
+        if row_scale is not None:
+            Kb = Kb * row_scale[i:j, None]
         rhs = Kb @ V if V is not None else Y[i:j, ...]
         g = xp.matrix_transpose(Kb) @ rhs
         return g if acc is None else acc + g
@@ -357,7 +372,16 @@ def kernel_normal_matmul(
 
 
 def kernel_gram(
-    X, C, Y=None, kernel="rbf", *, chunk_size=None, dtype=None, n_threads=None, **params
+    X,
+    C,
+    Y=None,
+    kernel="rbf",
+    *,
+    chunk_size=None,
+    dtype=None,
+    n_threads=None,
+    row_scale=None,
+    **params,
 ):
     """``H = K_nM' K_nM`` and ``b = K_nM' Y`` in one streamed pass over the rows of ``X``.
 
@@ -366,7 +390,8 @@ def kernel_gram(
     update uses BLAS ``syrk`` (half the flops of a GEMM) and the blocks are
     shared among ``n_threads`` host threads, each with its own ``H``.
     ``dtype`` (e.g. float64 for float32 data) is the precision of the
-    accumulation; blocks are promoted one chunk at a time.
+    accumulation; blocks are promoted one chunk at a time. ``row_scale`` as in
+    :func:`kernel_normal_matmul`.
     """
     xp = get_namespace(C)
     n, M = X.shape[0], C.shape[0]
@@ -374,13 +399,13 @@ def kernel_gram(
     dtype = C.dtype if dtype is None else dtype
     syrk = None
     if is_numpy(xp) and not sp.issparse(X):
-        from scipy.linalg import blas
-
         syrk = blas.dsyrk if dtype == np.float64 else blas.ssyrk
 
     def fold(i, j, acc):
         H, b = (None, None) if acc is None else acc
         Kb = xp.astype(pairwise_kernel(X[i:j, ...], C, kernel, **params), dtype)
+        if row_scale is not None:
+            Kb = Kb * row_scale[i:j, None]
         if syrk is not None:
             if H is None:
                 H = np.zeros((M, M), dtype=dtype, order="F")

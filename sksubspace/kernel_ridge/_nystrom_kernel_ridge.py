@@ -6,20 +6,22 @@ import time
 import warnings
 from functools import partial
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from .._backend import compute_context, solve_triangular, to_float, to_numpy
+from .._backend import compute_context, from_numpy, solve_triangular, to_float, to_numpy
 from .._dask import align_rows, as_row_chunked, is_dask_array, row_block_sum
-from .._linalg import add_to_diagonal, cholesky, conjugate_gradient
+from .._linalg import add_to_diagonal, cholesky, diagonal
+from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
-from ..utils._threads import row_blocks, threaded_block_map
+from ..utils._progress import progress_bar
+from ..utils._threads import row_blocks, threaded_block_map, uses_n_jobs
+from ._base import KERNEL_CONSTRAINT, require_y
 from ._eigenpro import data_preconditioner, eigenpro_sgd
-from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
 from ._kernels import (
     STREAM_ELEMENTS,
     KernelParamsMixin,
@@ -31,6 +33,7 @@ from ._kernels import (
     kernel_normal_matmul,
     pairwise_kernel,
 )
+from ._solvers import conjugate_gradient
 
 __all__ = ["NystromKernelRidge"]
 
@@ -47,8 +50,9 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
 
     i.e. :math:`(K_{nM}^\top K_{nM} + \lambda n K_{MM}) c = K_{nM}^\top y`,
     by conjugate gradient preconditioned with the Cholesky factors of
-    :math:`K_{MM}` and :math:`K_{MM}^2 / M + \lambda K_{MM}` (FALKON). About 20
-    iterations suffice whatever the conditioning. Kernel blocks
+    :math:`K_{MM}` and :math:`K_{MM}^2 / M + \lambda K_{MM}` (FALKON),
+    stopped at the relative residual ``tol`` (tens of iterations; more as
+    ``penalty`` shrinks). Kernel blocks
     :math:`K(X_{chunk}, Z)` are formed on the fly from row chunks of ``X``, so
     memory is :math:`O(n d + M^2)` and never :math:`n \times M`. With
     ``precompute`` the :math:`M \times M` matrix :math:`K_{nM}^\top K_{nM}` is
@@ -87,18 +91,21 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         :math:`O(n M^2)` of ``precompute`` or FALKON's full passes per
         iteration; it converges to the same solution (up to mini-batch noise,
         reduced by tail averaging).
-    max_iter : int, default=20
-        Conjugate gradient iterations (``"falkon"``) or epochs over the data
-        (``"eigenpro"``).
-    tol : float, default=None
-        Relative residual at which to stop early (``"falkon"`` only). ``None``
-        runs exactly ``max_iter`` iterations (FALKON's early stopping, no
-        warning).
+    max_iter : int, default=100
+        Most conjugate gradient iterations (``"falkon"``) or epochs over the
+        data (``"eigenpro"``).
+    tol : float, default=1e-3
+        Relative residual of the preconditioned system at which conjugate
+        gradient stops (``"falkon"`` only); a ``ConvergenceWarning`` says when
+        ``max_iter`` came first. About 20 iterations reach it at ``penalty``
+        1e-4, 60 at 1e-6 and 120 at 1e-8 (rbf, 4000 points, 400 centers).
+        ``None`` runs exactly ``max_iter`` iterations with no warning
+        (FALKON's early stopping as a regularizer).
     precompute : "auto" or bool, default="auto"
         Form :math:`K_{nM}^\top K_{nM}` in one pass. ``"auto"`` does so when
-        ``n_centers <= 4 * max_iter * (n_features + 30)``: the one compute-bound
-        pass (:math:`n M^2 / 2` flops) then beats ``max_iter`` memory-bound
-        passes over the kernel.
+        ``n_centers <= 4 * min(max_iter, 20) * (n_features + 30)``: the one
+        compute-bound pass (:math:`n M^2 / 2` flops) then beats 20 or more
+        memory-bound passes over the kernel.
     chunk_size : int, default=None
         Rows per kernel block; ``None`` picks blocks of about a million
         entries for the streamed passes (on NumPy the blocks are shared among
@@ -109,12 +116,21 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
     n_nystrom_samples : int, default=2000
         Rows sampled for EigenPro's data preconditioner (``"eigenpro"`` only).
     top_q : int, default=100
-        Eigen-directions flattened by EigenPro's preconditioner
-        (``"eigenpro"`` only).
+        Most eigen-directions flattened by EigenPro's preconditioner
+        (``"eigenpro"`` only); fewer where the kernel's spectrum falls more
+        than 100-fold within them, where a deeper cut makes the steps too long
+        (with ``n_centers = n_samples = 200`` in 2-d the cut took EigenPro from
+        0.99 to 1e-9 relative error against the exact kernel ridge).
     random_state : int, RandomState instance or None, default=None
         Center sampling.
     verbose : int, default=0
-        Print progress of the iterations.
+        Print the setup and a progress bar over the iterations (rate, ETA).
+    n_jobs : int, default=None
+        Host threads for the kernel blocks on NumPy input (kernel matrices
+        filled by row blocks, streamed kernel products): ``None`` means the
+        available CPUs (``joblib.cpu_count``, capped by ``OMP_NUM_THREADS``;
+        1 when called from a worker thread), ``-1`` all CPUs. BLAS runs on
+        one thread while the blocks run.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute; ``None`` follows ``X``.
 
@@ -158,6 +174,8 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
     True
     """
 
+    # Row-chunked Dask input is routed to a Dask strategy before validate_data.
+    _accepts_dask = True
     _parameter_constraints: dict = {
         "penalty": [Interval(Real, 0, None, closed="left")],
         "n_centers": [Interval(Integral, 1, None, closed="left")],
@@ -176,9 +194,17 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         "top_q": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
     _test_init_params = {"n_centers": 30, "penalty": 1e-3, "random_state": 0}
+    _expected_failed_checks = {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "centers are drawn from the rows, so repeating rows changes the centers (or "
+            "duplicates them when every row is one): the same model only up to the Nystroem "
+            "approximation and the tolerance of conjugate gradient"
+        ),
+    }
 
     def __init__(
         self,
@@ -192,14 +218,15 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         kernel_params=None,
         center_selection="uniform",
         solver="falkon",
-        max_iter=20,
-        tol=None,
+        max_iter=100,
+        tol=1e-3,
         precompute="auto",
         chunk_size=None,
         n_nystrom_samples=2000,
         top_q=100,
         random_state=None,
         verbose=0,
+        n_jobs=None,
         device=None,
     ):
         self.penalty = penalty
@@ -219,6 +246,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         self.top_q = top_q
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
         self.device = device
 
     def _select_centers(self, X, xp, M, rng, params):
@@ -241,11 +269,12 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             return diag[i:j] - xp.sum(B * B, axis=0)
 
         scores = threaded_block_map(block_scores, row_blocks(n, step), block_threads(xp))
-        lev = np.clip(np.asarray(_host(xp.concat(scores)), dtype=np.float64), 0, None) + 1e-12
+        lev = np.clip(np.asarray(to_numpy(xp.concat(scores)), dtype=np.float64), 0, None) + 1e-12
         return np.sort(rng.choice(n, size=M, replace=False, p=lev / lev.sum()))
 
+    @uses_n_jobs
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the Nystroem kernel ridge model.
 
         Parameters
@@ -259,28 +288,35 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             Dask input needs ``solver="falkon"``, ``center_selection="uniform"``
             and a named kernel on the CPU.
         y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the squared errors: the objective becomes
+            :math:`\frac{1}{\\sum_i w_i} \\sum_i w_i (f(x_i) - y_i)^2 +
+            \\lambda \\|f\\|^2` (an integer weight counts as that many copies of
+            the row). ``solver="falkon"`` on in-memory input only. Centers
+            are still drawn from the rows without regard to the weights.
 
         Returns
         -------
         self : object
         """
         require_y(self, y)
-        dask_in = is_dask_array(X)
-        if dask_in:
-            Xd, Yd = self._validate_dask(X, y)
-            ctx = compute_context(self.device, np.empty((1, 1), dtype=Xd.dtype))
-            ravel = Yd.ndim == 1
-            n, d = Xd.shape
-        else:
-            X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
-            ctx = compute_context(self.device, X)
-            Xc = ctx.asarray(X)
-            Y = ctx.xp.astype(ctx.asarray(y), Xc.dtype)
-            ravel = Y.ndim == 1
-            if ravel:
-                Y = ctx.xp.reshape(Y, (-1, 1))
-            n, d = Xc.shape
-        xp = ctx.xp
+        data = self._fit_input(X, y)
+        xp = data.ctx.xp
+        n = data.X.shape[0]
+        row_scale, n_eff = None, n
+        if sample_weight is not None:
+            if data.dask or self.solver != "falkon":
+                raise ValueError(
+                    "sample_weight is supported with solver='falkon' on in-memory input; "
+                    f"got solver={self.solver!r}{' and Dask input' if data.dask else ''}."
+                )
+            sw = _check_sample_weight(
+                to_numpy(sample_weight), np.empty((n, 0)), ensure_non_negative=True
+            )
+            n_eff = float(sw.sum())
+            if n_eff <= 0:
+                raise ValueError("sample_weight must have a positive sum.")
+            row_scale = from_numpy(np.sqrt(sw), like=xp.ones(1, dtype=xp.float64))
         M = self.n_centers
         if M > n:
             warnings.warn(
@@ -291,149 +327,136 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         rng = check_random_state(self.random_state)
         params = self._params()
         t0 = time.perf_counter()
-        if dask_in:
-            # Only the M center rows are gathered to the client.
-            idx = np.sort(rng.choice(n, size=M, replace=False))
-            C = np.asarray(Xd[idx].compute())
-        else:
-            idx = self._select_centers(Xc, xp, M, rng, params)
-            C = xp.take(Xc, _idx(idx, Xc, xp), axis=0)
-        step = self.chunk_size or chunk_rows(n, M, budget=STREAM_ELEMENTS)
-
-        # All M x M algebra runs in float64 (kernel blocks stay in X's dtype and
-        # are promoted chunk by chunk): in float32 the rounding of K_nM' K_nM,
-        # amplified by the preconditioner, makes the system indefinite.
-        # Preconditioner: K_MM + eps M I = T'T (T = L'), T T' / M + lam I = A'A.
-        # K_MM is formed from float64 centers: a float32 K_MM of a smooth kernel has
-        # negative eigenvalues of order eps32 * ||K_MM||, far above the jitter.
-        f64 = xp.float64
-        # M x M temporaries are dropped as soon as they are used (in place on
-        # NumPy): they, not n, set the peak memory.
-        KMM = pairwise_kernel(xp.astype(C, f64), None, self.kernel, **params)
-        eps = float(np.finfo(np.float64).eps)
-        scale = max(to_float(xp.mean(_diag(KMM, xp))), 1e-300)
-        # The jitter only changes the preconditioner, never the solution; a floor of
-        # 1e-8 keeps the triangular solves stable when K_MM is numerically singular.
-        L = cholesky(add_to_diagonal(KMM, max(eps * M, 1e-8) * scale))
-        del KMM
-        T = xp.matrix_transpose(L)
-        lam = float(self.penalty)
-        P = T @ L
-        P /= M
-        A = xp.matrix_transpose(cholesky(add_to_diagonal(P, lam + eps * scale)))
-        del P
-        if not dask_in:
-            Y = xp.astype(Y, f64)
-
+        idx, C = self._fit_centers(data, M, rng, params)
+        L, T, A = _falkon_factors(C, float(self.penalty), self.kernel, params, xp)
+        Y = data.Y if data.dask else xp.astype(data.Y, xp.float64)
         if self.solver == "eigenpro":
             # EigenPro's batches are sized by the larger (sequential) block budget.
             batch_step = self.chunk_size or chunk_rows(n, M)
-            coef = self._fit_eigenpro(Xc, Y, C, L, xp, rng, params, batch_step, t0)
-            if ravel:
-                coef = xp.reshape(coef, (-1,))
-            self.n_iter_ = self.max_iter
-            self.center_indices_ = idx
-            self.centers_ = ctx.output(C)
-            self.dual_coef_ = ctx.output(coef)
-            return self
+            coef = self._fit_eigenpro(data.X, Y, C, L, xp, rng, params, batch_step, t0)
+            n_iter = self.max_iter
+        else:
+            if row_scale is not None:
+                Y = Y * row_scale[:, None]  # K' W y = (W^1/2 K)' (W^1/2 y)
+            KtK, b = self._normal_equations(data, Y, C, params, row_scale)
+            if self.verbose:
+                print(f"[NystromKernelRidge] n={n} M={M} setup {time.perf_counter() - t0:.2f}s")
+            coef, n_iter = self._falkon_solve(KtK, b, T, A, n_eff, xp, t0)
+            coef = xp.astype(coef, C.dtype)
+        if data.ravel:
+            coef = xp.reshape(coef, (-1,))
+        self.n_iter_ = n_iter
+        self.center_indices_ = idx
+        self.centers_ = data.ctx.output(C)
+        self.dual_coef_ = data.ctx.output(coef)
+        return self
 
-        def B_apply(U):  # B u = T^{-1} A^{-1} u
-            return solve_triangular(
-                T, solve_triangular(A, U, lower=False, xp=xp), lower=False, xp=xp
-            )
+    def _fit_input(self, X, y):
+        """Validated ``X`` and ``Y`` (2-d), in memory or as Dask row chunks."""
+        if is_dask_array(X):
+            Xd, Yd = self._validate_dask(X, y)
+            ctx = compute_context(self.device, np.empty((1, 1), dtype=Xd.dtype))
+            return _FitInput(Xd, Yd, ctx, True, Yd.ndim == 1)
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
+        ctx = compute_context(self.device, X)
+        Xc = ctx.asarray(X)
+        Y = ctx.xp.astype(ctx.asarray(y), Xc.dtype)
+        ravel = Y.ndim == 1
+        if ravel:
+            Y = ctx.xp.reshape(Y, (-1, 1))
+        return _FitInput(Xc, Y, ctx, False, ravel)
 
-        def Bt_apply(V):  # B' v = A^{-T} T^{-T} v
-            return solve_triangular(
-                A,
-                solve_triangular(T, V, lower=False, trans=True, xp=xp),
-                lower=False,
-                trans=True,
-                xp=xp,
-            )
+    def _fit_centers(self, data, M, rng, params):
+        """Indices of the ``M`` centers and their rows (only those reach the client for Dask)."""
+        if data.dask:
+            idx = np.sort(rng.choice(data.X.shape[0], size=M, replace=False))
+            return idx, np.asarray(data.X[idx].compute())
+        idx = self._select_centers(data.X, data.ctx.xp, M, rng, params)
+        return idx, data.ctx.xp.take(data.X, _idx(idx, data.X, data.ctx.xp), axis=0)
 
+    def _normal_equations(self, data, Y, C, params, row_scale=None):
+        """``V -> K_nM' K_nM V`` and ``b = K_nM' Y`` (float64), precomputed or streamed.
+
+        ``row_scale`` (square roots of the sample weights) scales the rows of
+        ``K_nM`` (``Y`` comes scaled). ``precompute`` forms :math:`K_{nM}^\top K_{nM}` in one pass; otherwise
+        every product streams the kernel blocks again. Dask input is computed
+        blockwise on the workers that hold the row chunks.
+        """
+        n, d = data.X.shape
+        M = C.shape[0]
+        xp = data.ctx.xp
         precompute = self.precompute
         if precompute == "auto":
-            # n M^2 / 2 flops of syrk (compute-bound) against max_iter memory-bound passes
-            # of n M (d + ~30); the factor 4 is what this ratio measured on CPU.
-            precompute = M <= 4 * self.max_iter * (d + 30)
-        if dask_in:
-            # Blockwise over the row chunks, on the workers that hold them.
-            k = 1 if ravel else Yd.shape[1]
+            # n M^2 / 2 flops of syrk (compute-bound) against the memory-bound passes of
+            # n M (d + ~30) each; the factor 4 is what this ratio measured on CPU.
+            precompute = M <= 4 * min(self.max_iter, 20) * (d + 30)
+        kw = dict(C=C, kernel=self.kernel, params=params)
+        if data.dask:
+            k = 1 if data.ravel else Y.shape[1]
             if precompute:
-                Hb = row_block_sum(
-                    partial(_gram_block, C=C, kernel=self.kernel, params=params), Xd, Yd
-                )
+                Hb = row_block_sum(partial(_gram_block, **kw), data.X, Y)
                 H, b = Hb[:, :M], Hb[:, M:]
-
-                def KtK(V):
-                    return H @ V
-            else:
-                b = row_block_sum(
-                    partial(_ktk_block, C=C, V=None, kernel=self.kernel, params=params), Xd, Yd
-                )
-
-                def KtK(V):
-                    return row_block_sum(
-                        partial(_ktk_block, C=C, V=V, kernel=self.kernel, params=params), Xd
-                    )
-
-            b = xp.reshape(b, (M, k))
-        elif precompute:
-            H, b = kernel_gram(Xc, C, Y, self.kernel, chunk_size=step, dtype=f64, **params)
-
-            def KtK(V):
-                return H @ V
-        else:
-            stream = partial(
-                kernel_normal_matmul,
-                Xc,
+                return (lambda V: H @ V), xp.reshape(b, (M, k))
+            b = row_block_sum(partial(_ktk_block, V=None, **kw), data.X, Y)
+            return (lambda V: row_block_sum(partial(_ktk_block, V=V, **kw), data.X)), xp.reshape(
+                b, (M, k)
+            )
+        step = self.chunk_size or chunk_rows(n, M, budget=STREAM_ELEMENTS)
+        if precompute:
+            H, b = kernel_gram(
+                data.X,
                 C,
-                kernel=self.kernel,
+                Y,
+                self.kernel,
                 chunk_size=step,
-                dtype=f64,
+                dtype=xp.float64,
+                row_scale=row_scale,
                 **params,
             )
-            b = stream(Y=Y)
+            return (lambda V: H @ V), b
+        stream = partial(
+            kernel_normal_matmul,
+            data.X,
+            C,
+            kernel=self.kernel,
+            chunk_size=step,
+            dtype=xp.float64,
+            row_scale=row_scale,
+            **params,
+        )
+        return stream, stream(Y=Y)
 
-            def KtK(V):
-                return stream(V)
+    def _falkon_solve(self, KtK, b, T, A, n, xp, t0):
+        """FALKON's preconditioned conjugate gradient; returns ``(coef, n_iter)``.
 
-        if self.verbose:
-            print(
-                f"[NystromKernelRidge] n={n} M={M} precompute={bool(precompute)} "
-                f"setup {time.perf_counter() - t0:.2f}s"
-            )
-        it = [0]
+        Solves :math:`B^\top (K_{nM}^\top K_{nM} / n + \\lambda K_{MM}) B \beta =
+        B^\top K_{nM}^\top y / n` with :math:`B = T^{-1} A^{-1}`, then
+        :math:`c = B \beta`.
+        """
+        lam = float(self.penalty)
+        bar = progress_bar(
+            total=self.max_iter, desc="[NystromKernelRidge] CG", unit="iter", verbose=self.verbose
+        )
 
         def matvec(U):
-            W = B_apply(U)
-            out = Bt_apply(KtK(W) / n) + lam * solve_triangular(
+            out = _bt_apply(T, A, KtK(_b_apply(T, A, U, xp)) / n, xp) + lam * solve_triangular(
                 A, solve_triangular(A, U, lower=False, xp=xp), lower=False, trans=True, xp=xp
             )
-            it[0] += 1
-            if self.verbose:
-                print(f"[NystromKernelRidge] iteration {it[0]} ({time.perf_counter() - t0:.2f}s)")
+            bar.update()
             return out
 
-        rhs = Bt_apply(b / n)
         beta, n_iter, converged = conjugate_gradient(
-            matvec, rhs, max_iter=self.max_iter, tol=self.tol
+            matvec, _bt_apply(T, A, b / n, xp), max_iter=self.max_iter, tol=self.tol
         )
+        bar.close()
         if not converged:
             warnings.warn(
                 f"NystromKernelRidge did not reach tol={self.tol} in max_iter={self.max_iter} "
                 "iterations; increase max_iter.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        coef = xp.astype(B_apply(beta), C.dtype)
-        if ravel:
-            coef = xp.reshape(coef, (-1,))
-        self.n_iter_ = n_iter
-        self.center_indices_ = idx
-        self.centers_ = ctx.output(C)
-        self.dual_coef_ = ctx.output(coef)
-        return self
+        return _b_apply(T, A, beta, xp), n_iter
 
     def _validate_dask(self, X, y):
         """Lazy checks of a Dask ``X`` (row chunks) and ``y``; sets ``n_features_in_``."""
@@ -505,6 +528,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         )
         return xp.astype(alpha, Xc.dtype)
 
+    @uses_n_jobs
     def predict(self, X):
         """Predict with the Nystroem kernel ridge model.
 
@@ -539,6 +563,52 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         return ctx.output(
             kernel_matmul(Xc, C, coef, self.kernel, chunk_size=self.chunk_size, **self._params())
         )
+
+
+class _FitInput(NamedTuple):
+    """What ``fit`` works on: ``X`` and 2-d ``Y`` in memory or as Dask row chunks."""
+
+    X: object
+    Y: object
+    ctx: object
+    dask: bool
+    ravel: bool
+
+
+def _falkon_factors(C, lam, kernel, params, xp):
+    """Cholesky factors of FALKON's preconditioner, in float64.
+
+    ``K_MM + eps M I = L L'`` (``T = L'``) and ``T T' / M + lam I = A'A``. All
+    ``M x M`` algebra runs in float64: in float32 the rounding of
+    :math:`K_{nM}^\top K_{nM}`, amplified by the preconditioner, makes the system
+    indefinite, and a float32 :math:`K_{MM}` of a smooth kernel has negative
+    eigenvalues of order ``eps32 * ||K_MM||``, far above the jitter. ``M x M``
+    temporaries are dropped as soon as they are used (they set the peak memory).
+    """
+    M = C.shape[0]
+    KMM = pairwise_kernel(xp.astype(C, xp.float64), None, kernel, **params)
+    eps = float(np.finfo(np.float64).eps)
+    scale = max(to_float(xp.mean(diagonal(KMM))), 1e-300)
+    # The jitter only changes the preconditioner, never the solution; a floor of
+    # 1e-8 keeps the triangular solves stable when K_MM is numerically singular.
+    L = cholesky(add_to_diagonal(KMM, max(eps * M, 1e-8) * scale))
+    del KMM
+    T = xp.matrix_transpose(L)
+    P = T @ L
+    P /= M
+    A = xp.matrix_transpose(cholesky(add_to_diagonal(P, lam + eps * scale)))
+    return L, T, A
+
+
+def _b_apply(T, A, U, xp):
+    """``B u = T^{-1} A^{-1} u``."""
+    return solve_triangular(T, solve_triangular(A, U, lower=False, xp=xp), lower=False, xp=xp)
+
+
+def _bt_apply(T, A, V, xp):
+    """``B' v = A^{-T} T^{-T} v``."""
+    W = solve_triangular(T, V, lower=False, trans=True, xp=xp)
+    return solve_triangular(A, W, lower=False, trans=True, xp=xp)
 
 
 def _finite_block(Xb, name="X"):
@@ -576,17 +646,3 @@ def _idx(idx, like, xp):
     if hasattr(xp, "asarray") and not isinstance(like, np.ndarray):
         return xp.asarray(np.asarray(idx, dtype=np.int64), device=getattr(like, "device", None))
     return np.asarray(idx, dtype=np.int64)
-
-
-def _diag(A, xp):
-    return (
-        xp.linalg.diagonal(A)
-        if hasattr(xp, "linalg") and hasattr(xp.linalg, "diagonal")
-        else xp.diagonal(A)
-    )
-
-
-def _host(a):
-    from .._backend import to_numpy
-
-    return to_numpy(a)

@@ -6,14 +6,15 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, solve_triangular, to_numpy
 from .._dask import is_dask_array, iter_aligned_row_blocks
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
-from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
+from ..utils._threads import uses_n_jobs
+from ._base import KERNEL_CONSTRAINT, require_y
 from ._kernels import KernelParamsMixin, kernel_diag, kernel_matmul, pairwise_kernel
 
 __all__ = ["OnlineKernelRidge"]
@@ -63,6 +64,12 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         sequential; this only amortizes kernel evaluations).
     verbose : int, default=0
         Print the basis size every ``10 * batch_size`` rows.
+    n_jobs : int, default=None
+        Host threads for the kernel blocks on NumPy input (kernel matrices
+        filled by row blocks, streamed kernel products): ``None`` means the
+        available CPUs (``joblib.cpu_count``, capped by ``OMP_NUM_THREADS``;
+        1 when called from a worker thread), ``-1`` all CPUs. BLAS runs on
+        one thread while the blocks run.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute; ``None`` follows ``X``.
 
@@ -101,6 +108,8 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
     True
     """
 
+    # Row-chunked Dask input is routed to a Dask strategy before validate_data.
+    _accepts_dask = True
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "kernel": [StrOptions(set(KERNEL_CONSTRAINT[0].options) - {"precomputed"}), callable],
@@ -111,6 +120,7 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         "threshold": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
 
@@ -126,6 +136,7 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         threshold=1e-2,
         batch_size=1000,
         verbose=0,
+        n_jobs=None,
         device=None,
     ):
         self.alpha = alpha
@@ -137,8 +148,10 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         self.threshold = threshold
         self.batch_size = batch_size
         self.verbose = verbose
+        self.n_jobs = n_jobs
         self.device = device
 
+    @uses_n_jobs
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Forget the stream and learn from the rows of ``X`` in order.
@@ -164,6 +177,7 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
             return self
         return self._partial_fit(X, y, reset=True)
 
+    @uses_n_jobs
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y):
         """Learn from the next rows of the stream.
@@ -285,6 +299,7 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
             P = P - g[:, None] * Pz[None, :]
         st["D"], st["L"], st["P"], st["w"] = D, L, P, w
 
+    @uses_n_jobs
     def predict(self, X):
         """Predict with the current model.
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_array, check_is_fitted, check_random_state
 
 from .._backend import compute_context, from_numpy, to_numpy
 from .._linalg import cholesky_solve, eigh_topk
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
-from ._kernel_ridge import KERNEL_CONSTRAINT, require_y
+from ..utils._threads import uses_n_jobs
+from ._base import KERNEL_CONSTRAINT, require_y
 from ._kernels import KernelParamsMixin, kernel_matmul, pairwise_kernel
 
 __all__ = ["SpectrallyTransformedKernelRidge"]
@@ -73,6 +74,12 @@ class SpectrallyTransformedKernelRidge(
         Number of kernel principal components for ``spectral_transform="kpca"``.
     random_state : int, RandomState instance or None, default=None
         Start of the power iteration that finds the top eigenvalue.
+    n_jobs : int, default=None
+        Host threads for the kernel blocks on NumPy input (kernel matrices
+        filled by row blocks, streamed kernel products): ``None`` means the
+        available CPUs (``joblib.cpu_count``, capped by ``OMP_NUM_THREADS``;
+        1 when called from a worker thread), ``-1`` all CPUs. BLAS runs on
+        one thread while the blocks run.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute; ``None`` follows ``X``.
 
@@ -120,6 +127,7 @@ class SpectrallyTransformedKernelRidge(
         "transform_coefs": ["array-like", None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
     _test_init_params = {"random_state": 0}
@@ -137,6 +145,7 @@ class SpectrallyTransformedKernelRidge(
         transform_coefs=None,
         n_components=2,
         random_state=None,
+        n_jobs=None,
         device=None,
     ):
         self.alpha = alpha
@@ -149,8 +158,10 @@ class SpectrallyTransformedKernelRidge(
         self.transform_coefs = transform_coefs
         self.n_components = n_components
         self.random_state = random_state
+        self.n_jobs = n_jobs
         self.device = device
 
+    @uses_n_jobs
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit on labeled and unlabeled rows.
@@ -172,7 +183,11 @@ class SpectrallyTransformedKernelRidge(
         xp = ctx.xp
         Xc = ctx.asarray(X)
         y_host = check_array(
-            to_numpy(y), ensure_2d=False, ensure_all_finite="allow-nan", dtype=np.float64
+            to_numpy(y),
+            ensure_2d=False,
+            ensure_all_finite="allow-nan",
+            dtype=np.float64,
+            input_name="y",
         )
         if y_host.shape[0] != Xc.shape[0]:
             raise ValueError(
@@ -322,6 +337,7 @@ class SpectrallyTransformedKernelRidge(
         # f(x) = phi(x) w = k(x, X) U diag(sqrt(lamb) / (sqrt(n) lam)) w
         return U @ ((xp.sqrt(lamb) / (np.sqrt(n) * lam))[:, None] * w)
 
+    @uses_n_jobs
     def predict(self, X):
         """Predict on new or training rows.
 

@@ -8,8 +8,13 @@ from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._backend import to_numpy
+from .._sklearn_compat import validate_params
 
 
+@validate_params(
+    {"labels_true": ["array-like"], "labels_pred": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def clustering_accuracy(labels_true, labels_pred):
     """Fraction of points correctly clustered under the best label matching.
 
@@ -42,6 +47,10 @@ def clustering_accuracy(labels_true, labels_pred):
     return float(C[rows, cols].sum() / labels_true.size)
 
 
+@validate_params(
+    {"labels_true": ["array-like"], "labels_pred": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def subspace_clustering_error(labels_true, labels_pred):
     """``1 - clustering_accuracy``: the error rate reported by subspace clustering papers.
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 from .._backend import to_numpy
+from .._sklearn_compat import Interval, validate_params
 
 
+@validate_params(
+    {"estimate": ["array-like"], "truth": ["array-like"]}, prefer_skip_nested_validation=True
+)
 def relative_error(estimate, truth):
     """``||estimate - truth||_F / ||truth||_F`` (a Python float).
 
@@ -23,6 +29,14 @@ def relative_error(estimate, truth):
     return float(np.linalg.norm(estimate - truth) / np.linalg.norm(truth))
 
 
+@validate_params(
+    {
+        "dictionary": ["array-like"],
+        "true_dictionary": ["array-like"],
+        "threshold": [Interval(Real, 0, 1, closed="both")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def dictionary_recovery_score(dictionary, true_dictionary, *, threshold=0.99):
     """Fraction of true atoms matched by a learned atom with ``|cosine| >= threshold``.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .._backend import get_namespace
 from .._linalg import orthonormalize
 from .._linalg import principal_angles as _principal_angles
+from .._sklearn_compat import StrOptions, validate_params
 
 _DISTANCES = ("geodesic", "chordal", "projection", "binet-cauchy", "procrustes")
 
@@ -17,6 +18,10 @@ def _as_basis(A, orthonormal):
     return A if orthonormal else orthonormalize(A)
 
 
+@validate_params(
+    {"A": ["array-like"], "B": ["array-like"], "orthonormal": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def principal_angles(A, B, *, orthonormal=False):
     """Principal angles (radians, ascending) between ``span(A)`` and ``span(B)``.
 
@@ -51,6 +56,15 @@ def principal_angles(A, B, *, orthonormal=False):
     return _principal_angles(A, B)
 
 
+@validate_params(
+    {
+        "A": ["array-like"],
+        "B": ["array-like"],
+        "metric": [StrOptions(set(_DISTANCES))],
+        "orthonormal": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def subspace_distance(A, B, *, metric="geodesic", orthonormal=False):
     """Distance between subspaces from their principal angles ``theta``.
 

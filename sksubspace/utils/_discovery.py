@@ -7,7 +7,7 @@ import inspect
 
 from sklearn.base import BaseEstimator
 
-_SUBMODULES = ("cluster", "decomposition", "grassmann", "impute", "kernel_ridge")
+_SUBMODULES = ("cluster", "compression", "decomposition", "grassmann", "impute", "kernel_ridge")
 
 _TYPE_MIXINS = {
     "classifier": "ClassifierMixin",

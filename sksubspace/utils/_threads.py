@@ -10,37 +10,83 @@ stream) run the blocks in order.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import joblib
 from threadpoolctl import threadpool_limits
 
-__all__ = ["effective_n_threads", "row_blocks", "threaded_block_sum", "threaded_block_map"]
+from ._progress import progress_bar
+
+__all__ = [
+    "effective_n_threads",
+    "n_jobs_context",
+    "row_blocks",
+    "threaded_block_map",
+    "threaded_block_sum",
+    "uses_n_jobs",
+]
+
+
+_N_JOBS = contextvars.ContextVar("sksubspace_n_jobs", default=None)
 
 
 def effective_n_threads(n_threads=None):
-    """Threads to use: ``n_threads`` if given, else the CPUs this process may run on.
+    """Threads to use: the one rule for every threaded loop of sksubspace.
 
-    ``OMP_NUM_THREADS``, when set, caps the default (as for scikit-learn's
-    OpenMP code; joblib's process workers set it to their share of the cores).
-    Off the main thread the default is 1: the caller is then already one of
-    several threads (a Dask worker, joblib's threading backend), and the
-    process-wide BLAS limit taken while blocks run must not be entered and
-    left by concurrent callers.
+    ``n_threads`` (or, when it is None, the ``n_jobs`` of the estimator whose
+    method is running, see :func:`n_jobs_context`) follows scikit-learn's
+    ``n_jobs``: a positive count, or ``-1`` for all available CPUs (``-2`` all
+    but one, ...). Available CPUs come from ``joblib.cpu_count()``, which
+    respects the process's affinity and container (cgroup) CPU limits.
+
+    ``None`` (the default) takes the available CPUs, capped by
+    ``OMP_NUM_THREADS`` when set (as for scikit-learn's OpenMP code; joblib's
+    process workers set it to their share of the cores). Off the main thread
+    the default is 1: the caller is then already one of several threads (a
+    Dask worker, joblib's threading backend), and the process-wide BLAS limit
+    taken while blocks run (threadpoolctl) must not be entered and left by
+    concurrent callers.
     """
+    if n_threads is None:
+        n_threads = _N_JOBS.get()
+    n_cpus = max(1, joblib.cpu_count())
     if n_threads is not None:
-        return max(1, int(n_threads))
+        n_threads = int(n_threads)
+        if n_threads == 0:
+            raise ValueError("n_jobs == 0 has no meaning; use None, a positive count or -1.")
+        return max(1, n_threads if n_threads > 0 else n_cpus + 1 + n_threads)
     if threading.current_thread() is not threading.main_thread():
         return 1
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        n = os.cpu_count() or 1
     env = os.environ.get("OMP_NUM_THREADS", "")
     if env.isdigit() and int(env) > 0:
-        n = min(n, int(env))
-    return max(1, n)
+        n_cpus = min(n_cpus, int(env))
+    return n_cpus
+
+
+@contextlib.contextmanager
+def n_jobs_context(n_jobs):
+    """Within the block, :func:`effective_n_threads` defaults to ``n_jobs``."""
+    token = _N_JOBS.set(n_jobs)
+    try:
+        yield
+    finally:
+        _N_JOBS.reset(token)
+
+
+def uses_n_jobs(method):
+    """Run an estimator method under ``n_jobs_context(self.n_jobs)``."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with n_jobs_context(getattr(self, "n_jobs", None)):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def row_blocks(n_rows, step):
@@ -86,10 +132,23 @@ def threaded_block_sum(fn, blocks, n_threads=1):
     return total
 
 
-def threaded_block_map(fn, blocks, n_threads=1):
-    """``[fn(start, stop) for start, stop in blocks]`` in order, on ``n_threads`` threads."""
+def threaded_block_map(fn, blocks, n_threads=1, *, verbose=0, desc=None):
+    """``[fn(start, stop) for start, stop in blocks]`` in order, on ``n_threads`` threads.
+
+    With ``verbose``, a progress bar over the rows (``desc`` its label) shows
+    the rate and the time left.
+    """
+
     n_threads = max(1, min(int(n_threads), len(blocks)))
-    if n_threads == 1:
-        return [fn(start, stop) for start, stop in blocks]
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as ex:
-        return list(ex.map(lambda b: fn(*b), blocks))
+    total = sum(stop - start for start, stop in blocks)
+    with progress_bar(total=total, desc=desc, unit="rows", verbose=verbose) as bar:
+
+        def run(block):
+            out = fn(*block)
+            bar.update(block[1] - block[0])
+            return out
+
+        if n_threads == 1:
+            return [run(block) for block in blocks]
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as ex:
+            return list(ex.map(run, blocks))

@@ -92,12 +92,11 @@ def run(out_dir):
 
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig, ax = plt.subplots(figsize=(5.5, 3.5), layout="constrained")
     ax.bar(range(len(errors)), list(errors.values()))
-    ax.set_xticks(range(len(errors)), [n.split("(")[0] for n in errors], rotation=15)
+    ax.set_xticks(range(len(errors)), [n.split("(")[0] for n in errors], rotation=15, ha="right")
     ax.set_yscale("log")
     ax.set_ylabel("relative error, missing entries")
-    fig.tight_layout()
     fig.savefig(out_dir / "matrix_completion_errors.png", dpi=100)
     plt.close(fig)
     return rows

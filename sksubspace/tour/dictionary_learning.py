@@ -119,10 +119,12 @@ def run(out_dir):
 
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4, 3))
-    ax.imshow(np.abs(A @ Do.T), cmap="gray_r")
-    ax.set_title("|A D0'|: a signed permutation")
-    fig.tight_layout()
+    fig, ax = plt.subplots(figsize=(4.8, 4), layout="constrained")
+    im = ax.imshow(np.abs(A @ Do.T), cmap="gray_r", vmin=0, vmax=1)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="|cosine|")
+    ax.set_xlabel("planted atom")
+    ax.set_ylabel("learnt atom")
+    ax.set_title("Orthogonal dictionary: |A D0'| is\na signed permutation", fontsize=10)
     fig.savefig(out_dir / "dictionary_orthogonal_recovery.png", dpi=100)
     plt.close(fig)
     return rows

@@ -140,7 +140,7 @@ def run(out_dir):
 
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4), layout="constrained")
     for ax, (img, title) in zip(
         axes,
         [
@@ -150,12 +150,12 @@ def run(out_dir):
         ],
         strict=True,
     ):
-        ax.imshow(img, cmap="RdBu_r", vmin=-4, vmax=4)
+        im = ax.imshow(img, cmap="RdBu_r", vmin=-4, vmax=4)
         ax.set_title(title)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle("RobustPCA with 20% missing entries")
-    fig.tight_layout()
+    fig.colorbar(im, ax=axes, shrink=0.85, label="entry value")
+    fig.suptitle("RobustPCA with 20% missing entries (top-left 60 x 60)")
     fig.savefig(out_dir / "robust_pca_decomposition.png", dpi=100)
     plt.close(fig)
     return rows

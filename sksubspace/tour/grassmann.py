@@ -108,14 +108,14 @@ def run(out_dir):
     import matplotlib.pyplot as plt
 
     msm = MutualSubspaceClassifier(5).fit(Str, ys[itr])
-    fig, ax = plt.subplots(figsize=(4.5, 3.5))
-    ax.imshow(
+    fig, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+    im = ax.imshow(
         np.degrees(principal_angles(msm.subspaces_[:, None], bases[None])[..., 0]), cmap="magma"
     )
+    fig.colorbar(im, ax=ax, shrink=0.85, label="degrees")
     ax.set_xlabel("planted class subspace")
     ax.set_ylabel("learnt class subspace")
-    ax.set_title("smallest principal angle (deg)")
-    fig.tight_layout()
+    ax.set_title("Smallest principal angle", fontsize=10)
     fig.savefig(out_dir / "grassmann_principal_angles.png", dpi=100)
     plt.close(fig)
     return rows

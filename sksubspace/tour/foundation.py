@@ -6,7 +6,8 @@ import time
 
 import numpy as np
 
-from sksubspace._linalg import randomized_svd, spectral_clustering
+from sksubspace._linalg import randomized_svd
+from sksubspace.cluster._spectral import spectral_clustering
 from sksubspace.datasets import make_subspaces
 from sksubspace.metrics import clustering_accuracy
 
@@ -49,13 +50,13 @@ def run(out_dir):
 
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4, 3))
+    fig, ax = plt.subplots(figsize=(4.5, 3.2), layout="constrained")
     ax.semilogy(np.linalg.svd(A, compute_uv=False)[:80], "k.", label="exact")
     ax.semilogy(s, "r+", label="randomized")
     ax.set_xlabel("index")
     ax.set_ylabel("singular value")
-    ax.legend()
-    fig.tight_layout()
+    ax.set_title("Randomized SVD of a rank-50 matrix", fontsize=10)
+    ax.legend(loc="center right")
     fig.savefig(out_dir / "foundation_singular_values.png", dpi=100)
     plt.close(fig)
     return rows

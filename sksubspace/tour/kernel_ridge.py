@@ -83,11 +83,12 @@ def run(out_dir):
 
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4, 4))
+    fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
     ax.scatter(Xc[:, 0], Xc[:, 1], c=np.sign(pred), s=4, cmap="coolwarm")
     ax.scatter(Xc[known, 0], Xc[known, 1], c="k", marker="*", s=80)
-    ax.set_title("STKR, 10 labels")
-    fig.tight_layout()
+    ax.set_title("STKR: predicted class (color) from 10 labels (stars)", fontsize=9)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
     fig.savefig(out_dir / "kernel_ridge_stkr.png", dpi=100)
     plt.close(fig)
     return rows

@@ -44,6 +44,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _child import report, run_child, thread_settings, timed  # noqa: E402
+from _record import comparison, record  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 THIS = os.path.abspath(__file__)
@@ -62,6 +63,7 @@ OURS = [
 ]
 REFERENCE = ["reference EnSC (spams)", "reference SSC-OMP"]
 PAIRS = [("EnSC", "reference EnSC (spams)"), ("SSC-OMP (n_nonzero=5)", "reference SSC-OMP")]
+QUICK = ["TSC", "LSR", "sklearn KMeans", "sklearn SpectralClustering"]
 
 
 def ours(name, k):
@@ -149,6 +151,9 @@ def main():
         "--reference-python", default=os.environ.get("SKSUBSPACE_REFERENCE_PYTHON", sys.executable)
     )
     parser.add_argument("--only", nargs="*", help="run only these methods (names as printed)")
+    parser.add_argument(
+        "--quick", action="store_true", help="one run each; EnSC, SSC-OMP, the baselines"
+    )
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "NPZ"))
     args = parser.parse_args()
     if args.child:
@@ -167,9 +172,13 @@ def main():
         )
     else:
         methods += [(m, args.reference_python, args.reference) for m in REFERENCE]
+    if args.quick:
+        args.repeats = 1
+        args.only = args.only or [m for pair in PAIRS for m in pair] + QUICK
     if args.only:
         methods = [m for m in methods if m[0] in args.only]
     print("machine shared with other jobs: compare ratios within one run, not across runs")
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for title, k, X, y in make_data(args.full):
             path = os.path.join(tmp, f"data_{k}.npz")
@@ -188,7 +197,7 @@ def main():
                     f"  {'method':28s} {'ACC':>6s} {'NMI':>6s} {'CPU s':>8s} {'wall s':>8s} "
                     f"{'peak MiB':>9s} {'runs':>4s}"
                 )
-                med = {}
+                med, accs = {}, {}
                 for m, rs in runs.items():
                     cpu = float(np.median([r["cpu"] for r in rs]))
                     wall = float(np.median([r["wall"] for r in rs]))
@@ -197,6 +206,7 @@ def main():
                     acc = clustering_accuracy(y, labels)
                     nmi = normalized_mutual_info_score(y, labels)
                     med[m] = (cpu, wall, peak)
+                    accs[m] = acc
                     print(
                         f"  {m:28s} {acc:6.3f} {nmi:6.3f} {cpu:8.2f} {wall:8.2f} {peak:9.0f} "
                         f"{len(rs):4d}"
@@ -211,6 +221,19 @@ def main():
                             f"  {ours} / {ref}: CPU {c0 / c1:.2f}, wall {w0 / w1:.2f}, "
                             f"peak memory {p0 / p1:.2f}"
                         )
+                        rows.append(
+                            comparison(
+                                f"{title.split(':')[0]}, {label} (CPU time)",
+                                ours=ours,
+                                ours_time=c0,
+                                peer=ref,
+                                peer_time=c1,
+                                metric="ACC",
+                                ours_quality=accs[ours],
+                                peer_quality=accs[ref],
+                            )
+                        )
+    record(rows, family="Subspace clustering")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _child import report, run_child, thread_settings, timed  # noqa: E402
 from _patches import china_patches  # noqa: E402
+from _record import comparison, record  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N_CHECK = 2000  # patches whose supports are compared with scikit-learn's
@@ -90,11 +91,14 @@ def main():
     parser.add_argument("--atoms", type=int, default=256)
     parser.add_argument("--k", type=int, default=5, help="atoms per patch")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="one run per method")
     parser.add_argument("--spams-python", default=None, help="interpreter that imports spams")
     parser.add_argument("--child", nargs=3, metavar=("METHOD", "NPZ", "THREADS"))
     args = parser.parse_args()
     if args.child:
         return child(args.child[0], args.child[1], int(args.child[2]))
+    if args.quick:
+        args.repeats = 1
 
     from sklearn.linear_model import orthogonal_mp_gram
 
@@ -119,6 +123,7 @@ def main():
         f"{args.n} patches (8x8 china.jpg), {args.atoms} unit atoms, {args.k} atoms per patch; "
         f"median of {args.repeats} interleaved runs per method; machine shared with others"
     )
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "data.npz")
         np.savez(path, X=X, D=D, k=args.k)
@@ -134,7 +139,7 @@ def main():
                 f"  {'method':14s} {'CPU s':>7s} {'wall s':>7s} {'peak MiB':>9s} "
                 f"{'rel. err':>9s} {'sklearn supports':>17s}"
             )
-            med = {}
+            med, err = {}, {}
             for m, rs in runs.items():
                 cpu = float(np.median([r["cpu"] for r in rs]))
                 wall = float(np.median([r["wall"] for r in rs]))
@@ -143,6 +148,7 @@ def main():
                     [a == b for a, b in zip(rs[0]["supports"], ref_supports, strict=True)]
                 )
                 med[m] = (cpu, wall)
+                err[m] = rs[0]["err"]
                 print(
                     f"  {m:14s} {cpu:7.3f} {wall:7.3f} {peak:9.0f} {rs[0]['err']:9.5f} "
                     f"{100 * same:16.2f}%"
@@ -151,6 +157,20 @@ def main():
                 for m in ("batched_omp", "sparse_encode"):
                     (c0, w0), (c1, w1) = med[m], med["SPAMS"]
                     print(f"  {m} / SPAMS: CPU {c0 / c1:.2f}, wall {w0 / w1:.2f}")
+                rows.append(
+                    comparison(
+                        f"OMP, {args.n} 8x8 patches, {args.atoms} atoms, k={args.k}, {label}",
+                        ours="batched_omp",
+                        ours_time=med["batched_omp"][0],
+                        peer="SPAMS omp",
+                        peer_time=med["SPAMS"][0],
+                        metric="relative error",
+                        ours_quality=err["batched_omp"],
+                        peer_quality=err["SPAMS"],
+                        higher_is_better=False,
+                    )
+                )
+    record(rows, family="Dictionary learning")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from ._backend import (
     to_float,
     to_numpy,
 )
+from .utils._threads import effective_n_threads, row_blocks, threaded_block_map
 
 # ---------------------------------------------------------------------------
 # Thresholding operators (proximal maps)
@@ -460,15 +461,35 @@ def svt(A, threshold, *, rank_guess=None, n_iter=4, random_state=None, start=Non
 # ---------------------------------------------------------------------------
 
 
-def batched_omp(X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None):
+_OMP_BLOCK_ENTRIES = 1 << 19  # 4 MiB of float64 correlations per block on NumPy
+
+
+def batched_omp(
+    X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None, verbose=0, desc=None
+):
     """Orthogonal matching pursuit for all rows of ``X`` at once.
 
     Solves, for each signal ``x_i`` (a row of ``X``), the greedy approximation of
     ``min ||x_i - c_i D||^2 s.t. ||c_i||_0 <= n_nonzero_coefs`` (or until the
-    squared residual is at most ``tol``). Atoms are the rows of ``D``. Each
-    step is matrix-matrix work over the whole batch: one product for the
-    correlations, a batched Cholesky update of the Gram matrix of the chosen
-    atoms (Rubinstein, Zibulevsky & Elad 2008) and batched triangular solves.
+    squared residual is at most ``tol``). Atoms are the rows of ``D``; as in
+    scikit-learn's :func:`~sklearn.linear_model.orthogonal_mp`, each step picks
+    the atom of largest ``|<r_i, d_j>|`` (atoms are *not* rescaled, so the
+    supports are scikit-learn's for any dictionary). The Cholesky factor of
+    the chosen atoms' Gram matrix grows by one row per step and is kept
+    inverted (also triangular), so the least-squares coefficients are updated
+    by one product per step: no step solves a system.
+
+    Two batched forms, both matrix-matrix work over blocks of signals (on
+    NumPy, cache-sized blocks shared among host threads):
+
+    * with the atoms' Gram matrix ``G`` (``gram`` given, or few atoms: it is
+      formed then), the correlations are ``D x_i - G[S_i] c_i`` (Rubinstein,
+      Zibulevsky & Elad 2008, "Batch-OMP"): after one product ``X D'``, a step
+      costs ``O(t n_atoms)`` per signal (one sparse-dense product on NumPy),
+      not ``O(n_features n_atoms)``;
+    * otherwise the residuals are kept and each step is one product
+      ``R D'`` (memory O(block x n_atoms), for dictionaries too large for a
+      Gram matrix, such as all points in self-expressive clustering).
 
     Parameters
     ----------
@@ -483,6 +504,10 @@ def batched_omp(X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None
         clustering, where ``D`` is ``X``). Negative entries exclude nothing.
     gram : array of shape (n_atoms, n_atoms), optional
         Precomputed ``D D'`` (worth it when atoms are reused across batches).
+    verbose : int, default=0
+        A progress bar over the blocks of signals (see
+        :func:`sksubspace.utils._threads.threaded_block_map`), titled ``desc``.
+    desc : str, optional
 
     Returns
     -------
@@ -490,77 +515,158 @@ def batched_omp(X, D, *, n_nonzero_coefs=None, tol=None, exclude=None, gram=None
         Chosen atoms in order of selection; -1 marks unused slots.
     coefs : array of shape (n_signals, k)
         Their least-squares coefficients (0 in unused slots).
+
+    Notes
+    -----
+    A signal stops early when its residual is exactly explained, or when the
+    atom it would pick next lies (to rounding) in the span of those already
+    chosen, as scikit-learn's OMP does (without its warning).
     """
     xp = get_namespace(X, D)
     n, d = X.shape
     n_atoms = D.shape[0]
     if n_nonzero_coefs is None:
         n_nonzero_coefs = n_atoms if tol is not None else max(1, d // 10)
-    K = int(min(n_nonzero_coefs, n_atoms, d))
-    atom_sq = xp.sum(D * D, axis=1)
-    atom_norm = xp.sqrt(xp.where(atom_sq > 0, atom_sq, xp.ones_like(atom_sq)))
-    Dn_t = xp.matrix_transpose(D / atom_norm[:, None])  # unit atoms as columns
-    eps = float(np.finfo(np.float32 if X.dtype == xp.float32 else np.float64).eps)
-    # Chosen atoms need no mask: the residual is orthogonal to them, and an atom
-    # picked again (rounding) fails the Cholesky update below, ending the pursuit
-    # for that signal, as in scikit-learn's OMP.
-    banned = None
-    if exclude is not None:
-        banned = xp.arange(n_atoms)[None, :] == xp.reshape(exclude, (-1, 1))
+    K = max(1, int(min(n_nonzero_coefs, n_atoms, d)))
+    # The Gram form pays O(t n_atoms) per step (sparse-dense products) against
+    # O(d n_atoms) for a product with the residuals (dense, at BLAS speed), and
+    # holds the (n_atoms, n_atoms) Gram matrix: worth it for small dictionaries
+    # reused by many signals.
+    use_gram = gram is not None or (n_atoms <= 2048 and n >= n_atoms and 4 * K <= d)
+    if use_gram and gram is None:
+        gram = D @ xp.matrix_transpose(D)
+    # Blocks of signals: on NumPy about _OMP_BLOCK_ENTRIES correlations
+    # (cache-sized) shared among host threads; elsewhere 8 times more, in turn.
+    width = n_atoms if use_gram else n_atoms + (K + 2) * d
+    numpy = is_numpy(xp)
+    step = max(1, min(n, _OMP_BLOCK_ENTRIES * (1 if numpy else 8) // width))
 
+    def run(start, stop):
+        ex_block = None if exclude is None else exclude[start:stop]
+        return _omp_block(X[start:stop, :], D, K, tol, ex_block, gram, xp)
+
+    if n <= step and not verbose:
+        return run(0, n)
+    parts = threaded_block_map(
+        run,
+        row_blocks(n, step),
+        effective_n_threads() if numpy else 1,
+        verbose=verbose,
+        desc=desc or "batched OMP",
+    )
+    return xp.concat([p[0] for p in parts]), xp.concat([p[1] for p in parts])
+
+
+def _omp_block(X, D, K, tol, exclude, gram, xp):
+    """:func:`batched_omp` on one block of signals (``gram`` selects the form).
+
+    The chosen atoms ``d_0, ..., d_t`` of a signal have the Cholesky factor
+    ``L`` (``d_s = sum_r L[s, r] e_r``, the ``e_r`` orthonormal); its inverse
+    ``M`` grows by one row per step, and the least-squares coefficients are
+    ``M' z`` with ``z_r = <x, e_r>``, so each step adds ``z_t M[t]`` to them.
+    """
+    n, d = X.shape
+    n_atoms = D.shape[0]
+    eps = float(np.finfo(np.float32 if X.dtype == xp.float32 else np.float64).eps)
+    rows = xp.arange(n) * n_atoms  # offsets of each signal's row in flattened (n, n_atoms)
+    ban = None
+    if exclude is not None:
+        ban = xp.astype(exclude, xp.int64)
+        ban = xp.where(ban >= 0, rows + ban, -xp.ones_like(ban))
+    if gram is not None:
+        gdiag = xp.linalg.diagonal(gram)
+        c0 = X @ xp.matrix_transpose(D)  # D x_i; the correlations are c0 - G[S] coef
+    else:
+        gdiag = xp.sum(D * D, axis=1)
+        R = X  # residuals
+        E = xp.zeros((n, K, d), dtype=X.dtype)  # orthonormalized chosen atoms
     indices = xp.full((n, K), -1, dtype=xp.int64)
+    M = xp.zeros((n, K, K), dtype=X.dtype)  # inverse Cholesky factor of the chosen atoms
     coefs = xp.zeros((n, K), dtype=X.dtype)
-    L = xp.zeros((n, K, K), dtype=X.dtype)
-    Xsq = xp.sum(X * X, axis=1)
-    active = Xsq > (tol if tol is not None else 0.0)
-    rhs = xp.zeros((n, K), dtype=X.dtype)  # D_S x
-    R = X
+    rsq = xp.sum(X * X, axis=1)  # squared residual norms
+    tiny = eps * eps * rsq
+    active = rsq > (tol if tol is not None else 0.0)
     for t in range(K):
         if not bool(to_float(xp.any(active))):
             break
-        corr = xp.abs(R @ Dn_t)
-        if banned is not None:
-            corr = xp.where(banned, -xp.ones_like(corr), corr)
-        j = xp.argmax(corr, axis=1)
-        dj = xp.take(D, j, axis=0)  # (n, d)
-        if t == 0:
-            L[:, 0, 0] = xp.sqrt(xp.take(atom_sq, j))
+        if gram is not None:
+            c = c0 if t == 0 else _gram_correlations(c0, gram, indices[:, :t], coefs[:, :t], xp)
         else:
-            prev = xp.take(D, xp.reshape(indices[:, :t], (-1,)), axis=0)
-            prev = xp.reshape(prev, (n, t, d))
+            c = R @ xp.matrix_transpose(D)
+        j = _argmax_abs(c, ban, rows, xp)
+        cj = _take_flat(c, rows + j, xp)
+        dj_sq = xp.take(gdiag, j)
+        if t == 0:
+            nsq = dj_sq
+        else:  # l = L[t, :t] solves L[:t, :t] l = D_S d_j, i.e. l = M[:t, :t] D_S d_j
             if gram is not None:
-                g = xp.reshape(
-                    xp.take(
-                        xp.reshape(gram, (-1,)),
-                        xp.reshape(indices[:, :t] * n_atoms + j[:, None], (-1,)),
-                    ),
-                    (n, t),
-                )
+                safe = xp.where(indices[:, :t] >= 0, indices[:, :t], xp.zeros_like(indices[:, :t]))
+                g = _take_flat(gram, safe * n_atoms + j[:, None], xp)
+                l = xp.sum(M[:, :t, :t] * g[:, None, :], axis=2)
             else:
-                g = xp.sum(prev * dj[:, None, :], axis=2)
-            w = xp.linalg.solve(L[:, :t, :t], g[:, :, None])[..., 0]
-            diag = xp.take(atom_sq, j) - xp.sum(w * w, axis=1)
-            repeat = xp.any(indices[:, :t] == j[:, None], axis=1)
-            ok = (diag > eps * xp.take(atom_sq, j)) & ~repeat
-            active = active & ok  # an atom already in the span ends the pursuit
-            L[:, t, :t] = xp.where(active[:, None], w, L[:, t, :t])
-            L[:, t, t] = xp.where(
-                active, xp.sqrt(xp.where(ok, diag, xp.ones_like(diag))), xp.ones_like(diag)
-            )
-        indices[:, t] = xp.where(active, j, indices[:, t])
-        rhs[:, t] = xp.where(active, xp.sum(dj * X, axis=1), rhs[:, t])
-        Lt = L[:, : t + 1, : t + 1]
-        z = xp.linalg.solve(Lt, rhs[:, : t + 1, None])
-        gamma = xp.linalg.solve(xp.matrix_transpose(Lt), z)[..., 0]
-        coefs[:, : t + 1] = xp.where(active[:, None], gamma, coefs[:, : t + 1])
-        sel = xp.take(
-            D, xp.reshape(xp.where(indices[:, : t + 1] >= 0, indices[:, : t + 1], 0), (-1,)), axis=0
-        )
-        sel = xp.reshape(sel, (n, t + 1, d))
-        R = X - xp.sum(coefs[:, : t + 1, None] * sel, axis=1)
-        if tol is not None:
-            active = active & (xp.sum(R * R, axis=1) > tol)
+                v = xp.take(D, j, axis=0)
+                l = xp.sum(E[:, :t, :] * v[:, None, :], axis=2)  # <d_j, e_s>
+            nsq = dj_sq - xp.sum(l * l, axis=1)
+        # an atom already in the span (to rounding) ends the pursuit, as in scikit-learn;
+        # so does a residual orthogonal to every atom
+        ok = active & (nsq > eps * dj_sq) & (cj * cj > tiny)
+        inv = xp.where(ok, 1.0 / xp.sqrt(xp.where(ok, nsq, xp.ones_like(nsq))), xp.zeros_like(nsq))
+        zt = cj * inv  # <x, e_t> = <r, d_j> / ||d_j - its projection||
+        M[:, t, t] = inv
+        if t:
+            M[:, t, :t] = -inv[:, None] * xp.sum(l[:, :, None] * M[:, :t, :t], axis=1)
+        coefs[:, : t + 1] = coefs[:, : t + 1] + zt[:, None] * M[:, t, : t + 1]
+        indices[:, t] = xp.where(ok, j, indices[:, t])
+        if gram is None:  # e_t = (d_j - sum_s l_s e_s) / norm; r <- r - z_t e_t
+            e = v - xp.sum(l[:, :, None] * E[:, :t, :], axis=1) if t else xp.take(D, j, axis=0)
+            E[:, t, :] = e * inv[:, None]
+            R = R - zt[:, None] * E[:, t, :]
+        rsq = rsq - zt * zt
+        active = ok & (rsq > tol) if tol is not None else ok
     return indices, coefs
+
+
+def _gram_correlations(c0, gram, idx, coef, xp):
+    """``D r_i = c0_i - sum_s coef[i, s] gram[idx[i, s]]`` for every signal (unused: -1, 0)."""
+    n, t = idx.shape
+    safe = xp.where(idx >= 0, idx, xp.zeros_like(idx))
+    if is_numpy(xp):  # one sparse-dense product: t cached Gram rows per signal, no gather
+        P = (
+            sp.csr_matrix((coef.ravel(), safe.ravel(), np.arange(0, n * t + 1, t)), shape=c0.shape)
+            @ gram
+        )
+        return np.subtract(c0, P, out=P)
+    c = c0
+    for s in range(t):
+        c = c - coef[:, s][:, None] * xp.take(gram, safe[:, s], axis=0)
+    return c
+
+
+def _take_flat(A, flat_idx, xp):
+    """Entries of ``A`` at flat (row-major) indices, shaped as ``flat_idx``."""
+    out = xp.take(xp.reshape(A, (-1,)), xp.reshape(flat_idx, (-1,)))
+    return xp.reshape(out, flat_idx.shape)
+
+
+def _argmax_abs(c, ban, rows, xp):
+    """Per row, the column of largest ``|c|``, never the banned flat index ``ban``.
+
+    On NumPy the banned entries of ``c`` are zeroed in place (callers pass
+    correlations they may overwrite there), and the largest and smallest
+    entries are found by two read-only passes instead of forming ``|c|``.
+    """
+    if is_numpy(xp):
+        if ban is not None:
+            c.reshape(-1)[ban[ban >= 0]] = 0.0
+        hi, lo = np.argmax(c, axis=1), np.argmin(c, axis=1)
+        flat = c.reshape(-1)
+        return np.where(flat[rows + hi] >= -flat[rows + lo], hi, lo)
+    a = xp.abs(c)
+    if ban is not None:
+        cols = xp.arange(c.shape[1])[None, :]
+        hit = (rows[:, None] + cols) == ban[:, None]
+        a = xp.where(hit, -xp.ones_like(a), a)
+    return xp.argmax(a, axis=1)
 
 
 def omp_codes_dense(indices, coefs, n_atoms):
@@ -568,6 +674,10 @@ def omp_codes_dense(indices, coefs, n_atoms):
     xp = get_namespace(coefs)
     n, K = indices.shape
     out = xp.zeros((n, n_atoms), dtype=coefs.dtype)
+    if is_numpy(xp):  # one scatter instead of K masked passes over the output
+        keep = indices >= 0
+        out[np.nonzero(keep)[0], indices[keep]] = coefs[keep]
+        return out
     atom_ids = xp.arange(n_atoms)[None, :]
     for t in range(K):
         out = out + xp.where(atom_ids == indices[:, t : t + 1], coefs[:, t : t + 1], 0.0)

@@ -96,12 +96,13 @@ def test_nystrom_fit_is_the_same_on_one_or_two_threads(monkeypatch):
 
 @pytest.mark.parametrize("name", ["ensc", "omp"])
 def test_subspace_codes_are_the_same_on_one_or_two_threads(name, monkeypatch):
-    from sksubspace.cluster import ElasticNetSubspaceClustering, OMPSubspaceClustering, _ensc, _omp
+    from sksubspace import _linalg
+    from sksubspace.cluster import ElasticNetSubspaceClustering, OMPSubspaceClustering, _ensc
     from sksubspace.datasets import make_subspaces
 
     # Small blocks, so that 300 points make several of them.
     monkeypatch.setattr(_ensc, "_ENSC_BLOCK_ENTRIES", 40 * 300)
-    monkeypatch.setattr(_omp, "_block_size", lambda n: 40)
+    monkeypatch.setattr(_linalg, "_OMP_BLOCK_ENTRIES", 40 * 300)
     X, _, _ = make_subspaces(3, 3, 15, 100, noise=0.01, random_state=0)
     est = (
         ElasticNetSubspaceClustering(3, random_state=0)

@@ -4,62 +4,58 @@ from __future__ import annotations
 
 import numbers
 
-import scipy.sparse as sp
-
-from .._backend import is_numpy
 from .._linalg import batched_omp, omp_codes_sparse
 from .._sklearn_compat import Interval
-from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map
-from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows
+from ._base import BaseSubspaceClustering, _dev
 
 
 def omp_representation(X, xp, *, n_nonzero=10, tol=1e-6, verbose=0):
     """SSC-OMP self-representation as a SciPy CSR matrix.
 
-    Rows of ``X`` are scaled to unit norm; each is coded by batched OMP over
-    all the other rows (``exclude`` = itself), in blocks of rows so that the
-    work arrays are O(block x n_samples).
+    Each point is coded by batched OMP over all the *other* points, as they
+    are (atoms are not rescaled: with noise of equal level on every point, a
+    point of larger norm is a cleaner atom, and the plain correlation
+    ``|<r, x_j>|`` prefers it, as in You et al.'s code and scikit-learn's
+    :func:`~sklearn.linear_model.orthogonal_mp`). A point's pursuit stops
+    after ``n_nonzero`` atoms or once ``||r|| <= tol ||x||``: the target is
+    coded at unit norm, then its coefficients are scaled back.
     """
     n = X.shape[0]
-    Xn = _normalize_rows(X, xp)
-
-    def code_block(start, stop):
-        ids = xp.arange(start, stop, **_dev(X, xp))
-        idx, coef = batched_omp(
-            Xn[start:stop, :],
-            Xn,
-            n_nonzero_coefs=n_nonzero,
-            tol=tol**2,
-            exclude=ids,
-        )
-        if verbose > 1:
-            print(f"[OMPSubspaceClustering] coded points {start}-{stop} of {n}")
-        return omp_codes_sparse(idx, coef, n)
-
-    # Blocks are independent: on NumPy they are shared among host threads.
-    n_threads = effective_n_threads() if is_numpy(xp) else 1
-    blocks = row_blocks(n, _block_size(n))
-    parts = threaded_block_map(
-        code_block, blocks, n_threads, verbose=verbose, desc="[OMPSubspaceClustering] coding"
+    norms = xp.linalg.vector_norm(X, axis=1)
+    norms = xp.where(norms > 0, norms, xp.ones_like(norms))
+    idx, coef = batched_omp(
+        X / norms[:, None],
+        X,
+        n_nonzero_coefs=n_nonzero,
+        tol=tol**2,
+        exclude=xp.arange(n, **_dev(X, xp)),
+        verbose=verbose,
+        desc="[OMPSubspaceClustering] coding",
     )
-    return sp.csr_matrix(sp.vstack(parts))
+    return omp_codes_sparse(idx, coef * norms[:, None], n)
 
 
 class OMPSubspaceClustering(BaseSubspaceClustering):
     """Sparse subspace clustering by orthogonal matching pursuit (SSC-OMP).
 
-    Each point (scaled to unit norm) is approximated greedily by at most
-    ``n_nonzero`` other points,
+    Each point is approximated greedily by at most ``n_nonzero`` other points,
 
     .. math::
 
         \\min_{c_j} \\|x_j - \\textstyle\\sum_{i \\ne j} c_{ij} x_i\\|_2
         \\quad \\text{s.t.} \\quad \\|c_j\\|_0 \\le k,
 
-    stopping early once the residual norm is below ``tol``. The codes form a
-    sparse matrix ``C``; the affinity ``|C| + |C|'`` (rows of ``C`` scaled to
-    unit norm) goes to normalized spectral clustering. The pursuit is batched
-    over blocks of points (matrix-matrix products and batched Cholesky updates,
+    stopping early once the residual norm is below ``tol`` times the point's
+    norm. Each step picks the point most correlated with the residual,
+    ``|<r_j, x_i>|``, with the points as they are (as in the authors' code and
+    scikit-learn's :func:`~sklearn.linear_model.orthogonal_mp`): under noise of
+    equal level on every point, points of larger norm make a smaller angle
+    with their subspace, and they are preferred as atoms. Do not scale the rows to unit norm
+    beforehand unless their norms carry no information (that drops the
+    accuracy at the authors' noisy setting from about 0.9 to 0.35). The codes
+    form a sparse matrix ``C``; the affinity ``|C| + |C|'`` (rows of ``C``
+    scaled to unit norm) goes to normalized spectral clustering. The pursuit is
+    batched over blocks of points (matrix-matrix products, no per-step solves,
     :func:`sksubspace._linalg.batched_omp`), so memory is O(block x n_samples)
     and the affinity has at most ``2 n_nonzero`` entries per row.
 
@@ -72,8 +68,8 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
         Maximum number of points used to represent each point (about the
         subspace dimension).
     tol : float, default=1e-6
-        Stop a point's pursuit once its residual norm (relative, points are
-        unit norm) is at most ``tol``.
+        Stop a point's pursuit once its residual norm is at most ``tol``
+        times the point's norm.
     affinity : {"symmetrize", "nearest_neighbors"}, default="symmetrize"
         Graph built from ``C``: ``|C| + |C|'`` or the kNN graph of the rows of
         ``C``.
@@ -90,8 +86,8 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolver start and k-means.
     verbose : int, default=0
-        A progress bar over the points with rate and ETA (tqdm's when
-        installed); ``verbose >= 2`` also prints a line per block of points.
+        A progress bar over the blocks of points with rate and ETA (tqdm's
+        when installed).
     device : {None, "cpu", "gpu"}, default=None
         Where to compute (None follows the input).
 

@@ -1,0 +1,87 @@
+"""Timed jobs in child processes, at one pinned thread or at all cores.
+
+A benchmark runs each method in a fresh child process (its own interpreter,
+possibly another virtual environment) on data saved to disk, so that peers and
+sksubspace are measured alike: the child times its job (CPU time of all its
+threads and wall time, from ``getrusage``) and prints one ``RESULT {json}``
+line; the parent adds the child's peak resident memory (``wait4``'s
+``ru_maxrss``, whole process: interpreter, imports and data included).
+
+Only the standard library is used here, so a child running in a peer's
+environment can import this module too.
+"""
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+def n_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def thread_settings(pythonpath=None):
+    """``(label, env, command prefix)``: one thread pinned to core 0, then all cores."""
+    base = dict(os.environ)
+    if pythonpath:
+        base["PYTHONPATH"] = os.pathsep.join(filter(None, [pythonpath, base.get("PYTHONPATH")]))
+    one = {**base, **{v: "1" for v in THREAD_VARS}}
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    every = {k: v for k, v in base.items() if k not in THREAD_VARS}
+    label = "1 thread, pinned (taskset -c 0)" if pin else "1 thread (not pinned: no taskset)"
+    return [(label, one, pin), (f"all {n_cores()} cores", every, [])]
+
+
+def run_child(args, env, prefix=(), *, python=None, cwd=None, timeout=None):
+    """Run ``python args...`` and return its RESULT dict plus ``peak_mib``, or raise."""
+    cmd = [*prefix, python or sys.executable, *args]
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    t0 = time.monotonic()
+    try:
+        out = proc.stdout.read()
+    finally:
+        proc.stdout.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if timeout is not None and time.monotonic() - t0 > timeout:
+        raise RuntimeError(f"{' '.join(cmd)} took longer than {timeout} s")
+    lines = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        tail = "\n".join(out.strip().splitlines()[-5:])
+        raise RuntimeError(f"child {' '.join(cmd)} failed ({proc.returncode}):\n{tail}")
+    res = json.loads(lines[-1][len("RESULT ") :])
+    res["peak_mib"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    return res
+
+
+def timed(fn):
+    """``fn()`` and its CPU (all threads) and wall seconds, measured in this process."""
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    w0 = time.perf_counter()
+    out = fn()
+    wall = time.perf_counter() - w0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return out, cpu, wall
+
+
+def report(**fields):
+    """Print the child's RESULT line (JSON)."""
+    print("RESULT " + json.dumps(fields), flush=True)

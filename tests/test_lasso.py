@@ -122,3 +122,19 @@ def test_array_api_strict_matches_numpy(batched):
     got, converged, _ = lasso_gram(xs.asarray(G), xs.asarray(B), 0.3, 0.05)
     assert bool(xs.all(converged))
     np.testing.assert_allclose(np.asarray(got), ref, atol=1e-10)
+
+
+def test_nonnegative_codes_and_the_dictionary_factor():
+    D, X = _problem(30, 12, 10, seed=4)  # more atoms than features
+    G, B = D @ D.T, X @ D.T
+    coef, converged, _ = lasso_gram(G, B, 0.2, positive=True)
+    assert converged.all() and (coef >= 0).all()
+    d = D.shape[1]
+    lasso = Lasso(alpha=0.2 / d, positive=True, fit_intercept=False, tol=1e-14, max_iter=200_000)
+    ref = np.array([lasso.fit(D.T, x).coef_ for x in X])
+    np.testing.assert_allclose(coef, ref, atol=1e-7)
+    # gradient updates through the factor D of G = D D' give the same codes
+    D2, X2 = _problem(64, 16, 20, seed=6)
+    plain, _, _ = lasso_gram(D2 @ D2.T, X2 @ D2.T, 0.3)
+    factored, _, _ = lasso_gram(D2 @ D2.T, X2 @ D2.T, 0.3, factor=D2)
+    np.testing.assert_allclose(factored, plain, atol=1e-10)

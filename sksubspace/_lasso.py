@@ -432,8 +432,10 @@ def _lasso_gram(G, B, l1, l2, *, init, valid, max_iter, positive, factor, xp):
             # a joiner in the span of the active coordinates (the lasso with
             # more atoms than features) makes the active system singular: it
             # then enters along the null direction instead (below)
-            deg = viol & (sigma - (S.ridge - S.tiny) <= 100.0 * S.tiny)
-            sigma = xp.where(viol & ~deg, sigma, xp.ones_like(sigma))
+            # (with an l2 term the system is never singular: sigma >= l2)
+            l2_part = S.ridge - S.tiny
+            deg = viol & (sigma - l2_part <= 100.0 * S.tiny) & (l2_part <= 100.0 * S.tiny)
+            sigma = xp.where(viol & ~deg, xp.maximum(sigma, S.ridge), xp.ones_like(sigma))
             e_f = xp.astype(xp.arange(kk, **dev)[None, :] == f[:, None], dt)
             w = u - e_f
             w = xp.where((viol & ~deg)[:, None], w, xp.zeros_like(w))

@@ -118,3 +118,29 @@ def test_textbook_intersecting_subspaces(est, textbook):
     assert all(U.shape == (9, 6) for U in est.subspaces_)
     spectral_only = clustering_accuracy(y, est.set_params(refine_iter=0).fit_predict(X))
     assert spectral_only < 0.99
+
+
+@pytest.fixture(scope="module")
+def digits_baselines():
+    """Digits (rows L2-normalized) and the ACC of scikit-learn's KMeans and SpectralClustering."""
+    from sklearn.cluster import KMeans, SpectralClustering
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import normalize
+
+    X, y = load_digits(return_X_y=True)
+    X = normalize(X)
+    km = KMeans(10, n_init=10, random_state=0).fit(X)
+    sc = SpectralClustering(10, affinity="nearest_neighbors", random_state=0).fit(X)
+    return X, y, max(clustering_accuracy(y, km.labels_), clustering_accuracy(y, sc.labels_))
+
+
+@pytest.mark.parametrize("name", ["ssc", "ensc"])
+def test_defaults_beat_kmeans_and_spectral_clustering_on_digits(name, digits_baselines):
+    # real data with the default parameters (only n_clusters given): the
+    # neighbour graph of the codes and the elastic net's tau=0.9 win here
+    from sksubspace.cluster import SparseSubspaceClustering
+
+    X, y, best_baseline = digits_baselines
+    cls = SparseSubspaceClustering if name == "ssc" else ElasticNetSubspaceClustering
+    acc = clustering_accuracy(y, cls(10, random_state=0).fit(X).labels_)
+    assert acc > best_baseline + 0.02

@@ -49,6 +49,13 @@ def _normalize_rows(X, xp):
     return X / xp.where(norms > 0, norms, xp.ones_like(norms))
 
 
+def _n_neighbors(n_neighbors, n_samples):
+    """Neighbours of the kNN affinity: ``n_samples // 50`` within [3, 30] when None."""
+    if n_neighbors is not None:
+        return n_neighbors
+    return int(min(30, max(3, n_samples // 50)))
+
+
 def _check_n_clusters(n_clusters, n_samples):
     if n_clusters != "auto" and n_clusters > n_samples:
         raise ValueError(
@@ -286,7 +293,9 @@ class BaseSubspaceClustering(ClusterMixin, BaseEstimator):
         ctx = compute_context(self.device, X)
         Xc = ctx.asarray(X)
         C = self._self_representation(Xc, ctx.xp)
-        W = affinity_from_representation(C, affinity=self.affinity, n_neighbors=self.n_neighbors)
+        W = affinity_from_representation(
+            C, affinity=self.affinity, n_neighbors=_n_neighbors(self.n_neighbors, X.shape[0])
+        )
         return ctx, Xc, C, W
 
     def _keep_matrices(self, ctx, C, W):

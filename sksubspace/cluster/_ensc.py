@@ -200,6 +200,9 @@ def enet_representation(
             A = xp.where(valid_x[..., None], A, xp.zeros_like(A))
             G = A @ xp.matrix_transpose(A)
             q = xp.sum(A * Xb[:, None, :], axis=2)
+            if is_numpy(xp):  # host: the small solves in float64 whatever the data's dtype
+                G, q = G.astype(np.float64), q.astype(np.float64)
+                l1, l2 = l1.astype(np.float64), l2.astype(np.float64)
             cx, _, _ = lasso_gram(G, q, l1, l2, init=from_numpy(c, like=like), valid=valid_x)
             c = np.asarray(to_numpy(cx), dtype=np.float64)
             # correlations of every point with the residual: who breaks optimality
@@ -285,18 +288,27 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
     gamma : float, default=50.0
         Inverse relative penalty (larger: denser, more accurate fits; 5 to 500
         work).
-    tau : float in (0, 1], default=1.0
-        Balance of l1 (``tau=1``: lasso) and squared l2 penalties.
+    tau : float in (0, 1], default=0.9
+        Balance of l1 (``tau=1``: the lasso of SSC) and squared l2 penalties;
+        0.9 with ``gamma=50`` is the setting of You et al. (2016): the l2 term
+        connects more points of the same subspace than the lasso does.
     n_nonzero : int, default=50
         Coefficients kept per point (the largest in magnitude).
     support_size : int, default=50
         Maximum size of each point's active set.
     max_iter : int, default=40
         Maximum active-set rounds per block.
-    affinity : {"symmetrize", "nearest_neighbors"}, default="symmetrize"
-        Graph built from ``C``.
-    n_neighbors : int, default=3
-        Neighbours of the ``"nearest_neighbors"`` affinity.
+    affinity : {"nearest_neighbors", "symmetrize"}, default="nearest_neighbors"
+        Graph built from ``C`` (rows scaled to unit norm): the symmetrized
+        ``n_neighbors``-nearest-neighbour graph of the rows of ``|C|`` (points
+        that use the same points to represent themselves are neighbours, as in
+        You et al.'s code), or ``|C| + |C|'``. The neighbour graph is more
+        robust on real data (digits: ACC 0.84-0.88 against 0.73-0.78), equal on
+        clean unions of subspaces.
+    n_neighbors : int, default=None
+        Neighbours of the ``"nearest_neighbors"`` affinity; None means
+        ``n_samples // 50`` within [3, 30] (a point's neighbours should stay
+        within its cluster).
     n_init : int, default=10
         k-means restarts of the spectral step.
     refine_iter : int, default=10
@@ -351,6 +363,7 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
 
     _parameter_constraints = {
         **BaseSubspaceClustering._parameter_constraints,
+        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "gamma": [Interval(numbers.Real, 0, None, closed="neither")],
         "tau": [Interval(numbers.Real, 0, 1, closed="right")],
         "n_nonzero": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -365,12 +378,12 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         n_clusters=8,
         *,
         gamma=50.0,
-        tau=1.0,
+        tau=0.9,
         n_nonzero=50,
         support_size=50,
         max_iter=40,
-        affinity="symmetrize",
-        n_neighbors=3,
+        affinity="nearest_neighbors",
+        n_neighbors=None,
         n_init=10,
         refine_iter=10,
         random_state=None,

@@ -362,10 +362,17 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         of the change of ``C`` over an iteration (relative to ``max(1,
         max|C|)``) and, if ``affine``, of the row sums of ``A`` minus 1 is at
         most ``tol`` (checked every 10 iterations).
-    affinity : {"symmetrize", "nearest_neighbors"}, default="symmetrize"
-        Graph built from ``C``.
-    n_neighbors : int, default=3
-        Neighbours of the ``"nearest_neighbors"`` affinity.
+    affinity : {"nearest_neighbors", "symmetrize"}, default="nearest_neighbors"
+        Graph built from ``C`` (rows scaled to unit norm): the symmetrized
+        ``n_neighbors``-nearest-neighbour graph of the rows of ``|C|`` (points
+        that use the same points to represent themselves are neighbours, as in
+        You et al.'s code), or ``|C| + |C|'``. The neighbour graph is more
+        robust on real data (digits: ACC 0.84-0.88 against 0.73-0.78), equal on
+        clean unions of subspaces.
+    n_neighbors : int, default=None
+        Neighbours of the ``"nearest_neighbors"`` affinity; None means
+        ``n_samples // 50`` within [3, 30] (a point's neighbours should stay
+        within its cluster).
     n_init : int, default=10
         k-means restarts of the spectral step.
     refine_iter : int, default=10
@@ -463,6 +470,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
 
     _parameter_constraints = {
         **BaseSubspaceClustering._parameter_constraints,
+        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "alpha": [Interval(numbers.Real, 1, None, closed="neither")],
         "affine": ["boolean"],
         "outliers": ["boolean"],
@@ -487,8 +495,8 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         outlier_threshold=1.0,
         max_iter=500,
         tol=1e-3,
-        affinity="symmetrize",
-        n_neighbors=3,
+        affinity="nearest_neighbors",
+        n_neighbors=None,
         n_init=10,
         refine_iter=10,
         store_matrices=False,

@@ -343,10 +343,12 @@ def _lasso_gram(G, B, l1, l2, *, init, valid, max_iter, positive, factor, xp):
     # Rows of the active coordinates, kept per problem for the gradient updates
     # (O(k p) each); with one shared G on NumPy a dense GEMM replaces them.
     dense_update = is_numpy(xp) and G.ndim == 2
-    M = xp.zeros((n, k, p), dtype=dt, **dev)
+    M = None if dense_update else xp.zeros((n, k, p), dtype=dt, **dev)
     Hinv = xp.zeros((n, k, k), dtype=dt, **dev)
     if k0:
-        # rows of the active coordinates and the inverse of their Gram matrix
+        Hinv = _active_inverse(G, slots, ridge, xp)
+    if k0 and not dense_update:
+        # rows of the active coordinates
         safe = xp.where(in_act, order, xp.zeros_like(order))
         if G.ndim == 2:
             M = xp.take(G, xp.reshape(safe, (-1,)), axis=0)
@@ -358,9 +360,7 @@ def _lasso_gram(G, B, l1, l2, *, init, valid, max_iter, positive, factor, xp):
             )
         onehot = xp.astype(safe[:, :, None] == cols[None, None, :], dt)
         M = (M + ridge[:, None, None] * onehot) * xp.astype(in_act, dt)[:, :, None]
-        Hinv = _active_inverse(G, slots, ridge, xp)
-    if dense_update:
-        M = None
+    n_act0 = xp.sum(xp.astype(act0, xp.int64), axis=1)
     S = _State(
         G=G,
         B=B,
@@ -375,13 +375,11 @@ def _lasso_gram(G, B, l1, l2, *, init, valid, max_iter, positive, factor, xp):
         bslot=bslot,
         Hinv=Hinv,
         M=M,
-        optimal=xp.asarray(np.asarray(k0 == 0), **dev) & xp.ones(n, dtype=xp.bool, **dev),
+        # a warm start may sit off its sign pattern's optimum: Newton step first
+        optimal=n_act0 == 0,
         ids=xp.arange(n, **dev),
         factor=factor if dense_update and factor is not None and factor.shape[1] < p else None,
     )
-    if k0:
-        # the warm start may sit off its sign pattern's optimum: Newton step first
-        S.optimal = xp.sum(xp.astype(act0, xp.int64), axis=1) == 0
     out_ids, out_slots, out_coef, out_conv = [], [], [], []
 
     def retire(mask_done, converged):

@@ -482,10 +482,19 @@ def _lasso_gram(G, B, l1, l2, *, init, valid, max_iter, positive, factor, xp):
         S.grad = S.grad - _times_rows(t[:, None] * delta, S, p, xp)
         S.optimal = step & ~hit
         if bool(xp.any(hit)):
-            # the coefficient that reached zero leaves the active set; the inverse
-            # is formed anew (a rank-one downdate loses accuracy on nearly
-            # singular active sets)
+            # the coefficient that reached zero leaves the active set: a rank-one
+            # downdate of the inverse, or (lasso: nearly singular active sets,
+            # where the downdate loses accuracy) the inverse formed anew
             onek = xp.arange(kk, **dev)[None, :] == kmin[:, None]
+            onef = xp.astype(onek, dt)
+            v = (S.Hinv @ onef[:, :, None])[:, :, 0]  # column kmin
+            vkk = xp.sum(v * onef, axis=1)
+            vkk = xp.where(hit & (vkk != 0), vkk, xp.ones_like(vkk))
+            v = xp.where(hit[:, None], v, xp.zeros_like(v))
+            keep = 1.0 - xp.where(hit[:, None], onef, xp.zeros_like(onef))
+            S.Hinv = (S.Hinv - (v[:, :, None] * v[:, None, :]) / vkk[:, None, None]) * (
+                keep[:, :, None] * keep[:, None, :]
+            )
             gone = hit[:, None] & onek
             zk = xp.zeros_like(S.coef)
             S.coef = xp.where(gone, zk, S.coef)
@@ -494,17 +503,19 @@ def _lasso_gram(G, B, l1, l2, *, init, valid, max_iter, positive, factor, xp):
             S.slots = xp.where(
                 gone, xp.full(S.slots.shape, -1, dtype=S.slots.dtype, **dev), S.slots
             )
+            fresh = hit & (S.ridge - S.tiny <= 100.0 * S.tiny)
             if is_numpy(xp):
-                rows_hit = np.flatnonzero(hit)
-                S.Hinv[rows_hit] = _active_inverse(
-                    S.G if S.G.ndim == 2 else S.G[rows_hit],
-                    S.slots[rows_hit],
-                    S.ridge[rows_hit],
-                    xp,
-                )
-            else:
+                rows_fresh = np.flatnonzero(fresh)
+                if rows_fresh.size:
+                    S.Hinv[rows_fresh] = _active_inverse(
+                        S.G if S.G.ndim == 2 else S.G[rows_fresh],
+                        S.slots[rows_fresh],
+                        S.ridge[rows_fresh],
+                        xp,
+                    )
+            elif bool(xp.any(fresh)):
                 new_inv = _active_inverse(S.G, S.slots, S.ridge, xp)
-                S.Hinv = xp.where(hit[:, None, None], new_inv, S.Hinv)
+                S.Hinv = xp.where(fresh[:, None, None], new_inv, S.Hinv)
             if S.M is not None:
                 S.M = _set_slot(S.M, kmin, xp.zeros_like(S.M[:, 0, :]), hit, xp)
     if S is not None:  # out of iterations

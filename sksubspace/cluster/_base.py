@@ -14,6 +14,7 @@ from abc import abstractmethod
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -85,7 +86,11 @@ def affinity_from_representation(C, *, affinity="symmetrize", n_neighbors=3, xp=
         C = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ C
         if affinity == "symmetrize":
             return sp.csr_matrix(C + C.T)
-        A = kneighbors_graph(C, n_neighbors=min(n_neighbors, C.shape[0] - 1), include_self=False)
+        # distances in row chunks of ~32 MB (scikit-learn's default is 1 GB)
+        with config_context(working_memory=32):
+            A = kneighbors_graph(
+                C, n_neighbors=min(n_neighbors, C.shape[0] - 1), include_self=False
+            )
         return sp.csr_matrix(0.5 * (A + A.T))
     xp = get_namespace(C) if xp is None else xp
     C = _normalize_rows(xp.abs(C), xp)

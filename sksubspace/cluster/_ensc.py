@@ -303,8 +303,8 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         ``n_neighbors``-nearest-neighbour graph of the rows of ``|C|`` (points
         that use the same points to represent themselves are neighbours, as in
         You et al.'s code), or ``|C| + |C|'``. The neighbour graph is more
-        robust on real data (digits: ACC 0.84-0.88 against 0.73-0.78), equal on
-        clean unions of subspaces.
+        robust on real data (digits: ACC 0.84-0.88 against 0.73-0.78); on
+        clean unions of subspaces the two are close (see the user guide).
     n_neighbors : int, default=None
         Neighbours of the ``"nearest_neighbors"`` affinity; None means
         ``n_samples // 50`` within [3, 30] (a point's neighbours should stay

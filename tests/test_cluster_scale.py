@@ -14,7 +14,7 @@ from sksubspace.cluster import (
     ThresholdingSubspaceClustering,
 )
 from sksubspace.cluster._base import _fit_subspaces, refine_labels, subspace_residuals
-from sksubspace.cluster._ensc import enet_feature_sign, enet_representation
+from sksubspace.cluster._ensc import enet_representation
 from sksubspace.datasets import make_subspaces
 from sksubspace.metrics import clustering_accuracy
 
@@ -31,35 +31,6 @@ def _sklearn_enet(A, x, lam, tau):
         alpha=lam / d, l1_ratio=tau, fit_intercept=False, tol=1e-14, max_iter=200_000
     )
     return model.fit(A.T, x).coef_
-
-
-@pytest.mark.parametrize("tau", [1.0, 0.6])
-def test_feature_sign_matches_sklearn_elastic_net(tau):
-    rng = np.random.RandomState(0)
-    b, s = 6, 12
-    G, q, l1, l2, refs = [], [], [], [], []
-    valid = np.ones((b, s), dtype=bool)
-    valid[3, 7:] = False  # masked slots stay zero
-    for i in range(b):
-        d = 8 if i % 2 else 20  # more atoms than dimensions, and fewer
-        A = rng.standard_normal((s, d))
-        A[~valid[i]] = 0.0
-        x = rng.standard_normal(d)
-        lam = rng.uniform(0.05, 1.0)
-        G.append(A @ A.T)
-        q.append(A @ x)
-        l1.append(lam * tau)
-        l2.append(lam * (1 - tau))
-        refs.append(np.where(valid[i], _sklearn_enet(A, x, lam, tau), 0.0))
-    args = (np.array(G), np.array(q), np.array(l1), np.array(l2))
-    c, converged = enet_feature_sign(*args, np.zeros((b, s)), valid, np)
-    assert converged.all()
-    np.testing.assert_allclose(c, np.array(refs), atol=1e-7)
-    assert np.all(c[3, 7:] == 0)
-    # a warm start from a wrong point lands on the same solution
-    warm = np.where(valid, rng.standard_normal((b, s)), 0.0)
-    c2, _ = enet_feature_sign(*args, warm, valid, np)
-    np.testing.assert_allclose(c2, c, atol=1e-7)
 
 
 @pytest.mark.parametrize("support_size", [16, 74])
@@ -147,3 +118,29 @@ def test_textbook_intersecting_subspaces(est, textbook):
     assert all(U.shape == (9, 6) for U in est.subspaces_)
     spectral_only = clustering_accuracy(y, est.set_params(refine_iter=0).fit_predict(X))
     assert spectral_only < 0.99
+
+
+@pytest.fixture(scope="module")
+def digits_baselines():
+    """Digits (rows L2-normalized) and the ACC of scikit-learn's KMeans and SpectralClustering."""
+    from sklearn.cluster import KMeans, SpectralClustering
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import normalize
+
+    X, y = load_digits(return_X_y=True)
+    X = normalize(X)
+    km = KMeans(10, n_init=10, random_state=0).fit(X)
+    sc = SpectralClustering(10, affinity="nearest_neighbors", random_state=0).fit(X)
+    return X, y, max(clustering_accuracy(y, km.labels_), clustering_accuracy(y, sc.labels_))
+
+
+@pytest.mark.parametrize("name", ["ssc", "ensc"])
+def test_defaults_beat_kmeans_and_spectral_clustering_on_digits(name, digits_baselines):
+    # real data with the default parameters (only n_clusters given): the
+    # neighbour graph of the codes and the elastic net's tau=0.9 win here
+    from sksubspace.cluster import SparseSubspaceClustering
+
+    X, y, best_baseline = digits_baselines
+    cls = SparseSubspaceClustering if name == "ssc" else ElasticNetSubspaceClustering
+    acc = clustering_accuracy(y, cls(10, random_state=0).fit(X).labels_)
+    assert acc > best_baseline + 0.02

@@ -9,7 +9,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
 from sksubspace.cluster import LowRankRepresentation, SparseSubspaceClustering
-from sksubspace.cluster._ssc import random_walk_scores, ssc_admm
+from sksubspace.cluster._ssc import (
+    random_walk_scores,
+    ssc_admm,
+    ssc_lasso_representation,
+    ssc_representation,
+)
 from sksubspace.datasets import make_subspaces
 from sksubspace.metrics import clustering_accuracy
 
@@ -78,6 +83,23 @@ def test_ssc_admm_matches_per_point_lasso():
         ref[j, others] = lasso.fit(X[others].T, X[j]).coef_
     assert abs(_lasso_objective(C, X, lam) / _lasso_objective(ref, X, lam) - 1) < 1e-6
     np.testing.assert_allclose(C, ref, atol=1e-4)
+
+
+def test_ssc_active_set_and_admm_give_the_same_codes():
+    # the default path (one exact lasso per point) and a tightly converged
+    # ADMM solve the same program
+    X, y, _ = make_subspaces(3, 3, 12, 25, noise=0.05, random_state=0)
+    C_as, _, converged = ssc_lasso_representation(X, np, alpha=20.0, support_size=10)
+    assert converged
+    C_admm, _, converged = ssc_representation(X, np, alpha=20.0, max_iter=20000, tol=1e-9)
+    assert converged
+    np.testing.assert_allclose(C_as.toarray(), C_admm.toarray(), atol=1e-5)
+    assert C_as.nnz < 12 * X.shape[0]  # exact lasso codes: at most n_features per point
+    est = SparseSubspaceClustering(3, random_state=0).fit(X)
+    ref = SparseSubspaceClustering(3, solver="admm", random_state=0).fit(X)
+    assert clustering_accuracy(y, est.labels_) >= clustering_accuracy(y, ref.labels_)
+    with pytest.raises(ValueError, match="need solver='admm'"):
+        SparseSubspaceClustering(3, solver="active_set", affine=True).fit(X)
 
 
 @pytest.mark.parametrize("affine", [False, True])
@@ -159,7 +181,7 @@ def test_random_walk_scores_transient_points():
 def test_ssc_convergence_warning_and_n_iter():
     X, _, _ = make_subspaces(2, 2, 6, 15, noise=0.01, random_state=0)
     with pytest.warns(ConvergenceWarning, match="max_iter=3"):
-        est = SparseSubspaceClustering(2, max_iter=3, random_state=0).fit(X)
+        est = SparseSubspaceClustering(2, max_iter=3, solver="admm", random_state=0).fit(X)
     assert est.n_iter_ == 3
 
 

@@ -14,6 +14,7 @@ from abc import abstractmethod
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils.validation import check_is_fitted
@@ -45,6 +46,13 @@ def _top_indices(A, k, xp):
     return xp.argsort(-A, axis=1)[:, :k]
 
 
+def _n_neighbors(n_neighbors, n_samples):
+    """Neighbours of the kNN affinity: ``n_samples // 50`` within [3, 30] when None."""
+    if n_neighbors is not None:
+        return n_neighbors
+    return int(min(30, max(3, n_samples // 50)))
+
+
 def _check_n_clusters(n_clusters, n_samples):
     if n_clusters != "auto" and n_clusters > n_samples:
         raise ValueError(
@@ -74,7 +82,11 @@ def affinity_from_representation(C, *, affinity="symmetrize", n_neighbors=3, xp=
         C = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ C
         if affinity == "symmetrize":
             return sp.csr_matrix(C + C.T)
-        A = kneighbors_graph(C, n_neighbors=min(n_neighbors, C.shape[0] - 1), include_self=False)
+        # distances in row chunks of ~32 MB (scikit-learn's default is 1 GB)
+        with config_context(working_memory=32):
+            A = kneighbors_graph(
+                C, n_neighbors=min(n_neighbors, C.shape[0] - 1), include_self=False
+            )
         return sp.csr_matrix(0.5 * (A + A.T))
     xp = get_namespace(C) if xp is None else xp
     C = _normalize_rows(xp.abs(C), xp)
@@ -282,7 +294,9 @@ class BaseSubspaceClustering(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
         ctx = compute_context(self.device, X)
         Xc = ctx.asarray(X)
         C = self._self_representation(Xc, ctx.xp)
-        W = affinity_from_representation(C, affinity=self.affinity, n_neighbors=self.n_neighbors)
+        W = affinity_from_representation(
+            C, affinity=self.affinity, n_neighbors=_n_neighbors(self.n_neighbors, X.shape[0])
+        )
         return ctx, Xc, C, W
 
     def _keep_matrices(self, ctx, C, W):

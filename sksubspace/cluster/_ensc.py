@@ -1,4 +1,4 @@
-"""Elastic net subspace clustering (EnSC) with a batched active-set solver."""
+"""Elastic net subspace clustering (EnSC) with the shared batched active-set solver."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import from_numpy, is_numpy, to_numpy
+from .._lasso import lasso_gram
 from .._sklearn_compat import Interval
 from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map
 from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows, _top_indices
 
 #: entries of the (block x n_samples) correlation arrays of one block of points
-_ENSC_BLOCK_ENTRIES = 2**23
+_ENSC_BLOCK_ENTRIES = 2**21
 
 
 def _take_rows(A, idx, xp):
@@ -24,133 +25,6 @@ def _take_rows(A, idx, xp):
     offs = xp.reshape(xp.arange(n_rows, dtype=idx.dtype, **_dev(A, xp)) * n_cols, (-1, 1))
     flat = xp.take(xp.reshape(A, (-1,)), xp.reshape(idx + offs, (-1,)))
     return xp.reshape(flat, idx.shape)
-
-
-def _gather_cols(A, idx, xp):
-    """``A[i, ..., idx[i, j]]`` for (b, s) ``A`` or the (b, s, s) ``A[i, idx, idx]``."""
-    b, m = idx.shape
-    s = A.shape[1]
-    rows = xp.reshape(xp.arange(b, dtype=idx.dtype, **_dev(A, xp)), (-1, 1))
-    if A.ndim == 2:
-        return xp.reshape(xp.take(xp.reshape(A, (-1,)), xp.reshape(rows * s + idx, (-1,))), (b, m))
-    flat = (rows * s * s)[:, :, None] + idx[:, :, None] * s + idx[:, None, :]
-    return xp.reshape(xp.take(xp.reshape(A, (-1,)), xp.reshape(flat, (-1,))), (b, m, m))
-
-
-def _rtol(dtype, xp):
-    """Relative slack of the optimality tests: 1e-6, or ~1e-4 where rounding is coarser.
-
-    Correlations computed in float32 carry errors of ~1e-6 relative, so a
-    float64 slack would leave points forever "violating" by rounding alone.
-    """
-    return max(1e-6, 1e3 * float(xp.finfo(dtype).eps))
-
-
-def enet_feature_sign(G, q, l1, l2, c, valid, xp, *, max_iter=None):
-    """Exact batched solver of ``min_c 1/2 c'Gc - q'c + l2/2 |c|^2 + l1 |c|_1``.
-
-    The feature-sign search of Lee, Battle, Raina & Ng (2007), run on ``b``
-    small problems at once: guess the signs of the active coefficients, solve
-    the resulting linear system on the active set, walk from the current
-    point towards that solution and stop at the best point where a
-    coefficient changes sign (a discrete line search that strictly lowers the
-    objective), and, once the active coefficients are optimal, activate the
-    inactive coordinate that violates its optimality condition
-    ``|q_i - (Gc)_i| <= l1`` the most. It converges in finitely many steps;
-    each is one batched solve of the size of the largest active set, over the
-    problems that have not converged yet.
-
-    ``G`` is a stack (b, s, s) of PSD matrices, ``q`` (b, s), ``l1`` and ``l2``
-    (b,) penalties, ``c`` (b, s) the warm start and ``valid`` (b, s) the mask
-    of usable coordinates (others stay 0). Returns the solution and, per
-    problem, whether it converged within ``max_iter`` steps (default
-    ``4 s + 10``).
-    """
-    b, s = c.shape
-    if max_iter is None:
-        max_iter = 4 * s + 10
-    dev = _dev(c, xp)
-    # a tiny ridge keeps the active systems nonsingular when l2 = 0 (lasso)
-    H = G + (l2 + 1e-10)[:, None, None] * xp.eye(s, dtype=c.dtype, **dev)
-    c = xp.where(valid, c, xp.zeros_like(c))
-    out = np.array(to_numpy(c), dtype=np.float64, copy=True)
-    converged = np.zeros(b, dtype=bool)
-    live = np.arange(b)  # the problems still being solved
-    theta = xp.sign(c)
-    cols = xp.arange(s, **dev)[None, :]
-    rtol = _rtol(c.dtype, xp)
-    act_tol = l1 * (1.0 + 0.1 * rtol) + 1e-12
-    opt_tol = rtol * l1 + 1e-10
-    for _ in range(max_iter):
-        zero = xp.zeros_like(c)
-        grad = q - (H @ c[..., None])[..., 0]  # minus the gradient of the smooth part
-        nz = c != 0
-        err = xp.where(nz, xp.abs(grad - l1[:, None] * theta), zero)
-        opt_nz = xp.max(err, axis=1) <= opt_tol
-        viol = xp.where(valid & ~nz, xp.abs(grad), zero)
-        i_star = xp.argmax(viol, axis=1)
-        activate = opt_nz & (xp.max(viol, axis=1) > act_tol)
-        done = opt_nz & ~activate
-        done_np = np.asarray(to_numpy(done), dtype=bool)
-        if done_np.all():
-            break
-        if done_np.sum() >= max(1, live.size // 4):  # retire the converged problems
-            out[live[done_np]] = np.asarray(to_numpy(c), dtype=np.float64)[done_np]
-            converged[live[done_np]] = True
-            keep = from_numpy(np.flatnonzero(~done_np), like=xp.zeros(1, dtype=xp.int64, **dev))
-            live = live[~done_np]
-            H, q, c, theta, grad = (xp.take(a, keep, axis=0) for a in (H, q, c, theta, grad))
-            l1, valid, i_star = (
-                xp.take(l1, keep),
-                xp.take(valid, keep, axis=0),
-                xp.take(i_star, keep),
-            )
-            activate, act_tol, opt_tol = (xp.take(a, keep) for a in (activate, act_tol, opt_tol))
-            done = xp.take(done, keep)
-            zero = xp.zeros_like(c)
-        pick = (cols == i_star[:, None]) & activate[:, None]
-        theta = xp.where(pick, xp.sign(grad), theta)
-        act = theta != 0
-        # the active coordinates first, padded to the largest active set
-        n_act = xp.sum(xp.astype(act, xp.int64), axis=1)
-        m = max(1, int(to_numpy(xp.max(n_act))))
-        perm = xp.argsort(xp.astype(~act, xp.int8), axis=1, stable=True)[:, :m]
-        pad = xp.arange(m, **dev)[None, :] >= n_act[:, None]
-        Hm = _gather_cols(H, perm, xp)
-        padf = xp.astype(pad, c.dtype)
-        Hm = xp.where(pad[:, :, None] | pad[:, None, :], xp.zeros_like(Hm), Hm)
-        Hm = Hm + padf[:, :, None] * xp.eye(m, dtype=c.dtype, **dev)
-        theta_m = _gather_cols(theta, perm, xp)
-        c_m = xp.where(pad, xp.zeros_like(padf), _gather_cols(c, perm, xp))
-        rhs = xp.where(pad, xp.zeros_like(padf), _gather_cols(q, perm, xp) - l1[:, None] * theta_m)
-        # Newton point on the active set: H_AA z_A = q_A - l1 theta_A
-        z = xp.linalg.solve(Hm, rhs[..., None])[..., 0]
-        delta = z - c_m
-        # discrete line search over t = 1 and the zero crossings in (0, 1)
-        cross = (c_m != 0) & (xp.sign(z) != xp.sign(c_m))
-        one = xp.ones_like(c_m)
-        t = xp.where(cross, c_m / xp.where(cross, c_m - z, one), one)
-        t = xp.where((t > 0) & (t < 1), t, one)
-        slope = -xp.sum(_gather_cols(grad, perm, xp) * delta, axis=1)
-        curv = xp.sum(delta * (Hm @ delta[..., None])[..., 0], axis=1)
-        pts = c_m[:, None, :] + t[:, :, None] * delta[:, None, :]
-        f = t * slope[:, None] + 0.5 * t * t * curv[:, None]
-        f = f + l1[:, None] * xp.sum(xp.abs(pts), axis=2)
-        t_star = xp.min(xp.where(f == xp.min(f, axis=1, keepdims=True), t, one), axis=1)
-        new_m = c_m + t_star[:, None] * delta
-        # the coordinates whose crossing is the chosen point are exactly zero there
-        hit = cross & (t == t_star[:, None]) & (t_star[:, None] < 1)
-        new_m = xp.where(hit | pad, xp.zeros_like(new_m), new_m)
-        # scatter back to the s slots (inactive coordinates are zero)
-        onehot = (perm[:, :, None] == cols[:, None, :]) & ~pad[:, :, None]
-        new = xp.sum(xp.where(onehot, new_m[:, :, None], xp.zeros_like(new_m)[:, :, None]), axis=1)
-        c = xp.where(done[:, None], c, new)  # converged problems stay put
-        theta = xp.sign(c)
-    else:
-        done_np = np.asarray(to_numpy(done), dtype=bool)
-    out[live] = np.asarray(to_numpy(c), dtype=np.float64)
-    converged[live[done_np]] = True
-    return out, converged
 
 
 def _next_support(S, valid, c, cand, score, thr):
@@ -222,12 +96,11 @@ def _violators(score, thr, S, valid, ids, s, xp):
     vals = np.zeros((m, s))
     members = np.where(valid, S, ids[:, None])
     if is_numpy(xp):  # only the (few) violators leave the dense array
-        score = np.asarray(score)
+        score = np.asarray(score)  # a fresh array: members are zeroed in place
+        score[np.arange(m)[:, None], members] = 0.0
+        score[np.arange(m), ids] = 0.0
         rows, cols = np.nonzero(score > thr[:, None])
         v = score[rows, cols]
-        mine = np.isin(rows * n + cols, (np.arange(m)[:, None] * n + members).ravel())
-        mine |= cols == ids[rows]
-        rows, cols, v = rows[~mine], cols[~mine], v[~mine]
     else:
         k = min(2 * s + 1, n)
         top = _top_indices(score, k, xp)
@@ -255,6 +128,7 @@ def enet_representation(
     n_nonzero=50,
     support_size=50,
     max_iter=40,
+    penalty=None,
     verbose=0,
 ):
     """EnSC self-representation (SciPy CSR) by the batched active-set solver.
@@ -265,11 +139,14 @@ def enet_representation(
         c_j = 0,
 
     with ``lam_j = max_{i != j} |<x_i, x_j>| / (tau * gamma)`` (``gamma`` times the
-    smallest penalty that gives a nonzero solution). Points are processed in
+    smallest penalty that gives a nonzero solution), or ``lam_j = penalty``
+    for every point when ``penalty`` is given (SSC's lasso: ``tau=1``,
+    ``penalty = 1 / lambda``). Points are processed in
     blocks (memory O(block x n_samples)); each point's problem is solved on a
     small active set (at most ``support_size`` points, started at the most
-    correlated ones) exactly, by a batched feature-sign search
-    (:func:`enet_feature_sign`); then the points whose correlation with the
+    correlated ones) exactly, by the shared batched active-set solver
+    (:func:`sksubspace._lasso.lasso_gram`, warm-started from the previous
+    round); then the points whose correlation with the
     residual breaks the optimality condition ``|<x_i, r>| <= lam_j tau``
     join the active set (largest violation first), which keeps its nonzeros,
     until no point violates (the oracle-guided active set of You et al. 2016).
@@ -287,7 +164,9 @@ def enet_representation(
     dev = _dev(X, xp)
     like = xp.zeros(1, dtype=X.dtype, **dev)
     like_int = xp.zeros(1, dtype=xp.int64, **dev)
-    rtol = _rtol(X.dtype, xp)
+    # slack of the outer optimality test: correlations with the residual carry
+    # rounding errors of ~1e3 eps relative (float32: ~1e-4)
+    rtol = max(1e-6, 1e3 * float(xp.finfo(X.dtype).eps))
 
     def solve_block(start, stop):
         """Codes of points ``start:stop``: (rows, cols, values, rounds, unconverged)."""
@@ -306,7 +185,8 @@ def enet_representation(
         ids = np.arange(start, stop)  # the points of the block still being solved
         Xb = Xn[start:stop, :]
         S, lam = _initial_support(xp.abs(Xb @ Xn_t), ids, s, xp)
-        lam = from_numpy(lam / (tau * gamma), like=like)
+        lam = lam / (tau * gamma) if penalty is None else np.full(lam.shape, float(penalty))
+        lam = from_numpy(lam, like=like)
         l1, l2 = lam * tau, lam * (1.0 - tau)
         valid = np.ones(S.shape, dtype=bool)
         c = np.zeros(S.shape)
@@ -320,8 +200,11 @@ def enet_representation(
             A = xp.where(valid_x[..., None], A, xp.zeros_like(A))
             G = A @ xp.matrix_transpose(A)
             q = xp.sum(A * Xb[:, None, :], axis=2)
-            c, _ = enet_feature_sign(G, q, l1, l2, from_numpy(c, like=like), valid_x, xp)
-            cx = from_numpy(c, like=like)
+            if is_numpy(xp):  # host: the small solves in float64 whatever the data's dtype
+                G, q = G.astype(np.float64), q.astype(np.float64)
+                l1, l2 = l1.astype(np.float64), l2.astype(np.float64)
+            cx, _, _ = lasso_gram(G, q, l1, l2, init=from_numpy(c, like=like), valid=valid_x)
+            c = np.asarray(to_numpy(cx), dtype=np.float64)
             # correlations of every point with the residual: who breaks optimality
             r = Xb - xp.sum(cx[..., None] * A, axis=1)
             thr = np.asarray(to_numpy(l1), dtype=np.float64) * (1.0 + rtol) + 1e-12
@@ -411,18 +294,27 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
     gamma : float, default=50.0
         Inverse relative penalty (larger: denser, more accurate fits; 5 to 500
         work).
-    tau : float in (0, 1], default=1.0
-        Balance of l1 (``tau=1``: lasso) and squared l2 penalties.
+    tau : float in (0, 1], default=0.9
+        Balance of l1 (``tau=1``: the lasso of SSC) and squared l2 penalties;
+        0.9 with ``gamma=50`` is the setting of You et al. (2016): the l2 term
+        connects more points of the same subspace than the lasso does.
     n_nonzero : int, default=50
         Coefficients kept per point (the largest in magnitude).
     support_size : int, default=50
         Maximum size of each point's active set.
     max_iter : int, default=40
         Maximum active-set rounds per block.
-    affinity : {"symmetrize", "nearest_neighbors"}, default="symmetrize"
-        Graph built from ``C``.
-    n_neighbors : int, default=3
-        Neighbours of the ``"nearest_neighbors"`` affinity.
+    affinity : {"nearest_neighbors", "symmetrize"}, default="nearest_neighbors"
+        Graph built from ``C`` (rows scaled to unit norm): the symmetrized
+        ``n_neighbors``-nearest-neighbour graph of the rows of ``|C|`` (points
+        that use the same points to represent themselves are neighbours, as in
+        You et al.'s code), or ``|C| + |C|'``. The neighbour graph is more
+        robust on real data (digits: ACC 0.84-0.88 against 0.73-0.78); on
+        clean unions of subspaces the two are close (see the user guide).
+    n_neighbors : int, default=None
+        Neighbours of the ``"nearest_neighbors"`` affinity; None means
+        ``n_samples // 50`` within [3, 30] (a point's neighbours should stay
+        within its cluster).
     n_init : int, default=10
         k-means restarts of the spectral step.
     refine_iter : int, default=10
@@ -478,6 +370,7 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
 
     _parameter_constraints = {
         **BaseSubspaceClustering._parameter_constraints,
+        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "gamma": [Interval(numbers.Real, 0, None, closed="neither")],
         "tau": [Interval(numbers.Real, 0, 1, closed="right")],
         "n_nonzero": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -492,12 +385,12 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         n_clusters=8,
         *,
         gamma=50.0,
-        tau=1.0,
+        tau=0.9,
         n_nonzero=50,
         support_size=50,
         max_iter=40,
-        affinity="symmetrize",
-        n_neighbors=3,
+        affinity="nearest_neighbors",
+        n_neighbors=None,
         n_init=10,
         refine_iter=10,
         random_state=None,

@@ -11,14 +11,17 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import to_float, to_numpy
 from .._linalg import cholesky_solve, soft_threshold
-from .._sklearn_compat import Interval, _fit_context
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from ..utils._threads import row_blocks
 from ._base import (
     BaseSubspaceClustering,
+    _block_size,
     _dev,
     _fit_subspaces,
     _normalize_rows,
     subspace_residuals,
 )
+from ._ensc import enet_representation
 
 
 def _right_inverse(P, lam, rho, method, xp):
@@ -186,6 +189,48 @@ def ssc_representation(
     return C, n_iter, converged
 
 
+def _smallest_top_correlation(Xn, xp):
+    """``min_j max_{i != j} |<x_i, x_j>|`` by row blocks (memory O(block x n_samples))."""
+    n = Xn.shape[0]
+    Xn_t = xp.matrix_transpose(Xn)
+    cols = xp.arange(n, **_dev(Xn, xp))[None, :]
+    mu = float("inf")
+    for start, stop in row_blocks(n, _block_size(n)):
+        T = xp.abs(Xn[start:stop, :] @ Xn_t)
+        ids = xp.arange(start, stop, **_dev(Xn, xp))[:, None]
+        T = xp.where(cols == ids, xp.zeros_like(T), T)
+        mu = min(mu, to_float(xp.min(xp.max(T, axis=1))))
+    return mu
+
+
+def ssc_lasso_representation(X, xp, *, alpha=20.0, support_size=50, max_iter=40, verbose=0):
+    """SSC self-representation (SciPy CSR) as one exact lasso per point.
+
+    Without the affine constraint and the error term, SSC's program separates
+    over points: ``min_c |c|_1 + lam/2 |x_j - sum_i c_i x_i|^2`` with
+    ``c_j = 0``, ``lam = alpha / mu`` as in :func:`ssc_representation`. Each
+    is solved exactly by the oracle-guided active-set method of EnSC
+    (:func:`enet_representation` with ``tau=1`` and the same penalty
+    ``1 / lam`` for every point), in memory O(block x n_samples). Returns
+    ``C``, the largest number of active-set rounds and whether every point's
+    active set settled.
+    """
+    Xn = _normalize_rows(X, xp)
+    mu = _smallest_top_correlation(Xn, xp)
+    lam = alpha / (mu if mu > 0 else 1.0)
+    C, rounds, unconverged = enet_representation(
+        Xn,
+        xp,
+        tau=1.0,
+        n_nonzero=None,
+        support_size=support_size,
+        max_iter=max_iter,
+        penalty=1.0 / lam,
+        verbose=verbose,
+    )
+    return C, rounds, unconverged == 0
+
+
 def random_walk_scores(C, n_steps=1000):
     """Outlier scores from a random walk on the representation graph.
 
@@ -257,18 +302,20 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
     where rows of ``X`` are points (scaled to unit norm unless ``affine``),
     ``E = 0`` unless ``outliers=True``, ``lambda = alpha / mu`` with ``mu =
     min_j max_{i != j} |<x_i, x_j>|`` (``lambda <= 1 / mu`` gives ``C = 0``)
-    and ``lambda_e = error_penalty / max_j ||x_j||_1``. The problem is solved
-    for all points at once by ADMM (Elhamifar & Vidal 2013): the linear
-    system of its quadratic step is the same at every iteration and is
-    factored once, through the ``n_features (+ 1)`` dimensional system
-    (Woodbury) when that is smaller than ``n_samples``, so an iteration costs
-    O(n_samples^2 n_features) products and elementwise work. The sparse codes
-    ``C`` give the affinity ``|C| + |C|'`` (rows of ``C`` scaled to unit norm)
-    and normalized spectral clustering gives the labels. Memory is
-    O(n_samples^2) (a few dense n_samples x n_samples arrays): SSC by ADMM
-    suits up to a few thousand points (use
-    :class:`ElasticNetSubspaceClustering` or :class:`OMPSubspaceClustering`
-    beyond).
+    and ``lambda_e = error_penalty / max_j ||x_j||_1``. Without ``affine``
+    and ``outliers`` the problem separates into one lasso per point, solved
+    exactly by a batched active-set method (the solver of
+    :class:`ElasticNetSubspaceClustering`; memory O(block x n_samples), at
+    most ``n_features`` nonzeros per code). Otherwise it is solved for all
+    points at once by ADMM (Elhamifar & Vidal 2013): the linear system of its
+    quadratic step is the same at every iteration and is factored once,
+    through the ``n_features (+ 1)`` dimensional system (Woodbury) when that
+    is smaller than ``n_samples``, so an iteration costs O(n_samples^2
+    n_features) products and elementwise work, in memory O(n_samples^2) (a
+    few dense n_samples x n_samples arrays): SSC by ADMM suits up to a few
+    thousand points. The sparse codes ``C`` give the affinity ``|C| + |C|'``
+    (rows of ``C`` scaled to unit norm) and normalized spectral clustering
+    gives the labels.
 
     With ``outliers=True`` two things change: the codes get the sparse error
     term ``E`` (gross errors in some coordinates of a point are absorbed
@@ -314,10 +361,17 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         of the change of ``C`` over an iteration (relative to ``max(1,
         max|C|)``) and, if ``affine``, of the row sums of ``A`` minus 1 is at
         most ``tol`` (checked every 10 iterations).
-    affinity : {"symmetrize", "nearest_neighbors"}, default="symmetrize"
-        Graph built from ``C``.
-    n_neighbors : int, default=3
-        Neighbours of the ``"nearest_neighbors"`` affinity.
+    affinity : {"nearest_neighbors", "symmetrize"}, default="nearest_neighbors"
+        Graph built from ``C`` (rows scaled to unit norm): the symmetrized
+        ``n_neighbors``-nearest-neighbour graph of the rows of ``|C|`` (points
+        that use the same points to represent themselves are neighbours, as in
+        You et al.'s code), or ``|C| + |C|'``. The neighbour graph is more
+        robust on real data (digits: ACC 0.84-0.88 against 0.73-0.78); on
+        clean unions of subspaces the two are close (see the user guide).
+    n_neighbors : int, default=None
+        Neighbours of the ``"nearest_neighbors"`` affinity; None means
+        ``n_samples // 50`` within [3, 30] (a point's neighbours should stay
+        within its cluster).
     n_init : int, default=10
         k-means restarts of the spectral step.
     refine_iter : int, default=10
@@ -326,6 +380,15 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         reconstructs it best, repeat until no label changes. It corrects the
         points near the intersections of subspaces, where the affinity is
         least reliable; 0 keeps the spectral labels.
+    solver : {"auto", "admm", "active_set"}, default="auto"
+        How the codes are computed. ``"active_set"`` solves the lasso of each
+        point exactly with the batched active-set solver of
+        :class:`ElasticNetSubspaceClustering` (the points most correlated with
+        it first, then those that break its optimality conditions), in memory
+        O(block x n_samples) and with at most ``n_features`` nonzeros per
+        code; it needs ``affine=False`` and ``outliers=False``. ``"admm"`` runs
+        ADMM on all points at once (memory O(n_samples^2)). ``"auto"`` picks
+        ``"active_set"`` when it applies, else ``"admm"``.
     store_matrices : bool, default=False
         Keep ``representation_matrix_`` and ``affinity_matrix_`` as fitted
         attributes. The ADMM codes are sparse but, not being exact lasso
@@ -363,7 +426,8 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         Only with ``outliers=True``: the points that are not outliers
         (``labels_ >= 0``).
     n_iter_ : int
-        Number of ADMM iterations run.
+        Number of ADMM iterations run (active-set rounds with
+        ``solver="active_set"``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -405,6 +469,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
 
     _parameter_constraints = {
         **BaseSubspaceClustering._parameter_constraints,
+        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "alpha": [Interval(numbers.Real, 1, None, closed="neither")],
         "affine": ["boolean"],
         "outliers": ["boolean"],
@@ -415,6 +480,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         "verbose": ["verbose"],
         "refine_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "store_matrices": ["boolean"],
+        "solver": [StrOptions({"auto", "admm", "active_set"})],
     }
 
     def __init__(
@@ -428,11 +494,12 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         outlier_threshold=1.0,
         max_iter=500,
         tol=1e-3,
-        affinity="symmetrize",
-        n_neighbors=3,
+        affinity="nearest_neighbors",
+        n_neighbors=None,
         n_init=10,
         refine_iter=10,
         store_matrices=False,
+        solver="auto",
         random_state=None,
         verbose=0,
         device=None,
@@ -450,6 +517,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         self.n_init = n_init
         self.refine_iter = refine_iter
         self.store_matrices = store_matrices
+        self.solver = solver
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
@@ -459,6 +527,22 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         return self.affine
 
     def _self_representation(self, X, xp):
+        needs_admm = self.affine or self.outliers
+        if self.solver == "active_set" and needs_admm:
+            raise ValueError(
+                "solver='active_set' solves the plain lasso of SSC; affine=True and "
+                "outliers=True need solver='admm' (or 'auto')."
+            )
+        if self.solver == "active_set" or (self.solver == "auto" and not needs_admm):
+            C, self.n_iter_, converged = ssc_lasso_representation(
+                X, xp, alpha=self.alpha, verbose=self.verbose
+            )
+            if not converged:
+                warnings.warn(
+                    "The active set of some point(s) did not settle within 40 rounds.",
+                    ConvergenceWarning,
+                )
+            return C
         C, self.n_iter_, converged = ssc_representation(
             X,
             xp,

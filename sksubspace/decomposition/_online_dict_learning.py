@@ -116,8 +116,8 @@ class OnlineDictionaryLearning(
         + \\alpha \\|c_i\\|_1 \\quad \\text{s.t. } \\|d_j\\|_2 \\le 1,
 
     by alternating, on minibatches, (1) sparse coding of the batch with the
-    batched solvers of :func:`sparse_encode` (FISTA for the lasso by default,
-    or batched OMP / iterative hard thresholding), (2) updating the sufficient
+    batched solvers of :func:`sparse_encode` (the exact active-set lasso solver
+    by default, or batched OMP / iterative hard thresholding), (2) updating the sufficient
     statistics ``A = sum c' c`` and ``B = sum c' x`` (normalized by the batch
     size, with the forgetting factor of Mairal et al.), and (3) one pass of
     block-coordinate descent over the atoms. Atoms that are never used are
@@ -135,13 +135,14 @@ class OnlineDictionaryLearning(
     batch_size : int, default=256
         Signals per minibatch.
     fit_algorithm : {"lasso", "omp", "l0"}, default="lasso"
-        Coding during ``fit``: l1 penalty (FISTA), OMP with
+        Coding during ``fit``: l1 penalty (exact active-set solver), OMP with
         ``fit_n_nonzero_coefs`` atoms, or l0 penalty (iterative hard thresholding).
     fit_n_nonzero_coefs : int, default=None
         Atoms per signal when ``fit_algorithm="omp"``; ``None`` means
         ``max(1, n_features // 10)``.
     fit_max_iter : int, default=100
-        Iterations of the lasso / l0 solver for each minibatch.
+        Iterations of the l0 solver for each minibatch (the lasso is solved
+        exactly).
     tol : float, default=1e-3
         Stop when the root-mean-square change of the atoms in one step falls
         below ``tol``. ``0`` disables this criterion.

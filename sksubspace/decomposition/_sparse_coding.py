@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, get_namespace, to_float
+from .._lasso import lasso_gram
 from .._linalg import batched_omp, hard_threshold, omp_codes_dense
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import ArrayAPISupportMixin, validate_data
@@ -33,7 +34,7 @@ ALGORITHMS = ("omp", "lasso", "l0", "threshold", "hard_threshold")
 
 
 def _lipschitz(G, xp):
-    """Largest eigenvalue of the Gram matrix (step size of proximal gradient)."""
+    """Largest eigenvalue of the Gram matrix (step size of iterative hard thresholding)."""
     lam = to_float(xp.max(xp.linalg.eigvalsh(G)))
     return max(lam, float(np.finfo(np.float64).tiny))
 
@@ -51,13 +52,11 @@ def _prox_l0(V, threshold, positive, xp):
     return hard_threshold(V, threshold)
 
 
-def _proximal_gradient(B, G, *, alpha, penalty, positive, max_iter, tol, init, L=None):
-    """Batched (F)ISTA for ``min_C 0.5 ||X - C D||^2 + alpha * pen(C)`` row by row.
+def _iterative_hard_thresholding(B, G, *, alpha, positive, max_iter, tol, init, L=None):
+    """Batched iterative hard thresholding for ``min_C 0.5 ||X - C D||^2 + alpha ||C||_0``.
 
-    Works on ``B = X D'`` and ``G = D D'`` only. ``penalty="l1"`` is FISTA
-    (Beck & Teboulle 2009) with restarts when the objective proxy grows;
-    ``penalty="l0"`` is iterative hard thresholding (Blumensath & Davies 2008),
-    which decreases the l0-penalized objective monotonically with step ``1/L``.
+    Works on ``B = X D'`` and ``G = D D'`` only (Blumensath & Davies 2008): it
+    decreases the l0-penalized objective monotonically with step ``1/L``.
     Convergence is checked every 10 iterations (one host synchronization).
 
     Returns ``(C, n_iter)``.
@@ -65,24 +64,14 @@ def _proximal_gradient(B, G, *, alpha, penalty, positive, max_iter, tol, init, L
     xp = get_namespace(B, G)
     L = _lipschitz(G, xp) if L is None else L
     C = xp.zeros_like(B) if init is None else init
-    if penalty == "l1":
-        thr, prox, accelerate = alpha / L, _prox_l1, True
-    else:
-        thr, prox, accelerate = math.sqrt(2.0 * alpha / L), _prox_l0, False
-    # The gradient step Y - (Y G - B) / L as one product: Y (I - G / L) + B / L.
+    thr = math.sqrt(2.0 * alpha / L)
+    # The gradient step C - (C G - B) / L as one product: C (I - G / L) + B / L.
     M = -G / L
     M = M + xp.eye(G.shape[0], dtype=G.dtype, device=_device_of(G))
     B_L = B / L
-    Y, t = C, 1.0
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        C_new = prox(Y @ M + B_L, thr, positive, xp)
-        if accelerate:
-            t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-            Y = C_new + ((t - 1.0) / t_new) * (C_new - C)
-            t = t_new
-        else:
-            Y = C_new
+        C_new = _prox_l0(C @ M + B_L, thr, positive, xp)
         if n_iter % 10 == 0 or n_iter == max_iter:
             delta = to_float(xp.max(xp.abs(C_new - C)))
             scale = to_float(xp.max(xp.abs(C_new)))
@@ -134,31 +123,16 @@ def _encode(
     if algorithm == "hard_threshold":
         return _prox_l0(B, alpha, positive, xp)
     G = D @ xp.matrix_transpose(D) if gram is None else gram
+    if algorithm == "lasso":  # exact, by the shared active-set solver
+        C, _, _ = lasso_gram(G, B, alpha, positive=positive, init=init, factor=D)
+        return C
     L = _lipschitz(G, xp)
-    if algorithm == "l0" and init is None:
+    if init is None:
         # Iterative hard thresholding only finds a local minimum: start it from the
         # lasso whose soft threshold equals the l0 threshold (exact if D is orthogonal).
-        init, _ = _proximal_gradient(
-            B,
-            G,
-            alpha=math.sqrt(2.0 * alpha * L),
-            penalty="l1",
-            positive=positive,
-            max_iter=max_iter,
-            tol=tol,
-            init=None,
-            L=L,
-        )
-    C, _ = _proximal_gradient(
-        B,
-        G,
-        alpha=alpha,
-        penalty="l1" if algorithm == "lasso" else "l0",
-        positive=positive,
-        max_iter=max_iter,
-        tol=tol,
-        init=init,
-        L=L,
+        init, _, _ = lasso_gram(G, B, math.sqrt(2.0 * alpha * L), positive=positive)
+    C, _ = _iterative_hard_thresholding(
+        B, G, alpha=alpha, positive=positive, max_iter=max_iter, tol=tol, init=init, L=L
     )
     return C
 
@@ -201,7 +175,9 @@ def sparse_encode(
       Cholesky updates of the Gram matrix (Rubinstein, Zibulevsky & Elad 2008).
       If ``alpha`` is given it is the tolerance on the squared residual norm and
       overrides ``n_nonzero_coefs`` (scikit-learn's convention).
-    * ``"lasso"``: ``min_c 0.5 ||x - c D||^2 + alpha ||c||_1`` by batched FISTA.
+    * ``"lasso"``: ``min_c 0.5 ||x - c D||^2 + alpha ||c||_1``, solved exactly
+      for all signals at once by an active-set method on the Gram matrix
+      (:func:`sksubspace._lasso.lasso_gram`).
     * ``"l0"``: ``min_c 0.5 ||x - c D||^2 + alpha ||c||_0`` by iterative hard
       thresholding (the l0 penalty gives sparser codes than l1 at the same
       reconstruction error; "Beyond l1 sparse coding").
@@ -225,10 +201,10 @@ def sparse_encode(
         ``"hard_threshold"``), or residual tolerance (``"omp"``). ``None``
         means 1.0 except for ``"omp"``, which then uses ``n_nonzero_coefs``.
     max_iter : int, default=1000
-        Iterations of the proximal-gradient solvers.
+        Iterations of the ``"l0"`` solver (iterative hard thresholding).
     tol : float, default=1e-6
-        Stop the proximal-gradient solvers when the largest change of a code
-        entry is below ``tol`` times the largest entry.
+        Stop the ``"l0"`` solver when the largest change of a code entry is
+        below ``tol`` times the largest entry. The lasso is solved exactly.
     positive : bool, default=False
         Constrain the codes to be nonnegative (not with ``"omp"``).
     device : {None, "cpu", "gpu"}, default=None
@@ -356,7 +332,7 @@ class SparseCoder(_CodingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
 
     Transforms each row ``x`` into a code ``c`` with ``x ~ c @ dictionary``,
     solving one of the problems of :func:`sparse_encode` for all rows at once
-    (batched OMP with Cholesky updates, batched FISTA lasso, iterative hard
+    (batched OMP with Cholesky updates, exact batched active-set lasso, iterative hard
     thresholding, or one-shot soft / hard thresholds). ``fit`` only checks the
     input; the dictionary is a parameter.
 

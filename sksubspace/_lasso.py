@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._backend import get_namespace, is_numpy
+from ._backend import device_of, get_namespace, is_numpy
 
 __all__ = ["lasso_gram"]
 
@@ -33,7 +33,6 @@ def _dev_kw(A, xp):
     """``device=`` keyword for arrays created next to ``A`` (none for NumPy)."""
     if is_numpy(xp):
         return {}
-    from ._backend import device_of
 
     return {"device": device_of(A)}
 

@@ -119,12 +119,14 @@ def _pcp_ialm(D, mask, lam, *, mu, rho, tol, max_iter, random_state, verbose, op
 
 
 def _estimate_rank(A, rng, *, start=16):
-    """Rank of the dominant low-rank part of ``A``: the largest gap of its spectrum.
+    """Rank of the dominant low-rank part of ``A``: the edge of its spectrum.
 
-    Partial SVDs of doubling size ``K`` look for the largest ratio
-    ``s_i / s_{i+1}`` among the first three quarters of the ``K`` values; a
-    ratio of at least 1.5 there is taken as the edge of the low-rank part.
-    Past ``min(m, n) / 4`` a dense SVD decides (the largest ratio wins).
+    The edge is the last index ``i`` with ``s_i / s_{i+1} >= 1.5`` (the noise
+    bulk that follows has ratios near 1; an earlier jump, say from a large
+    mean, is a direction of the low-rank part too). Partial SVDs of doubling
+    size ``K`` look for it among their first three quarters; past
+    ``min(m, n) / 4`` a dense SVD decides within the first half of the
+    spectrum (the largest ratio there when none reaches 1.5).
     """
     xp = get_namespace(A)
     small = min(A.shape)
@@ -140,10 +142,12 @@ def _estimate_rank(A, rng, *, start=16):
             return max(1, int(np.sum(s > 0)))
         pos = s[1:] > s[0] * 1e3 * np.finfo(np.float64).eps
         ratio = np.where(pos, s[:-1] / np.where(pos, s[1:], 1.0), np.inf)
-        window = ratio if dense else ratio[: max(1, (3 * K) // 4)]
-        i = int(np.argmax(window))
-        if dense or window[i] >= 1.5:
-            return i + 1
+        window = ratio[: max(1, (s.size if dense else 3 * K) // (2 if dense else 4))]
+        jumps = np.flatnonzero(window >= 1.5)
+        if jumps.size:
+            return int(jumps[-1]) + 1
+        if dense:
+            return int(np.argmax(window)) + 1
         K = 2 * K
 
 

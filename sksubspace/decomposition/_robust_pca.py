@@ -54,7 +54,7 @@ class _InMemoryOps:
             A,
             threshold,
             rank_guess=rank_guess,
-            n_iter=1,  # one power iteration suffices with the warm start
+            n_iter=0,  # the warm start suffices
             random_state=rng,
             start=start,
         )
@@ -62,6 +62,47 @@ class _InMemoryOps:
     @staticmethod
     def persist(*arrays):
         return arrays
+
+
+class _NumpyALMWork:
+    """The elementwise steps of the inexact ALM on NumPy, in place.
+
+    Three ``m x n`` work arrays are allocated once; the generic code would
+    allocate about fifteen temporaries per iteration, whose page faults cost
+    as much as the partial SVD. ``Y`` (the multiplier, owned by the loop) is
+    updated in place.
+    """
+
+    def __init__(self, D, mask):
+        self.D = D
+        self.missing = None if mask is None else ~mask
+        self.G, self.S, self.L = (np.empty_like(D) for _ in range(3))
+
+    def sparse_step(self, L, Y, mu, threshold):
+        """``S = shrink(D - L + Y/mu)`` (free off the mask) and ``D - S + Y/mu``."""
+        G, S = self.G, self.S
+        np.multiply(Y, 1.0 / mu, out=G)
+        G += self.D  # D + Y/mu
+        T = np.subtract(G, L, out=self.L)  # L is rebuilt after the SVT
+        np.abs(T, out=S)
+        S -= threshold
+        np.maximum(S, 0.0, out=S)
+        np.copysign(S, T, out=S)
+        if self.missing is not None:
+            np.copyto(S, T, where=self.missing)
+        G -= S
+        return S, G
+
+    def dual_step(self, Us, Vt, S, Y, mu):
+        """``L = Us Vt``, ``Y += mu (D - L - S)``; returns ``L`` and ``||D - L - S||_F``."""
+        L = np.matmul(Us, Vt, out=self.L)
+        Z = np.subtract(self.D, L, out=self.G)
+        Z -= S
+        flat = Z.reshape(-1)
+        norm_z = float(np.sqrt(flat @ flat))
+        Z *= mu
+        Y += Z
+        return L, norm_z
 
 
 def _pcp_ialm(D, mask, lam, *, mu, rho, tol, max_iter, random_state, verbose, ops=_InMemoryOps):
@@ -95,20 +136,29 @@ def _pcp_ialm(D, mask, lam, *, mu, rho, tol, max_iter, random_state, verbose, op
     rank = 0
     err = np.inf
     n_iter = 0
+    # NumPy in memory: the elementwise steps run in place on preallocated arrays.
+    work = _NumpyALMWork(D, mask) if ops is _InMemoryOps and is_numpy(xp) else None
     for n_iter in range(1, max_iter + 1):
-        T = D - L + Y / mu
-        S = soft_threshold(T, lam / mu)
-        if mask is not None:
-            S = xp.where(mask, S, T)  # unobserved entries: S is free
+        if work is None:
+            T = D - L + Y / mu
+            S = soft_threshold(T, lam / mu)
+            if mask is not None:
+                S = xp.where(mask, S, T)  # unobserved entries: S is free
+            svt_input = D - S + Y / mu
+        else:
+            S, svt_input = work.sparse_step(L, Y, mu, lam / mu)
         start = None if Vt is None or Vt.shape[0] == 0 else xp.matrix_transpose(Vt)
         U, s, Vt = ops.svt(
-            D - S + Y / mu, 1.0 / mu, rank_guess=rank + max(5, rank // 10), start=start, rng=rng
+            svt_input, 1.0 / mu, rank_guess=rank + max(5, rank // 10), start=start, rng=rng
         )
         rank = s.shape[0]
-        L = (U * s) @ Vt
-        Z = D - L - S
-        # one pass: the new multiplier, the residual and (Dask) the left factor
-        Y, norm_z, U = ops.persist(Y + mu * Z, xp.linalg.vector_norm(Z), U)
+        if work is None:
+            L = (U * s) @ Vt
+            Z = D - L - S
+            # one pass: the new multiplier, the residual and (Dask) the left factor
+            Y, norm_z, U = ops.persist(Y + mu * Z, xp.linalg.vector_norm(Z), U)
+        else:
+            L, norm_z = work.dual_step(U * s, Vt, S, Y, mu)
         mu = mu * rho
         err = to_float(norm_z) / norm_fro
         if verbose:

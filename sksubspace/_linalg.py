@@ -334,18 +334,6 @@ def _gram_eigh(Bt):
     return xp.flip(lam, axis=0), xp.flip(W, axis=1)
 
 
-def _squared_norm(A):
-    """``||A||_F^2`` of a dense or sparse matrix as a float (no ``m x n`` temporary)."""
-    if _is_sparse(A):
-        data = A.data.astype("float64")
-        return to_float((data * data).sum())
-    xp = get_namespace(A)
-    if is_numpy(xp) and (A.flags.c_contiguous or A.flags.f_contiguous):
-        a = A.ravel(order="K")
-        return float(a @ a)
-    return to_float(xp.linalg.vector_norm(A)) ** 2
-
-
 def _host(a):
     return np.asarray(to_numpy(a), dtype=np.float64)
 
@@ -365,8 +353,9 @@ def _subspace_iteration(M, size, *, n_iter, random_state=None, start=None, k=Non
     matrix (a warm start).
 
     With ``tol`` the iteration is adaptive and ``n_iter`` only caps it. It
-    stops at once when ``B`` holds all of ``||M||_F^2`` up to rounding (the
-    range is captured: exactly low-rank ``M``). Otherwise the product that
+    stops at once when the smallest singular value of ``B`` is at rounding
+    level (below ``100 eps`` times the largest): ``M`` has numerical rank
+    below ``size`` and the sketch holds its whole range. Otherwise the product that
     starts the next power iteration, ``M P`` with ``B' = P T``, also gives the
     residuals ``||M v_i - s_i u_i|| = ||M P T w_i / s_i - s_i Q w_i||`` of the
     current top-``k`` singular triplets (``M' u_i = s_i v_i`` holds exactly);
@@ -390,11 +379,10 @@ def _subspace_iteration(M, size, *, n_iter, random_state=None, start=None, k=Non
             Bt = _rows_times(xp.matrix_transpose(Q), M)
         return Q, Bt, None
     eps = float(np.finfo(np.float32 if Bt.dtype == xp.float32 else np.float64).eps)
-    total = _squared_norm(M)
     gram = _gram_eigh(Bt)
     for _ in range(n_iter):
         lam = _host(gram[0])
-        if total - lam.sum() <= 10 * size * eps * total:  # the range is captured
+        if lam[-1] <= (100 * eps) ** 2 * lam[0]:  # rank < size: the range is captured
             break
         P, T = _lu_basis(xp.matrix_transpose(Bt))
         Yt = _rows_times_t(xp.matrix_transpose(P), M)  # (M P)'
@@ -451,7 +439,8 @@ def randomized_svd(
         columns).
     n_iter : int or "auto"
         Power iterations. "auto" is adaptive: none when the sketch already
-        captures all of ``||A||_F`` (exactly low-rank ``A``), else as many as
+        holds the whole range (numerical rank of ``A`` below
+        ``n_components + n_oversamples``), else as many as
         needed for every returned triplet to satisfy
         ``||A v_i - s_i u_i|| <= 1e-4 s_i`` (checked at no extra pass), and at
         most 7 when ``n_components`` is below 10% of ``min(m, n)`` (slow

@@ -64,7 +64,11 @@ def child(repeats):
     from sksubspace._linalg import randomized_svd
 
     try:
+        import importlib.metadata
+
         import fbpca
+
+        print(f"fbpca {importlib.metadata.version('fbpca')}")
     except ImportError:
         fbpca = None
         print("fbpca not installed: `pip install fbpca` (the bench extra)")

@@ -219,7 +219,8 @@ def test_altproj_rank_estimate_follows_the_spectral_gap():
     for r in (1, 3, 12, 40):
         A = rng.standard_normal((300, r)) @ rng.standard_normal((r, 200))
         A += 1e-3 * rng.standard_normal(A.shape)
-        assert _estimate_rank(A, 0) == r
+        rank, U, s, Vt = _estimate_rank(A, 0)
+        assert rank == r and U.shape == (300, r) and s.shape == (r,) and Vt.shape == (r, 200)
 
 
 def test_altproj_array_api_strict_matches_numpy(planted):

@@ -168,37 +168,40 @@ def _pcp_ialm(D, mask, lam, *, mu, rho, tol, max_iter, random_state, verbose, op
     return U, s, Vt, S, n_iter, err
 
 
-def _estimate_rank(A, rng, *, start=16):
-    """Rank of the dominant low-rank part of ``A``: the edge of its spectrum.
+def _estimate_rank(A, rng, *, start=None):
+    """Rank of the dominant low-rank part of ``A``, and its truncated SVD.
 
-    The edge is the last index ``i`` with ``s_i / s_{i+1} >= 1.5`` (the noise
-    bulk that follows has ratios near 1; an earlier jump, say from a large
-    mean, is a direction of the low-rank part too). Partial SVDs of doubling
-    size ``K`` look for it among their first three quarters; past
+    The rank is the edge of the spectrum: the last index ``i`` with
+    ``s_i / s_{i+1} >= 1.5`` (the noise bulk that follows has ratios near 1;
+    an earlier jump, say from a large mean, is a direction of the low-rank
+    part too). Partial SVDs of doubling size ``K`` (from
+    ``max(16, min(m, n) / 16)``; one power iteration: only a gap is sought) look for it among their first three quarters; past
     ``min(m, n) / 4`` a dense SVD decides within the first half of the
-    spectrum (the largest ratio there when none reaches 1.5).
+    spectrum (the largest ratio there when none reaches 1.5). Returns
+    ``(rank, U, s, Vt)`` truncated to the rank.
     """
     xp = get_namespace(A)
     small = min(A.shape)
-    K = min(start, small)
+    K = min(max(16, small // 16) if start is None else start, small)
     while True:
         dense = K >= small // 4
         if dense:
-            s = xp.linalg.svdvals(A)
+            U, s, Vt = xp.linalg.svd(A, full_matrices=False)
         else:
-            s = randomized_svd(A, K, random_state=rng)[1]
-        s = np.asarray(to_numpy(s), dtype=np.float64)
-        if s.size < 2 or s[0] == 0.0:
-            return max(1, int(np.sum(s > 0)))
-        pos = s[1:] > s[0] * 1e3 * np.finfo(np.float64).eps
-        ratio = np.where(pos, s[:-1] / np.where(pos, s[1:], 1.0), np.inf)
-        window = ratio[: max(1, (s.size if dense else 3 * K) // (2 if dense else 4))]
+            U, s, Vt = randomized_svd(A, K, n_iter=1, random_state=rng)
+        sv = np.asarray(to_numpy(s), dtype=np.float64)
+        if sv.size < 2 or sv[0] == 0.0:
+            rank = max(1, int(np.sum(sv > 0)))
+            break
+        pos = sv[1:] > sv[0] * 1e3 * np.finfo(np.float64).eps
+        ratio = np.where(pos, sv[:-1] / np.where(pos, sv[1:], 1.0), np.inf)
+        window = ratio[: max(1, (sv.size if dense else 3 * K) // (2 if dense else 4))]
         jumps = np.flatnonzero(window >= 1.5)
-        if jumps.size:
-            return int(jumps[-1]) + 1
-        if dense:
-            return int(np.argmax(window)) + 1
+        if jumps.size or dense:
+            rank = int(jumps[-1] if jumps.size else np.argmax(window)) + 1
+            break
         K = 2 * K
+    return rank, U[:, :rank], s[:rank], Vt[:rank, :]
 
 
 class _SparseStep:
@@ -304,9 +307,10 @@ def _accaltproj(
     # (rescaled by the observed fraction, the expectation of a zero-filled L).
     S = xp.where(xp.abs(D) > beta_init * sigma1, D, xp.zeros_like(D))
     if rank is None:
-        rank = _estimate_rank(D - S, rng)
-    rank = min(rank, n)
-    U, s, Vt = randomized_svd(D - S, rank, n_iter=2, random_state=rng)
+        rank, U, s, Vt = _estimate_rank(D - S, rng)
+    else:
+        rank = min(rank, n)
+        U, s, Vt = randomized_svd(D - S, rank, n_iter=2, random_state=rng)
     s = s / observed
     sparse_step = _SparseStep(D, mask)
     S, Z, resid = sparse_step((U * s) @ Vt, beta * to_float(s[0]))

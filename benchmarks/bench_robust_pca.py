@@ -165,7 +165,7 @@ def tall_and_missing():
         for method in ("ialm", "altproj"):
             t, _, est = timed(lambda X=X, m=method: RobustPCA(method=m, random_state=0).fit(X))
             print(
-                f"{label:<22}{'ours ' + method:<27}{t:>8.3f}  rel err L "
+                f"{label:<24}{'ours ' + method:<27}{t:>8.3f}  rel err L "
                 f"{relative_error(est.low_rank_, Lx):.2e}, rank {est.rank_}, iters {est.n_iter_}"
             )
 

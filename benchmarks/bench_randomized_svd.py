@@ -1,42 +1,138 @@
-"""Randomized truncated SVD (sksubspace._linalg) against numpy.linalg.svd.
+"""Randomized truncated SVD (sksubspace._linalg) against fbpca and numpy.linalg.svd.
 
-Same planted 2000 x 2000 rank-50 matrix, same process. Prints the median time
-of each over repeats, the ratio, and the relative reconstruction error of both.
-Goal: time ratio at most 0.2 with error within 1e-6 of the exact SVD.
+Two workloads of issue #17, in float64 and float32, on the same matrices in
+one process per thread setting:
+
+* 2000 x 2000 of exact rank 50 (``n_components=50``),
+* 10000 x 2000 of rank 20 plus Gaussian noise at 10% of the signal's entry
+  scale (``n_components=20``).
+
+Ours is ``randomized_svd(A, k)`` with its defaults (10 oversamples, adaptive
+power iterations); the peer is ``fbpca.pca(A, k, raw=True)`` with its defaults
+(``k + 2`` columns, 2 power iterations, LU between them). Each row prints the
+median wall time over interleaved repetitions, its ratio to one
+``numpy.linalg.svd`` of the same matrix and to fbpca, the CPU time, the peak
+memory of one call (tracemalloc), the relative reconstruction error
+``||A - U S V'||_F / ||A||_F`` next to the optimal one (truncated exact SVD)
+and the largest relative error of the singular values.
+
+Both sides run at one thread pinned to one core (OMP / OPENBLAS / MKL threads
+= 1, ``sched_setaffinity``), then both at all cores; each setting is a fresh
+child process. The machine may be shared with other jobs: ratios from the
+same run are what to read.
+
+Usage: ``PYTHONPATH=. python benchmarks/bench_randomized_svd.py [--repeats 5]``
 """
 
+import argparse
+import os
+import subprocess
+import sys
 import time
+import tracemalloc
 
-import numpy as np
-
-from sksubspace._linalg import randomized_svd
-
-
-def median_time(fn, repeats=5):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), out
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def main(n=2000, rank=50):
+def workloads():
+    import numpy as np
+
     rng = np.random.default_rng(0)
-    A = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, n))
-    t_np, (U0, s0, Vt0) = median_time(lambda: np.linalg.svd(A, full_matrices=False), repeats=3)
-    t_rs, (U, s, Vt) = median_time(lambda: randomized_svd(A, rank, random_state=0))
-    norm = np.linalg.norm(A)
-    err_np = np.linalg.norm(A - (U0[:, :rank] * s0[:rank]) @ Vt0[:rank]) / norm
-    err_rs = np.linalg.norm(A - (U * s) @ Vt) / norm
-    print(f"matrix {n}x{n}, rank {rank}")
-    print(f"{'method':<28}{'median s':>10}{'rel. error':>14}")
-    print(f"{'numpy.linalg.svd (full)':<28}{t_np:>10.3f}{err_np:>14.2e}")
-    print(f"{'sksubspace randomized_svd':<28}{t_rs:>10.3f}{err_rs:>14.2e}")
+    A1 = rng.standard_normal((2000, 50)) @ rng.standard_normal((50, 2000))
+    A2 = rng.standard_normal((10000, 20)) @ rng.standard_normal((20, 2000))
+    A2 += 0.1 * np.sqrt(20) * rng.standard_normal(A2.shape)
+    return [("2000x2000 rank 50", A1, 50), ("10000x2000 rank 20 + noise", A2, 20)]
+
+
+def timed(fn):
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - t0, time.process_time() - c0, out
+
+
+def peak_mib(fn):
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def child(repeats):
+    import numpy as np
+
+    from sksubspace._linalg import randomized_svd
+
+    try:
+        import importlib.metadata
+
+        import fbpca
+
+        print(f"fbpca {importlib.metadata.version('fbpca')}")
+    except ImportError:
+        fbpca = None
+        print("fbpca not installed: `pip install fbpca` (the bench extra)")
     print(
-        f"time ratio (ours / numpy): {t_rs / t_np:.3f}   |error difference|: {abs(err_rs - err_np):.1e}"
+        f"{'workload':<28}{'dtype':>8}{'method':>10}{'wall s':>9}{'cpu s':>8}{'/svd':>8}"
+        f"{'/fbpca':>8}{'MiB':>7}{'rel err':>11}{'optimal':>11}{'sv err':>9}"
     )
+    for name, A64, k in workloads():
+        for dtype in (np.float64, np.float32):
+            A = A64.astype(dtype)
+            t_svd, c_svd, (U0, s0, Vt0) = timed(lambda A=A: np.linalg.svd(A, full_matrices=False))
+            norm = np.linalg.norm(A.astype(np.float64))
+            opt = np.linalg.norm(A - (U0[:, :k] * s0[:k]) @ Vt0[:k]) / norm
+            s_ref = s0[:k].astype(np.float64)
+            del U0, Vt0
+            methods = {"ours": lambda A=A, k=k: randomized_svd(A, k, random_state=0)}
+            if fbpca is not None:
+                methods["fbpca"] = lambda A=A, k=k: fbpca.pca(A, k, raw=True)
+            walls = {m: [] for m in methods}
+            cpus = {m: [] for m in methods}
+            outs = {}
+            for _ in range(repeats):  # interleaved
+                for m, fn in methods.items():
+                    w, c, outs[m] = timed(fn)
+                    walls[m].append(w)
+                    cpus[m].append(c)
+            t_fb = float(np.median(walls["fbpca"])) if "fbpca" in walls else float("nan")
+            dt = np.dtype(dtype).name
+            print(
+                f"{name:<28}{dt:>8}{'numpy.svd':>10}{t_svd:>9.3f}{c_svd:>8.2f}{1.0:>8.3f}"
+                f"{t_svd / t_fb:>8.2f}{'':>7}{opt:>11.2e}{opt:>11.2e}{0.0:>9.0e}"
+            )
+            for m, fn in methods.items():
+                U, s, Vt = outs[m]
+                err = np.linalg.norm(A - (U * s) @ Vt) / norm
+                sv_err = float(np.max(np.abs(s.astype(np.float64) - s_ref) / s_ref))
+                t = float(np.median(walls[m]))
+                print(
+                    f"{name:<28}{dt:>8}{m:>10}{t:>9.3f}{np.median(cpus[m]):>8.2f}"
+                    f"{t / t_svd:>8.3f}{t / t_fb:>8.2f}{peak_mib(fn):>7.0f}{err:>11.2e}"
+                    f"{opt:>11.2e}{sv_err:>9.0e}"
+                )
+
+
+def main(repeats):
+    ncpu = len(os.sched_getaffinity(0))
+    print("randomized truncated SVD: sksubspace vs fbpca (and numpy.linalg.svd as the unit)")
+    print(f"medians of {repeats} interleaved repetitions; the machine may be shared by other jobs")
+    for threads in (1, ncpu):
+        label = "1 thread, pinned to one core" if threads == 1 else f"all {ncpu} cores"
+        print(f"\n== both at {label} ==", flush=True)
+        env = dict(os.environ, **{v: str(threads) for v in THREAD_VARS})
+        args = [sys.executable, __file__, "--child", str(threads), "--repeats", str(repeats)]
+        subprocess.run(args, env=env, check=True)
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        if args.child == 1:
+            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        child(args.repeats)
+    else:
+        main(args.repeats)

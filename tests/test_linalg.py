@@ -72,6 +72,58 @@ def test_randomized_svd_2000_rank_50_within_1e6_of_exact():
     assert abs(err - err0) < 1e-6
 
 
+def _spectrum(m, n, s, seed=0):
+    rng = np.random.default_rng(seed)
+    U, _ = np.linalg.qr(rng.standard_normal((m, len(s))))
+    V, _ = np.linalg.qr(rng.standard_normal((n, len(s))))
+    return (U * s) @ V.T
+
+
+@pytest.mark.parametrize(
+    "ns, dtype",
+    [
+        ("numpy", np.float64),
+        ("numpy", np.float32),
+        pytest.param(
+            "array_api_strict",
+            np.float64,
+            marks=pytest.mark.skipif(xs is None, reason="array-api-strict missing"),
+        ),
+    ],
+)
+def test_randomized_svd_auto_stops_on_small_residuals(ns, dtype):
+    # Noisy rank 10 (gap 3x): "auto" returns triplets with ||A v - s u|| <= 1e-4 s,
+    # the same values as an exact SVD and as many fixed power iterations.
+    s0 = np.concatenate([np.linspace(10, 3, 10), np.linspace(1, 0.5, 110)])
+    A = _spectrum(300, 150, s0).astype(dtype)
+    U, s, Vt = (_np(a) for a in la.randomized_svd(_to(ns, A), 10, random_state=0))
+    assert s.dtype == dtype
+    res = np.linalg.norm(A @ Vt.T - U * s, axis=0)
+    assert np.all(res <= 1e-4 * s)
+    rtol = 1e-8 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(s, s0[:10], rtol=rtol)
+    _, s7, _ = la.randomized_svd(A, 10, n_iter=7, random_state=0)
+    np.testing.assert_allclose(s, s7, rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_randomized_svd_float32_and_ill_conditioned_sketch(dtype):
+    # s spans 1e3: the Gram shortcut is refused (it would square the condition
+    # number) and the SVD of the sketch keeps full accuracy in both dtypes.
+    s0 = np.logspace(0, -3, 12)
+    A = _spectrum(200, 120, s0, seed=3).astype(dtype)
+    U, s, Vt = la.randomized_svd(A, 12, n_iter=2, random_state=0)
+    assert U.dtype == s.dtype == Vt.dtype == dtype
+    rtol = 1e-3 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(s, s0, rtol=rtol)
+    np.testing.assert_allclose(U.T @ U, np.eye(12), atol=50 * np.finfo(dtype).eps)
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(12), atol=50 * np.finfo(dtype).eps)
+    # Well conditioned top triplets (the Gram route): same accuracy.
+    U, s, Vt = la.randomized_svd(A, 3, n_iter=2, random_state=0)
+    np.testing.assert_allclose(s, s0[:3], rtol=10 * np.finfo(dtype).eps ** 0.5)
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(3), atol=50 * np.finfo(dtype).eps)
+
+
 def test_randomized_svd_sparse_and_wide():
     # Block-diagonal: sparse storage, exact rank 5 + 5 = 10, wide.
     A = sp.block_diag(

@@ -161,3 +161,85 @@ def test_rpca_tall_matrix_never_forms_samples_by_samples_array():
     tracemalloc.stop()
     assert relative_error(est.low_rank_, L) < 1e-5
     assert peak < 0.25 * D.shape[0] ** 2 * 8  # a 3000 x 3000 float64 array is 72 MB
+
+
+# --- method="altproj" (AccAltProj) ---------------------------------------
+
+
+@pytest.mark.parametrize("n_components", [5, None], ids=["given", "estimated"])
+def test_altproj_recovers_low_rank_and_sparse(planted, fitted, n_components):
+    D, L, S = planted
+    est = RobustPCA(method="altproj", n_components=n_components, random_state=0).fit(D)
+    assert est.rank_ == 5
+    assert relative_error(est.low_rank_, L) < 1e-5
+    assert relative_error(est.sparse_, S) < 1e-4
+    assert est.n_iter_ <= 30 and est.lam_ is None
+    # Same fitted attributes as the convex solver, same robust transform.
+    np.testing.assert_allclose(est.components_ @ est.components_.T, np.eye(5), atol=1e-10)
+    np.testing.assert_allclose(np.abs(est.components_), np.abs(fitted.components_), atol=1e-5)
+    np.testing.assert_allclose(est.singular_values_, fitted.singular_values_, rtol=1e-5)
+    np.testing.assert_allclose(est.transform(D), est.fit_transform(D), atol=1e-4)
+
+
+def test_altproj_missing_entries_and_wide():
+    D, L, _ = make_low_rank_sparse(200, 150, 5, corruption=0.05, random_state=0)
+    Dm = D.copy()
+    missing = np.random.default_rng(1).random(D.shape) < 0.2
+    Dm[missing] = np.nan
+    est = RobustPCA(method="altproj", random_state=0).fit(Dm)
+    assert est.rank_ == 5
+    assert relative_error(est.low_rank_, L) < 1e-4
+    assert np.all(est.sparse_[missing] == 0) and np.isfinite(est.low_rank_).all()
+    wide = RobustPCA(method="altproj", n_components=5, random_state=0).fit(Dm.T)
+    assert relative_error(wide.low_rank_, L.T) < 1e-4
+
+
+def test_altproj_float32_trimming_and_center(planted):
+    D, L, _ = planted
+    est = RobustPCA(method="altproj", random_state=0).fit(D.astype(np.float32))
+    assert est.low_rank_.dtype == est.components_.dtype == np.float32
+    assert relative_error(est.low_rank_, L) < 1e-4
+    # Trimming at (a bound above) the incoherence of the planted L changes nothing.
+    U, _, Vt = np.linalg.svd(L, full_matrices=False)
+    mu = max(
+        150 / 5 * np.max(np.sum(U[:, :5] ** 2, axis=1)),
+        120 / 5 * np.max(np.sum(Vt[:5] ** 2, axis=0)),
+    )
+    trimmed = RobustPCA(method="altproj", incoherence=1.5 * mu, random_state=0).fit(D)
+    assert relative_error(trimmed.low_rank_, L) < 1e-5
+    shift = np.linspace(-3, 3, D.shape[1])
+    centred = RobustPCA(method="altproj", center=True, random_state=0).fit(D + shift)
+    assert relative_error(centred.low_rank_, L + shift) < 1e-5
+
+
+def test_altproj_rank_estimate_follows_the_spectral_gap():
+    from sksubspace.decomposition._robust_pca import _estimate_rank
+
+    rng = np.random.default_rng(0)
+    for r in (1, 3, 12, 40):
+        A = rng.standard_normal((300, r)) @ rng.standard_normal((r, 200))
+        A += 1e-3 * rng.standard_normal(A.shape)
+        rank, U, s, Vt = _estimate_rank(A, 0)
+        assert rank == r and U.shape == (300, r) and s.shape == (r,) and Vt.shape == (r, 200)
+
+
+def test_altproj_array_api_strict_matches_numpy(planted):
+    xs = pytest.importorskip("array_api_strict")
+    D = planted[0][:80, :60].copy()
+    D[3, 4] = np.nan
+    ref = RobustPCA(method="altproj", n_components=5, random_state=0).fit(D)
+    got = RobustPCA(method="altproj", n_components=5, random_state=0).fit(xs.asarray(D))
+    np.testing.assert_allclose(np.asarray(got.low_rank_), ref.low_rank_, atol=1e-8)
+
+
+def test_altproj_bad_input_and_non_convergence(planted):
+    D = planted[0]
+    with pytest.raises(ValueError, match="n_components=200 must be at most"):
+        RobustPCA(method="altproj", n_components=200).fit(D)
+    with pytest.raises(ValueError, match="method"):
+        RobustPCA(method="gd").fit(D)
+    with pytest.raises(ValueError, match="gamma"):
+        RobustPCA(method="altproj", gamma=1.5).fit(D)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        est = RobustPCA(method="altproj", max_iter=2, random_state=0).fit(D)
+    assert est.n_iter_ == 2

@@ -22,6 +22,7 @@ Semantics
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +108,12 @@ def get_namespace(*arrays):
             "Pass all inputs from the same library (e.g. all NumPy or all CuPy); "
             "to compute on the GPU from NumPy inputs use device='gpu'."
         ) from exc
+
+
+def is_dask_array(X) -> bool:
+    """True when ``X`` is a ``dask.array.Array`` (never imports Dask itself)."""
+    mod = sys.modules.get("dask.array")
+    return mod is not None and isinstance(X, mod.Array)
 
 
 def is_numpy(xp) -> bool:

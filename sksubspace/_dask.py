@@ -13,10 +13,10 @@ Dask is never required: without it, :func:`is_dask_array` is simply False.
 from __future__ import annotations
 
 import importlib
-import sys
 
 import numpy as np
 
+from ._backend import is_dask_array  # noqa: F401  (re-export: the Dask plumbing's entry)
 from ._linalg import randomized_svd
 from ._validation import check_random_state
 
@@ -35,13 +35,6 @@ _DASK_HELP = (
     "Dask arrays need the optional dask extra: `pip install sksubspace[dask]` "
     "(or `pip install 'dask[array,distributed]'`)."
 )
-
-
-def is_dask_array(X) -> bool:
-    """True when ``X`` is a ``dask.array.Array`` (never imports Dask itself)."""
-    if "dask.array" not in sys.modules:
-        return False
-    return isinstance(X, sys.modules["dask.array"].Array)
 
 
 def import_dask_array():

@@ -18,8 +18,7 @@ from sklearn.utils.validation import (
 )
 from sklearn.utils.validation import validate_data as _sk_validate_data
 
-from ._backend import get_namespace, is_numpy, to_float
-from ._dask import is_dask_array
+from ._backend import get_namespace, is_dask_array, is_numpy, to_float
 
 FLOAT_DTYPES = (np.float64, np.float32)
 

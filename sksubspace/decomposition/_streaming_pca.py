@@ -9,7 +9,13 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
-from .._dask import is_dask_array, iter_row_blocks, map_row_blocks, validate_dask_data
+from .._dask import (
+    is_dask_array,
+    iter_row_blocks,
+    map_row_blocks,
+    reject_sample_weight,
+    validate_dask_data,
+)
 from .._linalg import eigh_topk, orthonormalize, svd_flip
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import (
@@ -187,7 +193,7 @@ class StreamingPCA(
                 delattr(self, name)
         rng = check_random_state(self.random_state)
         if is_dask_array(X):
-            _no_dask_weights(sample_weight)
+            reject_sample_weight(sample_weight, "StreamingPCA")
             X = validate_dask_data(self, X, check_finite=False)
             check_n_components(self.n_components, *X.shape)
             blocks = X.to_delayed().ravel()
@@ -231,7 +237,7 @@ class StreamingPCA(
         if first:
             self._validate_params()
         if is_dask_array(X):
-            _no_dask_weights(sample_weight)
+            reject_sample_weight(sample_weight, "StreamingPCA")
             X = validate_dask_data(self, X, reset=first, check_finite=False)
             for block in iter_row_blocks(X):
                 self.partial_fit(block)
@@ -385,14 +391,6 @@ def _weights(sample_weight, X):
     if not sw.sum() > 0:  # (recent scikit-learn says so itself)
         raise ValueError("sample_weight must have a positive sum (every weight is 0).")
     return sw
-
-
-def _no_dask_weights(sample_weight):
-    if sample_weight is not None:
-        raise ValueError(
-            "sample_weight is supported for in-memory X; a Dask array streams its blocks "
-            "unweighted. Compute the array, or scale its rows by sqrt(sample_weight)."
-        )
 
 
 class _Project:

@@ -494,3 +494,17 @@ def test_kernel_ridge_sample_weight_is_routed(name):
     ref = make().fit(X, f, sample_weight=w).predict(X)
     np.testing.assert_array_equal(pipe.predict(X), ref)
     assert not np.allclose(make().fit(X, f).predict(X), ref)
+
+
+def test_kernel_ridge_sample_weight_array_api_strict():
+    xs = pytest.importorskip("array_api_strict")
+    X, f = _smooth(200)
+    w = np.random.default_rng(0).integers(0, 3, 200).astype(float)
+    f_lab = np.where(np.arange(200) % 5 == 0, f, np.nan)
+    for est, y, sw in (
+        (OnlineKernelRidge(gamma=0.5), f, w),
+        (SpectrallyTransformedKernelRidge(gamma=0.5, random_state=0), f_lab, w + 1),
+    ):
+        ours = est.fit(xs.asarray(X), xs.asarray(y), sample_weight=sw).predict(xs.asarray(X))
+        ref = est.fit(X, y, sample_weight=sw).predict(X)
+        np.testing.assert_allclose(np.asarray(ours), ref, atol=1e-10)

@@ -149,3 +149,13 @@ def test_streaming_sample_weight_errors_and_routing():
     ref = StreamingPCA(2, random_state=0).fit(X, sample_weight=w)
     np.testing.assert_array_equal(pipe[-1].components_, ref.components_)
     assert not np.allclose(StreamingPCA(2, random_state=0).fit(X).components_, ref.components_)
+
+
+def test_streaming_sample_weight_array_api_strict():
+    xs = pytest.importorskip("array_api_strict")
+    X, w = _two_groups(n=150)
+    w = w * (np.arange(300) % 5 > 0)  # some rows of weight 0
+    ours = StreamingPCA(2, random_state=0).fit(xs.asarray(X), sample_weight=w)
+    ref = StreamingPCA(2, random_state=0).fit(X, sample_weight=w)
+    assert isinstance(ours.components_, type(xs.asarray(X)))
+    np.testing.assert_allclose(np.asarray(ours.components_), ref.components_, atol=1e-12)

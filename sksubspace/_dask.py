@@ -23,6 +23,7 @@ from ._validation import check_random_state
 __all__ = [
     "is_dask_array",
     "import_dask_array",
+    "reject_sample_weight",
     "as_row_chunked",
     "iter_row_blocks",
     "validate_dask_data",
@@ -35,6 +36,15 @@ _DASK_HELP = (
     "Dask arrays need the optional dask extra: `pip install sksubspace[dask]` "
     "(or `pip install 'dask[array,distributed]'`)."
 )
+
+
+def reject_sample_weight(sample_weight, name):
+    """Raise for ``sample_weight`` with Dask input to ``name``, which streams blocks unweighted."""
+    if sample_weight is not None:
+        raise ValueError(
+            f"{name} supports sample_weight for in-memory X; a Dask array streams its "
+            "blocks unweighted. Compute the array first."
+        )
 
 
 def import_dask_array():

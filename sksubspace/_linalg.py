@@ -304,13 +304,27 @@ def eigh_topk(A, k, *, largest=True):
 # ---------------------------------------------------------------------------
 
 
-def _matmul(A, B):
-    """``A @ B`` where ``A`` may be a SciPy / CuPy sparse matrix."""
+def _is_sparse(A):
+    return sp.issparse(A) or type(A).__module__.startswith("cupyx")
+
+
+def safe_matmul(A, B):
+    """``A @ B`` as a dense array, where ``A`` may be a SciPy / CuPy sparse matrix.
+
+    The one sparse-or-dense product of the package (SciPy's product of a
+    sparse matrix with an ``np.matrix`` or a 1-d array comes back as an
+    ndarray).
+    """
+    if sp.issparse(A):
+        return np.asarray(A @ B)
     return A @ B
 
 
-def _is_sparse(A):
-    return sp.issparse(A) or type(A).__module__.startswith("cupyx")
+def safe_rmatmul(A, B):
+    """``A' @ B`` as a dense array, where ``A`` may be a SciPy / CuPy sparse matrix."""
+    if _is_sparse(A):
+        return safe_matmul(A.T, B)
+    return get_namespace(A, B).matrix_transpose(A) @ B
 
 
 def _rows_times(Xt, M):
@@ -514,7 +528,7 @@ def randomized_svd(
     if transpose and start is not None:
         # ``start`` approximates right singular vectors; A @ start spans the
         # matching left ones, the warm start of the transposed iteration.
-        start = _matmul(A, start)
+        start = safe_matmul(A, start)
     Q, Bt, gram = _subspace_iteration(
         M, size, n_iter=n_iter, random_state=random_state, start=start, k=k, tol=tol
     )

@@ -63,3 +63,19 @@ def test_imports_at_the_top():
                 if mod.split(".")[0] not in OPTIONAL and (rel, mod) not in KNOWN_LAZY:
                     lazy.append((rel, mod))
     assert not lazy, lazy
+
+
+def test_small_shared_helpers_have_one_copy():
+    # the sparse-or-dense products and machine epsilon live in _linalg only
+    pattern = re.compile(r"_?(r?matmul|safe_r?matmul|safe_sparse_dot|eps|machine_eps)")
+    found = []
+    for path in (ROOT / "sksubspace").rglob("*.py"):
+        rel = path.relative_to(ROOT / "sksubspace").as_posix()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and pattern.fullmatch(node.name):
+                found.append((rel, node.name))
+    assert sorted(found) == [
+        ("_linalg.py", "machine_eps"),
+        ("_linalg.py", "safe_matmul"),
+        ("_linalg.py", "safe_rmatmul"),
+    ]

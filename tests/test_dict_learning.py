@@ -8,6 +8,7 @@ import pytest
 from sklearn.decomposition import sparse_encode as sk_sparse_encode
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import orthogonal_mp_gram
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sksubspace.datasets import make_sparse_coded_signals
 from sksubspace.decomposition import (
@@ -111,10 +112,27 @@ def test_sparse_encode_errors(coded):
         sparse_encode(X, D[:, :19])
     with pytest.raises(ValueError, match="positive=True is not supported"):
         sparse_encode(X, D, algorithm="omp", positive=True)
-    with pytest.raises(ValueError, match="algorithm must be one of"):
-        sparse_encode(X, D, algorithm="lars")
-    with pytest.raises(ValueError, match="n_nonzero_coefs must be a positive integer"):
-        sparse_encode(X, D, n_nonzero_coefs=0)
+    # bad arguments: scikit-learn's InvalidParameterError naming the parameter
+    bad = [
+        ({"algorithm": "lars"}, "'algorithm' parameter of sparse_encode must be a str among"),
+        ({"n_nonzero_coefs": 0}, "'n_nonzero_coefs' parameter of sparse_encode must be an int"),
+        ({"n_nonzero_coefs": 2.5}, "'n_nonzero_coefs' parameter"),
+        ({"alpha": -0.1}, "'alpha' parameter of sparse_encode must be a float in the range"),
+        ({"max_iter": 0}, "'max_iter' parameter"),
+        ({"tol": -1.0}, "'tol' parameter"),
+        ({"positive": "yes"}, "'positive' parameter"),
+        ({"device": "tpu"}, "'device' parameter"),
+    ]
+    for kwargs, message in bad:
+        with pytest.raises(InvalidParameterError, match=message):
+            sparse_encode(X, D, **kwargs)
+    with pytest.raises(InvalidParameterError, match="'X' parameter of sparse_encode"):
+        sparse_encode(3.0, D)
+    # lists of rows are array-like
+    np.testing.assert_array_equal(
+        sparse_encode(X[:3].tolist(), D.tolist(), n_nonzero_coefs=2),
+        sparse_encode(X[:3], D, n_nonzero_coefs=2),
+    )
 
 
 def test_sparse_coder_transform_dtype_and_errors(coded):

@@ -425,3 +425,86 @@ def test_nystrom_sample_weight_is_weighted_least_squares():
         NystromKernelRidge(solver="eigenpro", n_centers=50).fit(X, y, sample_weight=w)
     with pytest.raises(ValueError, match="Negative values"):
         NystromKernelRidge(n_centers=50).fit(X, y, sample_weight=-w)
+
+
+def test_online_sample_weight_is_weighted_kernel_ridge_and_repetition():
+    X, f = _smooth(200)
+    w = np.random.default_rng(1).integers(0, 4, 200)
+    # threshold 0: every row of positive weight joins the basis, so the model is
+    # exact weighted kernel ridge (rows of weight 0 do not count at all)
+    m = OnlineKernelRidge(alpha=0.1, gamma=1.0, threshold=0.0, batch_size=37)
+    m.fit(X, f, sample_weight=w)
+    ref = SkKernelRidge(alpha=0.1, kernel="rbf", gamma=1.0).fit(X, f, sample_weight=w)
+    assert m.n_basis_ == np.count_nonzero(w)
+    np.testing.assert_allclose(m.predict(X), ref.predict(X), atol=1e-8)
+    # default threshold: integer weights are the rows repeated, chunk by chunk
+    X, f = _smooth(600, seed=2)
+    w = np.random.default_rng(3).integers(0, 4, 600)
+    weighted = OnlineKernelRidge(alpha=1e-2, gamma=0.5, batch_size=64)
+    repeated = OnlineKernelRidge(alpha=1e-2, gamma=0.5, batch_size=64)
+    for part in np.array_split(np.arange(600), 3):
+        weighted.partial_fit(X[part], f[part], sample_weight=w[part])
+        repeated.partial_fit(np.repeat(X[part], w[part], axis=0), np.repeat(f[part], w[part]))
+    assert weighted.n_basis_ == repeated.n_basis_
+    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), atol=1e-8)
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        OnlineKernelRidge().fit(X, f, sample_weight=-np.ones(600))
+
+
+def test_stkr_sample_weight_is_weighted_loss_on_labeled_rows():
+    X, y, lab, known = _circles(0)
+    w = np.zeros(1000)
+    w[known] = np.random.default_rng(0).choice([0.5, 1.0, 3.0], known.size)
+    m = SpectrallyTransformedKernelRidge(
+        alpha=0.1, gamma=5.0, transform_coefs=[1.0], random_state=0
+    ).fit(X, y, sample_weight=w)
+    k = SkKernelRidge(alpha=0.1 * m.top_eigenvalue_, kernel="rbf", gamma=5.0)
+    k.fit(X[known], y[known], sample_weight=w[known])
+    np.testing.assert_allclose(m.predict(X), k.predict(X), atol=1e-6)
+    # a labeled row of weight 0 is an unlabeled row (both transforms)
+    w = np.ones(1000)
+    w[known[:3]] = 0.0
+    y_un = y.copy()
+    y_un[known[:3]] = np.nan
+    for kw in ({}, {"spectral_transform": "kpca", "n_components": 20}):
+        est = SpectrallyTransformedKernelRidge(gamma=20.0, random_state=0, **kw)
+        zero = est.fit(X, y, sample_weight=w).predict(X)
+        unlabeled = est.fit(X, y_un).predict(X)
+        np.testing.assert_allclose(zero, unlabeled, atol=1e-8)
+    with pytest.raises(ValueError, match="0 on every labeled row"):
+        est.fit(X, y, sample_weight=np.where(np.isnan(y), 1.0, 0.0))
+
+
+@pytest.mark.parametrize("name", ["online", "stkr"])
+def test_kernel_ridge_sample_weight_is_routed(name):
+    import sklearn
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, f = _smooth(300)
+    if name == "stkr":
+        f = np.where(np.arange(300) % 10 == 0, f, np.nan)
+        make = lambda: SpectrallyTransformedKernelRidge(gamma=1.0, random_state=0)  # noqa: E731
+    else:
+        make = lambda: OnlineKernelRidge(alpha=0.1, gamma=1.0)  # noqa: E731
+    w = np.random.default_rng(0).uniform(0.1, 3.0, 300)
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = make().set_fit_request(sample_weight=True)
+        pipe = make_pipeline(FunctionTransformer(), est).fit(X, f, sample_weight=w)
+    ref = make().fit(X, f, sample_weight=w).predict(X)
+    np.testing.assert_array_equal(pipe.predict(X), ref)
+    assert not np.allclose(make().fit(X, f).predict(X), ref)
+
+
+def test_kernel_ridge_sample_weight_array_api_strict():
+    xs = pytest.importorskip("array_api_strict")
+    X, f = _smooth(200)
+    w = np.random.default_rng(0).integers(0, 3, 200).astype(float)
+    f_lab = np.where(np.arange(200) % 5 == 0, f, np.nan)
+    for est, y, sw in (
+        (OnlineKernelRidge(gamma=0.5), f, w),
+        (SpectrallyTransformedKernelRidge(gamma=0.5, random_state=0), f_lab, w + 1),
+    ):
+        ours = est.fit(xs.asarray(X), xs.asarray(y), sample_weight=sw).predict(xs.asarray(X))
+        ref = est.fit(X, y, sample_weight=sw).predict(X)
+        np.testing.assert_allclose(np.asarray(ours), ref, atol=1e-10)

@@ -307,3 +307,20 @@ def test_add_to_diagonal(ns):
         G = la.add_to_diagonal(F, 1.0)
         assert G is not F and np.array_equal(F, A)
         np.testing.assert_array_equal(G, A + np.eye(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_safe_matmul_is_the_dense_product_for_sparse_and_dense(dtype):
+    rng = np.random.default_rng(0)
+    A = sp.random(30, 20, density=0.2, random_state=0, format="csr", dtype=dtype)
+    B = rng.standard_normal((30, 4)).astype(dtype)
+    C = rng.standard_normal((20, 4)).astype(dtype)
+    dense = A.toarray()
+    for left in (A, dense):
+        prod, rprod = la.safe_matmul(left, C), la.safe_rmatmul(left, B)
+        assert type(prod) is np.ndarray and type(rprod) is np.ndarray
+        assert prod.dtype == dtype and rprod.dtype == dtype
+        np.testing.assert_allclose(prod, dense @ C, rtol=1e-5)
+        np.testing.assert_allclose(rprod, dense.T @ B, rtol=1e-5)
+    # a 1-d right-hand side stays 1-d
+    assert la.safe_matmul(A, C[:, 0]).shape == (30,)

@@ -92,3 +92,70 @@ def test_streaming_inverse_transform_projects_on_the_components():
     assert est.inverse_transform(est.transform(X.astype(np.float32))).dtype == np.float32
     with pytest.raises(ValueError, match="3 components"):
         est.inverse_transform(X)
+
+
+def _two_groups(n=2000, d=20, seed=0):
+    """Group A varies most along e1 (variance 9), group B along e2 (variance 16)."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n, d)) * np.r_[3.0, np.ones(d - 1)]
+    B = rng.standard_normal((n, d)) * np.r_[1.0, 4.0, np.ones(d - 2)]
+    return np.vstack([A, B]), np.r_[np.full(n, 4.0), np.ones(n)]
+
+
+def test_streaming_sample_weight_targets_the_weighted_second_moment():
+    X, w = _two_groups()
+    lam, E = np.linalg.eigh(X.T @ (w[:, None] * X) / w.sum())
+    weighted = StreamingPCA(random_state=0).fit(X, sample_weight=w)
+    # the weights move the top direction from e2 (unweighted: 8.5 vs 5) to e1 (7.4 vs 4)
+    assert abs(weighted.components_[0] @ E[:, -1]) > 0.98 and abs(E[0, -1]) > 0.99
+    np.testing.assert_allclose(weighted.explained_variance_[0], lam[-1], rtol=0.1)
+    assert abs(StreamingPCA(random_state=0).fit(X).components_[0, 1]) > 0.98
+    assert weighted.n_samples_seen_ == X.shape[0]
+    # integer weights: the same target as the repeated rows
+    reps = w.astype(int)
+    repeated = StreamingPCA(random_state=0).fit(np.repeat(X, reps, axis=0))
+    assert abs(weighted.components_[0] @ repeated.components_[0]) > 0.98
+    np.testing.assert_allclose(weighted.explained_variance_, repeated.explained_variance_, rtol=0.1)
+    # partial_fit with weights per chunk, zero weights drop rows
+    est = StreamingPCA(random_state=0)
+    w0 = np.where(np.arange(X.shape[0]) % 7 == 0, 0.0, w)
+    order = np.random.default_rng(1).permutation(X.shape[0])
+    for idx in np.array_split(order, 40):
+        est.partial_fit(X[idx], sample_weight=w0[idx])
+    assert abs(est.components_[0, 0]) > 0.98
+    # all weights 1 is the unweighted fit, exactly
+    ones = StreamingPCA(random_state=0).fit(X[:500], sample_weight=np.ones(500))
+    np.testing.assert_array_equal(
+        ones.components_, StreamingPCA(random_state=0).fit(X[:500]).components_
+    )
+
+
+def test_streaming_sample_weight_errors_and_routing():
+    import sklearn
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, w = _two_groups(n=200)
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        StreamingPCA().fit(X, sample_weight=-w)
+    with pytest.raises(ValueError, match="at least one non-zero|positive sum"):
+        StreamingPCA().fit(X, sample_weight=np.zeros(X.shape[0]))
+    with pytest.raises(ValueError, match="at least one non-zero|positive sum"):
+        StreamingPCA().partial_fit(X, sample_weight=np.zeros(X.shape[0]))
+    # metadata routing: the weights reach fit through a pipeline
+    with sklearn.config_context(enable_metadata_routing=True):
+        pca = StreamingPCA(2, random_state=0).set_fit_request(sample_weight=True)
+        pipe = make_pipeline(FunctionTransformer(), pca).fit(X, sample_weight=w)
+    ref = StreamingPCA(2, random_state=0).fit(X, sample_weight=w)
+    np.testing.assert_array_equal(pipe[-1].components_, ref.components_)
+    assert not np.allclose(StreamingPCA(2, random_state=0).fit(X).components_, ref.components_)
+
+
+def test_streaming_sample_weight_array_api_strict():
+    xs = pytest.importorskip("array_api_strict")
+    X, w = _two_groups(n=150)
+    w = w * (np.arange(300) % 5 > 0)  # some rows of weight 0
+    ours = StreamingPCA(2, random_state=0).fit(xs.asarray(X), sample_weight=w)
+    ref = StreamingPCA(2, random_state=0).fit(X, sample_weight=w)
+    assert isinstance(ours.components_, type(xs.asarray(X)))
+    np.testing.assert_allclose(np.asarray(ours.components_), ref.components_, atol=1e-12)

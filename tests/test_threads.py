@@ -178,3 +178,61 @@ def test_kernel_ridge_n_jobs_reaches_the_kernel_blocks(monkeypatch):
     assert seen == [1, 2]
     # the same model up to the summation order (CG stops at tol=1e-3 in both)
     np.testing.assert_allclose(two.predict(X), one.predict(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["ensc", "omp", "ssc"])
+def test_subspace_clustering_n_jobs_reaches_the_block_loop(name, monkeypatch):
+    from sksubspace import _linalg
+    from sksubspace.cluster import (
+        ElasticNetSubspaceClustering,
+        OMPSubspaceClustering,
+        SparseSubspaceClustering,
+        _ensc,
+    )
+    from sksubspace.datasets import make_subspaces
+    from sksubspace.utils import _threads
+
+    seen = []
+    real = _threads.threaded_block_map
+
+    def spy(fn, blocks, n_threads=1, **kw):
+        seen.append(n_threads)
+        return real(fn, blocks, n_threads, **kw)
+
+    monkeypatch.setattr(_ensc, "threaded_block_map", spy)
+    monkeypatch.setattr(_linalg, "threaded_block_map", spy)
+    # small blocks, so that 300 points make several of them
+    monkeypatch.setattr(_ensc, "_ENSC_BLOCK_ENTRIES", 40 * 300)
+    monkeypatch.setattr(_linalg, "_OMP_BLOCK_ENTRIES", 40 * 300)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # n_jobs, not the environment, decides
+    X, _, _ = make_subspaces(3, 3, 15, 100, noise=0.01, random_state=0)
+    make = {
+        "ensc": lambda n_jobs: ElasticNetSubspaceClustering(3, random_state=0, n_jobs=n_jobs),
+        "omp": lambda n_jobs: OMPSubspaceClustering(3, n_nonzero=3, random_state=0, n_jobs=n_jobs),
+        "ssc": lambda n_jobs: SparseSubspaceClustering(
+            3, solver="active_set", store_matrices=True, random_state=0, n_jobs=n_jobs
+        ),
+    }[name]
+    one = make(1).fit(X)
+    assert seen == [1]
+    two = make(2).fit(X)
+    assert seen == [1, 2]
+    np.testing.assert_allclose(
+        two.representation_matrix_.toarray(),
+        one.representation_matrix_.toarray(),
+        rtol=0,
+        atol=1e-12,
+    )
+    np.testing.assert_array_equal(two.labels_, one.labels_)
+    assert effective_n_threads() == 1  # the estimator's n_jobs does not leak out of fit
+
+
+@pytest.mark.parametrize("n_jobs", [0, 1.5, "2"])
+def test_subspace_clustering_rejects_bad_n_jobs(n_jobs):
+    from sksubspace.cluster import OMPSubspaceClustering
+    from sksubspace.datasets import make_subspaces
+
+    X, _, _ = make_subspaces(3, 3, 10, 20, random_state=0)
+    error = ValueError  # InvalidParameterError is a ValueError
+    with pytest.raises(error, match="n_jobs"):
+        OMPSubspaceClustering(3, n_jobs=n_jobs).fit(X)

@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._backend import from_numpy, is_numpy, to_numpy
 from .._lasso import lasso_gram
 from .._sklearn_compat import Interval
-from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map
+from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map, uses_n_jobs
 from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows, _top_indices
 
 #: entries of the (block x n_samples) correlation arrays of one block of points
@@ -328,6 +328,12 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
     verbose : int, default=0
         A progress bar over the points with rate and ETA (tqdm's when
         installed); ``verbose >= 2`` also prints a line per block of points.
+    n_jobs : int, default=None
+        Host threads over the blocks of points on NumPy input (each block's
+        codes are computed independently, so the codes do not depend on it):
+        ``None`` means the available CPUs (``joblib.cpu_count``, capped by
+        ``OMP_NUM_THREADS``; 1 when called from a worker thread), ``-1`` all
+        CPUs. BLAS runs on one thread while the blocks run.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute (None follows the input).
 
@@ -378,6 +384,7 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "refine_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
+        "n_jobs": [numbers.Integral, None],
     }
 
     def __init__(
@@ -395,6 +402,7 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         refine_iter=10,
         random_state=None,
         verbose=0,
+        n_jobs=None,
         device=None,
     ):
         self.n_clusters = n_clusters
@@ -409,8 +417,10 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         self.refine_iter = refine_iter
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
         self.device = device
 
+    @uses_n_jobs
     def _self_representation(self, X, xp):
         C, self.n_iter_, unconverged = enet_representation(
             X,

@@ -6,6 +6,7 @@ import numbers
 
 from .._linalg import batched_omp, omp_codes_sparse
 from .._sklearn_compat import Interval
+from ..utils._threads import uses_n_jobs
 from ._base import BaseSubspaceClustering, _dev
 
 
@@ -88,6 +89,12 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
     verbose : int, default=0
         A progress bar over the blocks of points with rate and ETA (tqdm's
         when installed).
+    n_jobs : int, default=None
+        Host threads over the blocks of points on NumPy input (each block's
+        codes are computed independently, so the codes do not depend on it):
+        ``None`` means the available CPUs (``joblib.cpu_count``, capped by
+        ``OMP_NUM_THREADS``; 1 when called from a worker thread), ``-1`` all
+        CPUs. BLAS runs on one thread while the blocks run.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute (None follows the input).
 
@@ -134,6 +141,7 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "refine_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
+        "n_jobs": [numbers.Integral, None],
     }
 
     def __init__(
@@ -148,6 +156,7 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
         refine_iter=10,
         random_state=None,
         verbose=0,
+        n_jobs=None,
         device=None,
     ):
         self.n_clusters = n_clusters
@@ -159,8 +168,10 @@ class OMPSubspaceClustering(BaseSubspaceClustering):
         self.refine_iter = refine_iter
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
         self.device = device
 
+    @uses_n_jobs
     def _self_representation(self, X, xp):
         return omp_representation(
             X, xp, n_nonzero=self.n_nonzero, tol=self.tol, verbose=self.verbose

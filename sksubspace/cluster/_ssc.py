@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._backend import to_float, to_numpy
 from .._linalg import cholesky_solve, soft_threshold
 from .._sklearn_compat import Interval, StrOptions, _fit_context
-from ..utils._threads import row_blocks
+from ..utils._threads import row_blocks, uses_n_jobs
 from ._base import (
     BaseSubspaceClustering,
     _block_size,
@@ -399,6 +399,13 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         Seeds the eigensolver start and k-means.
     verbose : int, default=0
         Print the ADMM error every 10 iterations.
+    n_jobs : int, default=None
+        Host threads over the blocks of points of the active-set solver on
+        NumPy input (each block's codes are computed independently, so the
+        codes do not depend on it; ADMM ignores it):
+        ``None`` means the available CPUs (``joblib.cpu_count``, capped by
+        ``OMP_NUM_THREADS``; 1 when called from a worker thread), ``-1`` all
+        CPUs. BLAS runs on one thread while the blocks run.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute (None follows the input).
 
@@ -478,6 +485,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "verbose": ["verbose"],
+        "n_jobs": [numbers.Integral, None],
         "refine_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "store_matrices": ["boolean"],
         "solver": [StrOptions({"auto", "admm", "active_set"})],
@@ -502,6 +510,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         solver="auto",
         random_state=None,
         verbose=0,
+        n_jobs=None,
         device=None,
     ):
         self.n_clusters = n_clusters
@@ -520,12 +529,14 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
         self.solver = solver
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
         self.device = device
 
     @property
     def _affine_subspaces(self):
         return self.affine
 
+    @uses_n_jobs
     def _self_representation(self, X, xp):
         needs_admm = self.affine or self.outliers
         if self.solver == "active_set" and needs_admm:

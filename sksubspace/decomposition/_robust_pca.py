@@ -19,15 +19,11 @@ from .._dask import (
     map_row_blocks,
     validate_dask_data,
 )
-from .._linalg import randomized_svd, soft_threshold, svd_flip, svt
+from .._linalg import machine_eps, randomized_svd, soft_threshold, svd_flip, svt
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import ArrayAPISupportMixin, check_random_state, validate_data
 
 __all__ = ["RobustPCA"]
-
-
-def _eps(xp, dtype):
-    return float(np.finfo(np.float32 if dtype == xp.float32 else np.float64).eps)
 
 
 class _InMemoryOps:
@@ -353,7 +349,7 @@ def _masked_least_squares(X, V, inlier, *, chunk_elems=2_000_000):
     W = xp.zeros((n, k), dtype=X.dtype)
     Vt = xp.matrix_transpose(V)
     eye = xp.eye(k, dtype=X.dtype)
-    ridge = 1e3 * _eps(xp, X.dtype)
+    ridge = 1e3 * machine_eps(X.dtype)
     step = max(1, chunk_elems // max(1, k * d))
     for lo in range(0, n, step):
         hi = min(n, lo + step)
@@ -383,7 +379,7 @@ def _robust_coordinates(X, V, mask=None, *, max_iter=100, tol=1e-10, cutoff=2.5)
         X = xp.where(mask, X, xp.zeros_like(X))
     W = X @ Vt
     scale = xp.sqrt(xp.sum(X * X, axis=1) / d)
-    floor = (1e3 * _eps(xp, X.dtype)) * xp.where(scale > 0, scale, xp.ones_like(scale))
+    floor = (1e3 * machine_eps(X.dtype)) * xp.where(scale > 0, scale, xp.ones_like(scale))
     S = xp.zeros_like(X)
     for _ in range(max_iter):
         R = X - W @ V
@@ -714,7 +710,7 @@ class RobustPCA(
         mask = None if all_observed else observed
         D = Xc if all_observed else xp.where(observed, Xc, xp.zeros_like(Xc))
         lam = float(1.0 / np.sqrt(max(m, n)) if self.lam is None else self.lam)
-        tol = max(self.tol, 10 * _eps(xp, D.dtype)) if D.dtype == xp.float32 else self.tol
+        tol = max(self.tol, 10 * machine_eps(D.dtype)) if D.dtype == xp.float32 else self.tol
 
         # Iterate on the tall orientation (warm starts, economy SVDs); a Dask
         # array stays as chunked, by rows.
@@ -780,7 +776,7 @@ class RobustPCA(
             mean = xp.mean(L, axis=0)
             B = (U - xp.mean(U, axis=0)) * s
             P, s, Qt = xp.linalg.svd(B, full_matrices=False)
-            keep_sv = s > s[0] * max(m, n) * _eps(xp, D.dtype) if s.shape[0] else s > 0
+            keep_sv = s > s[0] * max(m, n) * machine_eps(D.dtype) if s.shape[0] else s > 0
             r = int(to_float(xp.sum(xp.astype(keep_sv, xp.int64))))
             U, s, Vt = P[:, :r], s[:r], Qt[:r, :] @ Vt
             U, Vt = svd_flip(U, Vt)

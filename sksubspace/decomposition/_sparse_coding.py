@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._backend import compute_context, get_namespace, to_float
 from .._lasso import lasso_gram
 from .._linalg import batched_omp, hard_threshold, omp_codes_dense
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._sklearn_compat import Interval, StrOptions, _fit_context, validate_params
 from .._validation import ArrayAPISupportMixin, validate_data
 
 __all__ = ["SparseCoder", "sparse_encode"]
@@ -137,23 +137,25 @@ def _encode(
     return C
 
 
-def _check_coding_params(algorithm, n_nonzero_coefs, alpha):
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm must be one of {ALGORITHMS}; got {algorithm!r}.")
-    if n_nonzero_coefs is not None:
-        if not isinstance(n_nonzero_coefs, numbers.Integral) or n_nonzero_coefs < 1:
-            raise ValueError(
-                f"n_nonzero_coefs must be a positive integer; got {n_nonzero_coefs!r}."
-            )
-    if alpha is not None and (not isinstance(alpha, numbers.Real) or alpha < 0):
-        raise ValueError(f"alpha must be a nonnegative number; got {alpha!r}.")
-
-
 # ---------------------------------------------------------------------------
 # Public function
 # ---------------------------------------------------------------------------
 
 
+@validate_params(
+    {
+        "X": ["array-like"],
+        "dictionary": ["array-like"],
+        "algorithm": [StrOptions(set(ALGORITHMS))],
+        "n_nonzero_coefs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "positive": ["boolean"],
+        "device": [StrOptions({"cpu", "gpu"}), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def sparse_encode(
     X,
     dictionary,
@@ -223,7 +225,10 @@ def sparse_encode(
     >>> sparse_encode(np.array([[0.0, 3.0, 0.1, 0.0]]), D, n_nonzero_coefs=1)
     array([[0., 3., 0.]])
     """
-    _check_coding_params(algorithm, n_nonzero_coefs, alpha)
+    if not hasattr(X, "ndim"):  # a list of rows
+        X = np.asarray(X)
+    if not hasattr(dictionary, "ndim"):
+        dictionary = np.asarray(dictionary)
     if X.ndim != 2 or dictionary.ndim != 2:
         raise ValueError(
             f"X and dictionary must be 2-d; got shapes {tuple(X.shape)} and "

@@ -8,10 +8,16 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, from_numpy, get_namespace, to_float
-from .._dask import is_dask_array, iter_row_blocks, map_row_blocks, validate_dask_data
+from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
+from .._dask import (
+    is_dask_array,
+    iter_row_blocks,
+    map_row_blocks,
+    reject_sample_weight,
+    validate_dask_data,
+)
 from .._linalg import eigh_topk, orthonormalize, svd_flip
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import (
     ArrayAPISupportMixin,
     check_codes,
@@ -55,7 +61,10 @@ class StreamingPCA(
       along ``V`` (tracked as a k x k matrix) plus the heavy rows exactly.
 
     The estimate targets the uncentred second moment ``X'X`` (as the paper);
-    centre the data beforehand if needed. Rows should come in random order
+    centre the data beforehand if needed. With ``sample_weight`` it targets
+    the weighted second moment ``X' diag(w) X``: each row enters as
+    ``sqrt(w_i) x_i`` (a row of weight 2 counts as the row twice), rows
+    are called heavy by their own norm, and rows of weight 0 are dropped. Rows should come in random order
     (``fit`` shuffles them).
 
     **Data larger than memory.** ``fit`` and ``partial_fit`` accept a
@@ -90,7 +99,8 @@ class StreamingPCA(
     components_ : ndarray of shape (n_components, n_features)
         Estimated top eigenvectors of ``X'X`` (orthonormal rows).
     explained_variance_ : ndarray of shape (n_components,)
-        Estimated eigenvalues of ``X'X / n_samples_seen_``.
+        Estimated eigenvalues of ``X'X / n_samples_seen_`` (of
+        ``X' diag(w) X / sum(w)`` with ``sample_weight``).
     n_samples_seen_ : int
         Rows seen.
     n_heavy_ : int
@@ -121,6 +131,13 @@ class StreamingPCA(
 
     # Deterministic shuffles, so device=None and "cpu" stream rows in one order.
     _test_init_params = {"random_state": 0}
+    _expected_failed_checks = {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "fit streams the rows in a random order drawn for n_samples rows, so repeating "
+            "rows changes the order and the Oja iterate: the same second moment, not the "
+            "same iterate (tests/test_streaming_pca.py checks the weighted second moment)"
+        ),
+    }
 
     # Row-chunked Dask input is routed to a Dask strategy before validate_data.
     _accepts_dask = True
@@ -154,7 +171,7 @@ class StreamingPCA(
         self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Stream the rows of ``X`` in random order, in chunks of ``batch_size``.
 
         Parameters
@@ -163,6 +180,9 @@ class StreamingPCA(
             A Dask array (chunked by rows) is streamed block by block, never
             held in memory as a whole.
         y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Nonnegative row weights (in-memory ``X`` only): the target is
+            ``X' diag(sample_weight) X``.
 
         Returns
         -------
@@ -173,6 +193,7 @@ class StreamingPCA(
                 delattr(self, name)
         rng = check_random_state(self.random_state)
         if is_dask_array(X):
+            reject_sample_weight(sample_weight, "StreamingPCA")
             X = validate_dask_data(self, X, check_finite=False)
             check_n_components(self.n_components, *X.shape)
             blocks = X.to_delayed().ravel()
@@ -182,18 +203,21 @@ class StreamingPCA(
             return self
         X = validate_data(self, X)
         check_n_components(self.n_components, *X.shape)
-        self._partial_fit_shuffled(X, rng)
+        sw = _weights(sample_weight, X)
+        self._partial_fit_shuffled(X, rng, sw)
         return self
 
-    def _partial_fit_shuffled(self, X, rng):
+    def _partial_fit_shuffled(self, X, rng, sw=None):
         """Stream the rows of ``X`` in random order, in chunks of ``batch_size``."""
         xp = get_namespace(X)
-        perm = from_numpy(rng.permutation(X.shape[0]), like=xp.zeros(1, dtype=xp.int64))
-        Xp = xp.take(X, perm, axis=0)
+        order = rng.permutation(X.shape[0])
+        Xp = xp.take(X, from_numpy(order, like=xp.zeros(1, dtype=xp.int64)), axis=0)
+        sw = None if sw is None else sw[order]
         for lo in range(0, X.shape[0], self.batch_size):
-            self._partial_fit(Xp[lo : min(lo + self.batch_size, X.shape[0]), :], rng)
+            hi = min(lo + self.batch_size, X.shape[0])
+            self._partial_fit(Xp[lo:hi, :], rng, None if sw is None else sw[lo:hi])
 
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Update the estimate with one chunk of rows.
 
         Parameters
@@ -202,6 +226,8 @@ class StreamingPCA(
             A Dask array (chunked by rows) is consumed one row block at a
             time, each block being one chunk of the stream.
         y : Ignored
+        sample_weight : array-like of shape (n_chunk,), default=None
+            Nonnegative row weights (in-memory ``X`` only), as in ``fit``.
 
         Returns
         -------
@@ -211,14 +237,17 @@ class StreamingPCA(
         if first:
             self._validate_params()
         if is_dask_array(X):
+            reject_sample_weight(sample_weight, "StreamingPCA")
             X = validate_dask_data(self, X, reset=first, check_finite=False)
             for block in iter_row_blocks(X):
                 self.partial_fit(block)
             return self
         X = validate_data(self, X, reset=first)
-        return self._partial_fit(X, check_random_state(self.random_state) if first else None)
+        sw = _weights(sample_weight, X)
+        return self._partial_fit(X, check_random_state(self.random_state) if first else None, sw)
 
-    def _partial_fit(self, X, rng):
+    def _partial_fit(self, X, rng, sw=None):
+        """One chunk; ``sw`` the rows' weights on the host (None: all 1)."""
         ctx = compute_context(self.device, X)
         xp = ctx.xp
         Xc = ctx.asarray(X)
@@ -233,26 +262,42 @@ class StreamingPCA(
             self._H = xp.zeros((0, d), dtype=Xc.dtype)
             self._sq_total = 0.0
             self._lam = 0.0
+            self._weight_seen = 0.0
             self.n_samples_seen_ = 0
         V = xp.astype(ctx.asarray(self._V), Xc.dtype)
         C = xp.astype(ctx.asarray(self._C), Xc.dtype)
         H = xp.astype(ctx.asarray(self._H), Xc.dtype)
 
-        sq = xp.sum(Xc * Xc, axis=1)
-        seen = self.n_samples_seen_ + n
-        mean_sq = (self._sq_total + to_float(xp.sum(sq))) / seen
-        heavy = sq >= self.heavy_ratio * mean_sq
+        sq = xp.sum(Xc * Xc, axis=1)  # a row is heavy by its own norm, whatever its weight
+        if sw is None:
+            Xw, wsq, w_chunk = Xc, sq, float(n)
+        else:
+            root = from_numpy(np.sqrt(sw), like=Xc)
+            Xw, wsq, w_chunk = Xc * root[:, None], sq * (root * root), float(sw.sum())
+        seen = self._weight_seen + w_chunk  # rows seen (their total weight)
+        if seen <= 0:  # no row of positive weight yet: nothing to learn from
+            self.n_samples_seen_ += n
+            return self
+        sq_total = self._sq_total + to_float(xp.sum(wsq))
+        heavy = sq >= self.heavy_ratio * (sq_total / seen)
+        if sw is not None:
+            heavy = heavy & (root > 0)
         if self.max_heavy > 0 and bool(to_float(xp.any(heavy))):
-            H = xp.concat([H, Xc[heavy]], axis=0)
+            H = xp.concat([H, Xw[heavy]], axis=0)
             if H.shape[0] > self.max_heavy:  # keep the heaviest
                 order = xp.argsort(-xp.sum(H * H, axis=1), stable=True)
                 H = xp.take(H, order[: self.max_heavy], axis=0)
-            L = Xc[~heavy]
+            L = Xw[~heavy]
+            w_light = (
+                float(L.shape[0])
+                if sw is None
+                else float(sw[~np.asarray(to_numpy(heavy), dtype=bool)].sum())
+            )
         else:
-            L = Xc
-        if L.shape[0] > 0:
+            L, w_light = Xw, w_chunk
+        if L.shape[0] > 0 and w_light > 0:
             XV = L @ V
-            lam_chunk = to_float(xp.max(xp.linalg.svdvals(XV))) ** 2 / L.shape[0]
+            lam_chunk = to_float(xp.max(xp.linalg.svdvals(XV))) ** 2 / w_light
             lam = lam_chunk if self._lam == 0.0 else self._lam
             lam = max(lam, np.finfo(np.float64).tiny)
             eta = self.learning_rate / (lam * seen)
@@ -266,8 +311,9 @@ class StreamingPCA(
             self._lam = lam_now if self._lam == 0.0 else 0.5 * (self._lam + lam_now)
 
         self._V, self._C, self._H = ctx.output(V), ctx.output(C), ctx.output(H)
-        self._sq_total += to_float(xp.sum(sq))
-        self.n_samples_seen_ = seen
+        self._sq_total = sq_total
+        self._weight_seen = seen
+        self.n_samples_seen_ += n
         self.n_heavy_ = int(H.shape[0])
 
         # Components: top eigenvectors of the covariance restricted to span([V, H']).
@@ -333,6 +379,18 @@ class StreamingPCA(
         ctx = compute_context(self.device, X)
         Z = ctx.asarray(X)
         return ctx.output(Z @ ctx.xp.astype(ctx.asarray(self.components_), Z.dtype))
+
+
+def _weights(sample_weight, X):
+    """Host float64 weights of the rows of ``X`` (None when not given)."""
+    if sample_weight is None:
+        return None
+    sw = _check_sample_weight(
+        to_numpy(sample_weight), np.empty((X.shape[0], 0)), ensure_non_negative=True
+    )
+    if not sw.sum() > 0:  # (recent scikit-learn says so itself)
+        raise ValueError("sample_weight must have a positive sum (every weight is 0).")
+    return sw
 
 
 class _Project:

@@ -10,12 +10,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_random_state
 
 from .._backend import from_numpy, to_float
+from .._linalg import safe_matmul
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import (
     _BaseCompletion,
     _check_rank,
     _default_rank,
-    _matmul,
     _Observed,
     relative_change,
     svd_of_product,
@@ -95,7 +95,7 @@ def cg_half_step(obs, A, B, mu, n_steps, precond):
     together (their CG scalars are per row), warm-started from ``A``.
     """
     xp = obs.xp
-    rhs = _matmul(obs.zero_filled(), B)
+    rhs = safe_matmul(obs.zero_filled(), B)
     R = rhs - _hessian_apply(obs, A, B, mu)
     Z = precond(R)
     P = Z

@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backend import compute_context, get_namespace, is_numpy, to_float, to_numpy
-from .._linalg import svd_flip
+from .._linalg import safe_matmul, svd_flip
 from .._validation import ArrayAPISupportMixin, validate_data
 
 # Above this observed fraction a dense NumPy input is kept dense (masked
@@ -343,19 +343,6 @@ def biased_ridge_rows(W, Xc, basis, ridge, bias_ridge, xp):
     return Ab[:, :r], Ab[:, r]
 
 
-def _rmatmul(S, M, xp):
-    """``S.T @ M`` for a dense array or a SciPy sparse ``S``."""
-    if sp.issparse(S):
-        return np.asarray(S.T @ M)
-    return xp.matrix_transpose(S) @ M
-
-
-def _matmul(S, M):
-    if sp.issparse(S):
-        return np.asarray(S @ M)
-    return S @ M
-
-
 def relative_change(U1, d1, V1, U2, d2, V2, xp):
     """``||Z1 - Z2||_F / ||Z1||_F`` for ``Z = U diag(d) V'`` with orthonormal factors.
 
@@ -421,7 +408,7 @@ def ridge_rows(W, Xc, basis, ridge, xp):
     parts = []
     for start in range(0, m, step):
         stop = min(start + step, m)
-        GW = _matmul(W[start:stop, :], BB)
+        GW = safe_matmul(W[start:stop, :], BB)
         if is_numpy(xp):
             G = np.empty((stop - start, r, r), dtype=GW.dtype)
             G[:, iu, ju] = GW
@@ -429,7 +416,7 @@ def ridge_rows(W, Xc, basis, ridge, xp):
         else:
             G = xp.reshape(GW, (stop - start, r, r))
         G = G + eye
-        rhs = _matmul(Xc[start:stop, :], basis)
+        rhs = safe_matmul(Xc[start:stop, :], basis)
         parts.append(xp.linalg.solve(G, rhs[:, :, None])[:, :, 0])
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 

@@ -32,7 +32,8 @@ from sklearn.utils.validation import check_random_state
 
 from .._backend import get_namespace
 from .._dask import as_row_chunked, import_dask_array, row_block_delayed, tree_sum
-from ._base import _is_missing, _matmul, _Observed, factors_from, normal_equations, ridge_rows
+from .._linalg import safe_matmul
+from ._base import _is_missing, _Observed, factors_from, normal_equations, ridge_rows
 from ._soft_impute import DEFAULT_SHRINKAGE_RATIO, _working_rank
 
 _NP = get_namespace(np.empty(0))
@@ -84,7 +85,7 @@ def _als_block(Xb, A_prev, B, ridge, mean, offsets, missing_values, row_step):
 def _threshold_block(Xb, A, B, Qb, Rb, mean, offsets, missing_values):
     """``X* Qb = P_Omega(X - A B') Qb + A Rb'`` on a block (``B = Qb Rb``)."""
     obs = _observed_block(Xb, mean, offsets, missing_values)
-    return _matmul(obs.residual(A, B), Qb) + A @ Rb.T
+    return safe_matmul(obs.residual(A, B), Qb) + A @ Rb.T
 
 
 def _fold_block(Xb, est):

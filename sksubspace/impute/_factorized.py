@@ -10,13 +10,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_random_state
 
 from .._backend import from_numpy, is_numpy, to_float
+from .._linalg import safe_matmul, safe_rmatmul
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import (
     _BaseCompletion,
     _check_rank,
     _default_rank,
-    _matmul,
-    _rmatmul,
     relative_change,
     svd_of_product,
 )
@@ -268,8 +267,8 @@ class FactorizedCompletion(_BaseCompletion):
                 F, G = self._epoch(obs, F, G, eta, mu, p, rng)
             else:
                 S = obs.residual(F, G)  # P_Omega(X - F G')
-                gF = -_matmul(S, G) / p + mu * F
-                gG = -_rmatmul(S, F, xp) / p + mu * G
+                gF = -safe_matmul(S, G) / p + mu * F
+                gG = -safe_rmatmul(S, F) / p + mu * G
                 F, G = F - eta * gF, G - eta * gG
             if self.rebalance_iter is not None and n_iter == self.rebalance_iter:
                 F, G = rebalance(F, G, sigma1, xp)

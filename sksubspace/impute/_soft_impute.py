@@ -12,14 +12,12 @@ from threadpoolctl import threadpool_limits
 
 from .._backend import from_numpy, get_namespace, is_numpy, to_float
 from .._dask import is_dask_array
-from .._linalg import randomized_svd
+from .._linalg import randomized_svd, safe_matmul, safe_rmatmul
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import (
     Biases,
     _BaseCompletion,
     _check_rank,
-    _matmul,
-    _rmatmul,
     biased_ridge_rows,
     check_observed,
     relative_change,
@@ -109,12 +107,12 @@ def soft_impute_als(obs, shrinkage, U, d, V, *, max_iter, tol, xp, verbose=0):
         U0, d0, V0 = U, d, V
         # B-step: B~ = X*' U D (D^2 + lam)^-1 with D = sqrt(d); SVD of B~ D.
         S = obs.residual(U * d, V)
-        Bt = (_rmatmul(S, U, xp) + V * d) * (d / (d + lam))
+        Bt = (safe_rmatmul(S, U) + V * d) * (d / (d + lam))
         V, d, Rt = xp.linalg.svd(Bt, full_matrices=False)
         U = U @ xp.matrix_transpose(Rt)
         # A-step, symmetric.
         S = obs.residual(U * d, V)
-        At = (_matmul(S, V) + U * d) * (d / (d + lam))
+        At = (safe_matmul(S, V) + U * d) * (d / (d + lam))
         U, d, Rt = xp.linalg.svd(At, full_matrices=False)
         V = V @ xp.matrix_transpose(Rt)
         change = relative_change(U0, d0, V0, U, d, V, xp)
@@ -135,7 +133,7 @@ def final_threshold(obs, lam, U, d, V, xp):
     values at most ``lam``, so the rank of the solution is read off.
     """
     S = obs.residual(U * d, V)
-    M = _matmul(S, V) + U * d
+    M = safe_matmul(S, V) + U * d
     U, s, Rt = xp.linalg.svd(M, full_matrices=False)
     V = V @ xp.matrix_transpose(Rt)
     s = xp.clip(s - lam, 0, None)

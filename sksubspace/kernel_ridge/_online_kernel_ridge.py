@@ -9,9 +9,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, solve_triangular, to_numpy
-from .._dask import is_dask_array, iter_aligned_row_blocks
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._backend import compute_context, from_numpy, solve_triangular, to_numpy
+from .._dask import is_dask_array, iter_aligned_row_blocks, reject_sample_weight
+from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
 from ..utils._threads import uses_n_jobs
 from ._base import KERNEL_CONSTRAINT, require_y
@@ -39,9 +39,12 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
 
     .. math::
 
-        w_t = \Big(\alpha I + \sum_{s \le t} z_s z_s^\top\Big)^{-1} \sum_{s \le t} z_s y_s,
+        w_t = \Big(\alpha I + \sum_{s \le t} \omega_s z_s z_s^\top\Big)^{-1}
+        \sum_{s \le t} \omega_s z_s y_s,
 
-    kept with Sherman-Morrison updates. A round costs :math:`O(m^2 + m d)`
+    kept with Sherman-Morrison updates (:math:`\omega_s` is the row's
+    ``sample_weight``, 1 by default: the weighted squared loss, a row of
+    weight 2 counting as the row twice; rows of weight 0 are skipped). A round costs :math:`O(m^2 + m d)`
     for a basis of size :math:`m`; under a fast eigenvalue decay of the kernel
     (e.g. rbf) :math:`m` grows like :math:`\log^d T`, so the per-round cost
     does not grow with the stream. Predictions are
@@ -153,7 +156,7 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
 
     @uses_n_jobs
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Forget the stream and learn from the rows of ``X`` in order.
 
         Parameters
@@ -162,6 +165,9 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
             A Dask array (chunked by rows) is consumed one row block at a
             time, in order: memory holds one block, never all of ``X``.
         y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Nonnegative weights of the rows in the squared loss (in-memory
+            ``X`` only).
 
         Returns
         -------
@@ -171,15 +177,16 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
             if hasattr(self, attr):
                 delattr(self, attr)
         if is_dask_array(X):
+            reject_sample_weight(sample_weight, "OnlineKernelRidge")
             require_y(self, y)
             for i, (Xb, yb) in enumerate(iter_aligned_row_blocks(X, y)):
                 self._partial_fit(Xb, yb, reset=i == 0)
             return self
-        return self._partial_fit(X, y, reset=True)
+        return self._partial_fit(X, y, reset=True, sample_weight=sample_weight)
 
     @uses_n_jobs
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Learn from the next rows of the stream.
 
         Parameters
@@ -188,19 +195,25 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
             A Dask array (chunked by rows) is consumed one row block at a
             time, in order.
         y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Nonnegative weights of the rows in the squared loss (in-memory
+            ``X`` only).
 
         Returns
         -------
         self : object
         """
         if is_dask_array(X):
+            reject_sample_weight(sample_weight, "OnlineKernelRidge")
             require_y(self, y)
             for Xb, yb in iter_aligned_row_blocks(X, y):
                 self._partial_fit(Xb, yb, reset=not hasattr(self, "_state"))
             return self
-        return self._partial_fit(X, y, reset=not hasattr(self, "_state"))
+        return self._partial_fit(
+            X, y, reset=not hasattr(self, "_state"), sample_weight=sample_weight
+        )
 
-    def _partial_fit(self, X, y, reset):
+    def _partial_fit(self, X, y, reset, sample_weight=None):
         require_y(self, y)
         X, y = validate_data(self, X, y, reset=reset, multi_output=True, y_numeric=True)
         ctx = compute_context(self.device, X)
@@ -210,6 +223,15 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         ravel = Y.ndim == 1
         if ravel:
             Y = xp.reshape(Y, (-1, 1))
+        sw = np.ones(Xc.shape[0])
+        if sample_weight is not None:
+            sw = _check_sample_weight(
+                to_numpy(sample_weight), np.empty((Xc.shape[0], 0)), ensure_non_negative=True
+            )
+            if not sw.all():  # a row of weight 0 is not seen (nor joins the basis)
+                keep = np.flatnonzero(sw)
+                keep_x = from_numpy(keep, like=xp.zeros(1, dtype=xp.int64))
+                Xc, Y, sw = xp.take(Xc, keep_x, axis=0), xp.take(Y, keep_x, axis=0), sw[keep]
         dev = getattr(Xc, "device", None)
         if reset:
             self._ravel = ravel
@@ -230,7 +252,7 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         t0 = time.perf_counter()
         for start in range(0, Xc.shape[0], self.batch_size):
             stop = min(start + self.batch_size, Xc.shape[0])
-            self._rounds(st, Xc[start:stop, ...], Y[start:stop, ...], xp, params)
+            self._rounds(st, Xc[start:stop, ...], Y[start:stop, ...], sw[start:stop], xp, params)
             self.n_seen_ += Xc[start:stop, ...].shape[0]
             if self.verbose and (start // self.batch_size) % 10 == 9:
                 print(
@@ -247,8 +269,11 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         self.n_basis_ = int(st["D"].shape[0])
         return self
 
-    def _rounds(self, st, Xb, Yb, xp, params):
-        """Sequential rounds over one batch; kernel coordinates computed for the batch at once."""
+    def _rounds(self, st, Xb, Yb, swb, xp, params):
+        """Sequential rounds over one batch; kernel coordinates computed for the batch at once.
+
+        ``swb`` holds the rows' (positive) weights on the host.
+        """
         D, L, P, w = st["D"], st["L"], st["P"], st["w"]
         b = Xb.shape[0]
         kdiag = to_numpy(kernel_diag(Xb, self.kernel, **params))
@@ -293,7 +318,8 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
                 continue
             z = Z[:, i]
             Pz = P @ z
-            g = Pz / (1.0 + xp.sum(z * Pz))
+            omega = float(swb[i])  # weighted Sherman-Morrison: P <- (P^-1 + omega z z')^-1
+            g = (omega * Pz) / (1.0 + omega * xp.sum(z * Pz))
             err = Yb[i, :] - z @ w
             w = w + g[:, None] * err[None, :]
             P = P - g[:, None] * Pz[None, :]

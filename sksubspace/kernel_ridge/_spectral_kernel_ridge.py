@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_random_
 
 from .._backend import compute_context, from_numpy, to_numpy
 from .._linalg import cholesky_solve, eigh_topk
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
 from ..utils._threads import uses_n_jobs
 from ._base import KERNEL_CONSTRAINT, require_y
@@ -40,7 +40,11 @@ class SpectrallyTransformedKernelRidge(
     where :math:`(\lambda_i, \psi_i)` are the eigenpairs of that operator, and
     kernel ridge regression with :math:`k_s` is fitted on the labeled rows:
     :math:`(K_s[L, L] + \alpha I) c = y_L`, :math:`f(x) = \sum_{l \in L} c_l
-    k_s(x, x_l)`.
+    k_s(x, x_l)`. With ``sample_weight`` :math:`\omega`, the labeled rows'
+    squared errors are weighted (:math:`(K_s[L, L] + \alpha
+    \Omega_L^{-1}) c = y_L`, solved in the symmetric form
+    :math:`\Omega^{1/2} K_s \Omega^{1/2}`); the spectral transform still
+    uses every row unweighted, so weights are not repeated rows.
 
     * ``spectral_transform="polynomial"``: :math:`s(\lambda) = \sum_{p=1}^{q} \pi_p
       \lambda^p` (``transform_coefs`` = :math:`\pi`; by default
@@ -131,6 +135,12 @@ class SpectrallyTransformedKernelRidge(
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
     _test_init_params = {"random_state": 0}
+    _expected_failed_checks = {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "the weights enter the labeled rows' loss only; repeating rows also changes the "
+            "base kernel's operator over all rows, and so the spectral transform"
+        ),
+    }
 
     def __init__(
         self,
@@ -163,7 +173,7 @@ class SpectrallyTransformedKernelRidge(
 
     @uses_n_jobs
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit on labeled and unlabeled rows.
 
         Parameters
@@ -172,6 +182,10 @@ class SpectrallyTransformedKernelRidge(
             All rows, labeled and unlabeled.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets, ``NaN`` for unlabeled rows.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Nonnegative weights of the labeled rows' squared errors (those of
+            unlabeled rows are ignored; a labeled row of weight 0 counts as
+            unlabeled).
 
         Returns
         -------
@@ -208,6 +222,14 @@ class SpectrallyTransformedKernelRidge(
         idx = _as_index(L_idx, Xc, xp)
         YL = xp.astype(ctx.asarray(Yh[labeled]), Xc.dtype)
         XL = xp.take(Xc, idx, axis=0)
+        root = None  # square roots of the labeled rows' weights
+        if sample_weight is not None:
+            sw = _check_sample_weight(
+                to_numpy(sample_weight), np.empty((n, 0)), ensure_non_negative=True
+            )[L_idx]
+            if not sw.any():
+                raise ValueError("sample_weight is 0 on every labeled row.")
+            root = from_numpy(np.sqrt(sw), like=Xc)[:, None]
 
         dense = n <= _DENSE_MAX
         K = pairwise_kernel(Xc, None, self.kernel, **params) if dense else None
@@ -218,9 +240,9 @@ class SpectrallyTransformedKernelRidge(
             return kernel_matmul(Xc, Xc, V, self.kernel, **params) / n
 
         if self.spectral_transform == "kpca":
-            coef = self._fit_kpca(K, Xc, XL, YL, idx, n, xp, params, dense)
+            coef = self._fit_kpca(K, Xc, XL, YL, idx, n, xp, params, dense, root)
         else:
-            coef = self._fit_polynomial(op, Xc, XL, YL, idx, n, xp, params)
+            coef = self._fit_polynomial(op, Xc, XL, YL, idx, n, xp, params, root)
         if ravel:
             coef = xp.reshape(coef, (-1,))
         self.X_fit_ = ctx.output(Xc)
@@ -271,7 +293,7 @@ class SpectrallyTransformedKernelRidge(
                 logs.append(logs[-1] + np.log(lam_new))
         return lam_new, powers, logs
 
-    def _fit_polynomial(self, op, Xc, XL, YL, idx, n, xp, params):
+    def _fit_polynomial(self, op, Xc, XL, YL, idx, n, xp, params, root=None):
         pis = (
             np.ones(32)
             if self.transform_coefs is None
@@ -305,15 +327,19 @@ class SpectrallyTransformedKernelRidge(
         if W is not None:
             Ks = Ks + (xp.matrix_transpose(Z) @ W) / n
         Ks = (Ks + xp.matrix_transpose(Ks)) / 2
+        if root is not None:  # weighted loss: c = R (R Ks R + alpha I)^-1 R y, R = sqrt(weights)
+            Ks, YL = root * Ks * xp.matrix_transpose(root), root * YL
         nl = Ks.shape[0]
         eye = xp.eye(nl, dtype=Ks.dtype, device=getattr(Ks, "device", None))
         c = cholesky_solve(Ks + self.alpha * eye, YL, jitter=1e-12 if self.alpha == 0 else 0.0)
+        if root is not None:
+            c = root * c
         # f(x) = pi_1 kb(x, X_L) c + kb(x, X) W c / n, folded into one dual over X.
         a = (W @ c) / n if W is not None else xp.zeros((n, c.shape[1]), dtype=c.dtype)
         a = _add_rows(a, idx, float(pis[0]) * c, xp)
         return a / r
 
-    def _fit_kpca(self, K, Xc, XL, YL, idx, n, xp, params, dense):
+    def _fit_kpca(self, K, Xc, XL, YL, idx, n, xp, params, dense, root=None):
         if not dense:
             raise MemoryError(
                 f"spectral_transform='kpca' forms the {n} x {n} base kernel; use at most {_DENSE_MAX} rows "
@@ -331,6 +357,8 @@ class SpectrallyTransformedKernelRidge(
         # Features phi_i = sqrt(lamb_i) psi_i; ridge on the labeled rows.
         Psi_L = xp.take(U, idx, axis=0) * np.sqrt(n)
         Phi_L = Psi_L * xp.sqrt(lamb)[None, :]
+        if root is not None:  # weighted least squares on the labeled rows
+            Phi_L, YL = root * Phi_L, root * YL
         G = xp.matrix_transpose(Phi_L) @ Phi_L
         eye = xp.eye(G.shape[0], dtype=G.dtype, device=getattr(G, "device", None))
         w = cholesky_solve(G + self.alpha * eye + 1e-12 * eye, xp.matrix_transpose(Phi_L) @ YL)

@@ -70,7 +70,12 @@ def effective_n_threads(n_threads=None):
 
 @contextlib.contextmanager
 def n_jobs_context(n_jobs):
-    """Within the block, :func:`effective_n_threads` defaults to ``n_jobs``."""
+    """Within the block, :func:`effective_n_threads` defaults to ``n_jobs``.
+
+    A meaningless ``n_jobs`` (0) raises here, whether or not a threaded loop runs.
+    """
+    if n_jobs is not None:
+        effective_n_threads(n_jobs)
     token = _N_JOBS.set(n_jobs)
     try:
         yield

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, to_float, to_numpy
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import ArrayAPISupportMixin, check_random_state, validate_data
 from ._base import _check_n_clusters, _dev, _normalize_rows, subspace_residuals
 
@@ -77,11 +77,23 @@ def estimate_subspace_dim(X, rng, *, n_points=200, n_neighbors=None):
     return max(1, min(d, p - 1))
 
 
-def k_subspaces(X, n_clusters, d, rng, xp, *, max_iter=100):
-    """One run of K-subspaces; returns labels, bases, total residual, iterations."""
+def k_subspaces(X, n_clusters, d, rng, xp, *, max_iter=100, sample_weight=None):
+    """One run of K-subspaces; returns labels, bases, total residual, iterations.
+
+    With ``sample_weight`` (a NumPy array, non-negative) each basis is the PCA
+    of its points scaled by the square roots of their weights, so the total
+    residual minimized is ``sum_i w_i ||x_i - P x_i||^2``; points of weight 0
+    are assigned but shape no subspace.
+    """
     Xn = _normalize_rows(X, xp)
     bases = _seed_bases(Xn, n_clusters, d, rng, xp)
     zeros = xp.zeros((n_clusters, X.shape[1]), dtype=X.dtype)
+    if sample_weight is not None:
+        root = xp.asarray(np.sqrt(sample_weight), dtype=X.dtype, **_dev(X, xp))
+        X_fit = X * root[:, None]  # sqrt(w) x: the weighted PCA of each cluster
+        weighted = sample_weight > 0
+    else:
+        X_fit, weighted = X, None
     labels = None
     converged = False
     for it in range(1, max_iter + 1):  # noqa: B007 (returned)
@@ -92,13 +104,18 @@ def k_subspaces(X, n_clusters, d, rng, xp, *, max_iter=100):
             break
         labels = new
         for k in range(n_clusters):
-            idx = np.flatnonzero(labels == k)
+            member = labels == k if weighted is None else (labels == k) & weighted
+            idx = np.flatnonzero(member)
             if idx.size < d:  # (nearly) empty cluster: reseed at a random point
-                idx = np.concatenate([idx, rng.choice(X.shape[0], d, replace=False)])
-            Xk = xp.take(X, xp.asarray(idx, **_dev(X, xp)), axis=0)
+                pool = np.arange(X.shape[0]) if weighted is None else np.flatnonzero(weighted)
+                extra = rng.choice(pool, min(d, pool.size), replace=False)
+                idx = np.concatenate([idx, extra])
+            Xk = xp.take(X_fit, xp.asarray(idx, **_dev(X, xp)), axis=0)
             bases[k] = _pca_basis(Xk, d, xp)
-    res = subspace_residuals(X, bases, zeros)
-    cost = to_float(xp.sum(xp.min(res, axis=1)))
+    res = xp.min(subspace_residuals(X, bases, zeros), axis=1)
+    if sample_weight is not None:
+        res = res * xp.asarray(sample_weight, dtype=X.dtype, **_dev(X, xp))
+    cost = to_float(xp.sum(res))
     return labels, bases, cost, it, converged
 
 
@@ -149,7 +166,7 @@ class KSubspaces(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
     subspace_dim_ : int
         Dimension of the subspaces (``subspace_dim`` or its estimate).
     inertia_ : float
-        Total squared residual of the kept run.
+        Total squared residual of the kept run (weighted by ``sample_weight``).
     n_iter_ : int
         Alternations of the kept run.
     n_features_in_ : int
@@ -185,6 +202,12 @@ class KSubspaces(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
     _test_init_params = {"n_clusters": 3}
+    _expected_failed_checks = {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "integer weights give the objective of repeated rows, but the random "
+            "initializations draw from a different number of rows"
+        ),
+    }
 
     def __init__(
         self,
@@ -204,13 +227,18 @@ class KSubspaces(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
         self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the subspaces.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each point in the objective
+            ``sum_i w_i ||x_i - P_k(i) x_i||^2``: each subspace is the weighted
+            PCA of its points. Points of weight 0 get a label but do not shape
+            any subspace; integer weights act as repeated points.
 
         Returns
         -------
@@ -228,6 +256,11 @@ class KSubspaces(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
         xp = ctx.xp
         Xc = ctx.asarray(X)
         rng = check_random_state(self.random_state)
+        sw = None
+        if sample_weight is not None:
+            sw = _check_sample_weight(
+                to_numpy(sample_weight), np.empty((n, 0)), ensure_non_negative=True
+            )
         if self.subspace_dim == "auto":
             d = estimate_subspace_dim(to_numpy(X), rng)
         else:
@@ -235,7 +268,9 @@ class KSubspaces(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
         d = int(min(d, n))
         best = None
         for _ in range(self.n_init):
-            run = k_subspaces(Xc, self.n_clusters, d, rng, xp, max_iter=self.max_iter)
+            run = k_subspaces(
+                Xc, self.n_clusters, d, rng, xp, max_iter=self.max_iter, sample_weight=sw
+            )
             if best is None or run[2] < best[2]:
                 best = run
         labels, bases, cost, n_iter, converged = best

@@ -465,3 +465,16 @@ def test_clustering_given_order_and_new_matrices():
     rec = est.inverse_transform(est.transform(fresh))
     for A, R in zip(fresh, rec, strict=True):
         assert np.linalg.norm(A - R) <= 0.1 * np.linalg.norm(A)
+
+
+def test_public_functions_validate_their_parameters():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from sksubspace.compression import sparse_dictionary_size, svd_update
+
+    U = np.linalg.qr(np.random.default_rng(0).standard_normal((6, 2)))[0]
+    with pytest.raises(InvalidParameterError, match="rank"):
+        svd_update(U, np.ones(2), np.ones((6, 3)), 0)
+    with pytest.raises(InvalidParameterError, match="n_atoms"):
+        sparse_dictionary_size(8, 8, 0, 2)
+    assert sparse_dictionary_size(8, 10, 4, 2) == 8 * 4 + 2 * 2 * 10

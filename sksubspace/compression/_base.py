@@ -19,12 +19,14 @@ the array namespace of its inputs (NumPy, CuPy, array_api_strict, ...).
 from __future__ import annotations
 
 import contextlib
+import numbers
 
 from array_api_compat import device as _device_of
 from threadpoolctl import threadpool_limits
 
 from .._backend import get_namespace, is_numpy, to_float
 from .._linalg import eigh_topk, svd_flip
+from .._sklearn_compat import Interval, validate_params
 
 
 def _squared_singular_values(A):
@@ -59,6 +61,15 @@ def _orthogonal_residual(U, B):
     return P + P2, R - U @ P2
 
 
+@validate_params(
+    {
+        "U": ["array-like"],
+        "s": ["array-like"],
+        "B": ["array-like"],
+        "rank": [Interval(numbers.Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def svd_update(U, s, B, rank):
     """Brand's update of a truncated SVD ``U diag(s)`` by new columns ``B``.
 

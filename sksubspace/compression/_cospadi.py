@@ -74,6 +74,15 @@ def _unwhiten(L, A):
     return A if L is None else solve_triangular(L, A, lower=True, trans=True)
 
 
+@validate_params(
+    {
+        "d_in": [Interval(numbers.Integral, 1, None, closed="left")],
+        "d_out": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_atoms": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_nonzero_coefs": [Interval(numbers.Integral, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def sparse_dictionary_size(d_in, d_out, n_atoms, n_nonzero_coefs):
     """Numbers stored by ``D C``: ``d_in * n_atoms + 2 * n_nonzero_coefs * d_out``.
 

@@ -38,9 +38,6 @@ KNOWN_LAZY = {
     # a cycle: the shrinkage path fits SoftImpute; SoftImpute's "auto" runs the path
     ("impute/_soft_impute.py", "._path"),
     ("impute/_base.py", "._path"),
-    ("cluster/_base.py", ".._backend"),
-    ("impute/_factorized.py", "._base"),
-    ("impute/_soft_impute.py", "._dask_als"),
 }
 
 

@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, get_namespace, is_numpy, to_numpy
+from .._backend import compute_context, device_of, get_namespace, is_numpy, to_numpy
 from .._linalg import normalize_rows as _normalize_rows
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import ArrayAPISupportMixin, validate_data
@@ -186,8 +186,6 @@ def _dev(X, xp):
     """``device=`` keyword for creating arrays next to ``X`` (none for NumPy / CuPy)."""
     if is_numpy(xp) or type(X).__module__.startswith("cupy"):
         return {}
-    from .._backend import device_of
-
     return {"device": device_of(X)}
 
 

@@ -902,3 +902,26 @@ def _check_rank(rank, shape, name):
             f"n_samples={shape[0]}, n_features={shape[1]}; lower {name}."
         )
     return rank
+
+
+# The fixed shrinkage of ``shrinkage=None``, as a fraction of ``lambda_0``.
+DEFAULT_SHRINKAGE_RATIO = 1e-3
+
+# Working rank of the ALS solvers when ``max_rank=None`` (their memory and
+# time grow as r^2 per observed entry or per row): at most this, and at most
+# the rank whose (n_samples + n_features) * r factor entries get
+# OBSERVED_PER_PARAMETER observed entries each.
+DEFAULT_ALS_RANK = 50
+OBSERVED_PER_PARAMETER = 4
+
+
+def _working_rank(max_rank, shape, solver="svd", n_observed=None):
+    if max_rank is not None:
+        return min(max_rank, min(shape))
+    if solver == "svd":
+        return min(shape)
+    rank = min(min(shape), DEFAULT_ALS_RANK)
+    if n_observed is not None:
+        identifiable = n_observed // (OBSERVED_PER_PARAMETER * (shape[0] + shape[1]))
+        rank = min(rank, max(2, identifiable))
+    return rank

@@ -33,8 +33,15 @@ from sklearn.utils.validation import check_random_state
 from .._backend import get_namespace
 from .._dask import as_row_chunked, import_dask_array, row_block_delayed, tree_sum
 from .._linalg import safe_matmul
-from ._base import _is_missing, _Observed, factors_from, normal_equations, ridge_rows
-from ._soft_impute import DEFAULT_SHRINKAGE_RATIO, _working_rank
+from ._base import (
+    DEFAULT_SHRINKAGE_RATIO,
+    _is_missing,
+    _Observed,
+    _working_rank,
+    factors_from,
+    normal_equations,
+    ridge_rows,
+)
 
 _NP = get_namespace(np.empty(0))
 

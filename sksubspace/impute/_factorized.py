@@ -16,6 +16,7 @@ from ._base import (
     _BaseCompletion,
     _check_rank,
     _default_rank,
+    _Observed,
     relative_change,
     svd_of_product,
 )
@@ -253,8 +254,6 @@ class FactorizedCompletion(_BaseCompletion):
         minibatch = self.batch_size is not None and obs.sparse
         if self.batch_size is not None and not obs.sparse and is_numpy(xp):
             # Dense (masked) storage: minibatches need indexed entries.
-            from ._base import _Observed
-
             rows, cols = np.nonzero(np.asarray(obs.W) > 0)
             X0 = np.asarray(obs.X0)
             obs = _Observed._from_coo(obs.shape, X0[rows, cols], rows, cols, obs.dtype)

@@ -16,9 +16,8 @@ from sklearn.utils.validation import check_array, check_random_state
 
 from .._backend import get_namespace, to_numpy
 from .._sklearn_compat import Interval, StrOptions, validate_params
-from ._base import Biases, _check_rank, _Observed, check_observed
+from ._base import Biases, _check_rank, _Observed, _working_rank, check_observed
 from ._soft_impute import (
-    _working_rank,
     initial_factors,
     lambda_max,
     soft_impute_als,

@@ -15,20 +15,20 @@ from .._dask import is_dask_array
 from .._linalg import randomized_svd, safe_matmul, safe_rmatmul
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import (
+    DEFAULT_SHRINKAGE_RATIO,
     Biases,
     _BaseCompletion,
     _check_rank,
+    _working_rank,
     biased_ridge_rows,
     check_observed,
     relative_change,
     ridge_rows,
     svd_of_product,
 )
+from ._dask_als import complete_dask, fit_dask, transform_dask
 
 _NP = get_namespace(np.empty(0))
-
-# Default shrinkage: this fraction of lambda_0 = sigma_max(P_Omega(X)).
-DEFAULT_SHRINKAGE_RATIO = 1e-3
 
 
 def lambda_max(obs, random_state=None):
@@ -48,25 +48,6 @@ AUTO_PATH_TOL = 1e-3
 AUTO_PATH_MAX_ITER = 3
 # Below this many observed entries "auto" has nothing to hold out: it uses None's rule.
 AUTO_MIN_OBSERVED = 20
-
-# Working rank of the ALS solvers when ``max_rank=None`` (their memory and
-# time grow as r^2 per observed entry or per row): at most this, and at most
-# the rank whose (n_samples + n_features) * r factor entries get
-# OBSERVED_PER_PARAMETER observed entries each.
-DEFAULT_ALS_RANK = 50
-OBSERVED_PER_PARAMETER = 4
-
-
-def _working_rank(max_rank, shape, solver="svd", n_observed=None):
-    if max_rank is not None:
-        return min(max_rank, min(shape))
-    if solver == "svd":
-        return min(shape)
-    rank = min(min(shape), DEFAULT_ALS_RANK)
-    if n_observed is not None:
-        identifiable = n_observed // (OBSERVED_PER_PARAMETER * (shape[0] + shape[1]))
-        rank = min(rank, max(2, identifiable))
-    return rank
 
 
 def initial_factors(obs, rank, init, random_state, xp):
@@ -649,8 +630,6 @@ class SoftImpute(_BaseCompletion):
         return U, d, V, None
 
     def _fit_dask(self, X):
-        from ._dask_als import fit_dask
-
         if self.shrinkage == "auto":
             raise ValueError(
                 "shrinkage='auto' holds out observed entries in memory; for a Dask array "
@@ -693,16 +672,12 @@ class SoftImpute(_BaseCompletion):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         if is_dask_array(X):
-            from ._dask_als import complete_dask
-
             self._fit_dask(X)
             return complete_dask(self, X)
         return super().fit_transform(X, y)
 
     def transform(self, X):
         if is_dask_array(X):
-            from ._dask_als import transform_dask
-
             self._check_dask_features(X)
             return transform_dask(self, X)
         return super().transform(X)

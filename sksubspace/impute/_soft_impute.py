@@ -427,7 +427,12 @@ class SoftImpute(_BaseCompletion):
     differ). ``transform`` and ``fit_transform`` of a Dask array return lazy
     Dask arrays computed block by block. The blocks are computed with NumPy
     (``device`` does not apply); the other solvers do not accept Dask input.
-    Runs on any Dask scheduler, e.g. a ``dask.distributed`` cluster.
+    Runs on any Dask scheduler, e.g. a ``dask.distributed`` cluster. The
+    ratings defaults (``shrinkage="auto"``, ``center="biases"``) are fitted in
+    memory: with a Dask array pass ``shrinkage`` (a float, e.g. chosen by
+    :func:`soft_impute_path` on an in-memory sample of rows, or None) and
+    ``center`` (``"both"``, ``"columns"`` or False) explicitly; the defaults
+    raise a ``ValueError`` saying so.
 
     References
     ----------

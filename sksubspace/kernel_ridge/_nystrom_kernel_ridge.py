@@ -281,7 +281,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         ----------
         X : array-like or dask.array.Array of shape (n_samples, n_features)
             A Dask array chunked by rows is never gathered: the kernel
-            products :math:`K_{nM}^\top K_{nM}` / :math:`K_{nM}^\top y` are
+            products :math:`K_{nM}^\\top K_{nM}` / :math:`K_{nM}^\\top y` are
             computed block by block on the workers that hold the chunks and
             summed in a tree (memory per worker: one row block and
             :math:`O(M^2)`); only the ``M`` center rows reach the client.
@@ -290,7 +290,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the squared errors: the objective becomes
-            :math:`\frac{1}{\\sum_i w_i} \\sum_i w_i (f(x_i) - y_i)^2 +
+            :math:`\\frac{1}{\\sum_i w_i} \\sum_i w_i (f(x_i) - y_i)^2 +
             \\lambda \\|f\\|^2` (an integer weight counts as that many copies of
             the row). ``solver="falkon"`` on in-memory input only. Centers
             are still drawn from the rows without regard to the weights.

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tracemalloc
 
 THREAD_VARS = (
     "OMP_NUM_THREADS",
@@ -80,6 +81,16 @@ def timed(fn):
     r1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     return out, cpu, wall
+
+
+def peak_mib(fn):
+    """Peak traced Python-heap memory (MiB) of one ``fn()`` call (NumPy allocations included)."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
 
 
 def report(**fields):

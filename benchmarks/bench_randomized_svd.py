@@ -28,8 +28,9 @@ import argparse
 import os
 import subprocess
 import sys
-import time
-import tracemalloc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _child import peak_mib, timed  # noqa: E402
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -42,20 +43,6 @@ def workloads():
     A2 = rng.standard_normal((10000, 20)) @ rng.standard_normal((20, 2000))
     A2 += 0.1 * np.sqrt(20) * rng.standard_normal(A2.shape)
     return [("2000x2000 rank 50", A1, 50), ("10000x2000 rank 20 + noise", A2, 20)]
-
-
-def timed(fn):
-    t0, c0 = time.perf_counter(), time.process_time()
-    out = fn()
-    return time.perf_counter() - t0, time.process_time() - c0, out
-
-
-def peak_mib(fn):
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / 2**20
 
 
 def child(repeats):
@@ -79,7 +66,7 @@ def child(repeats):
     for name, A64, k in workloads():
         for dtype in (np.float64, np.float32):
             A = A64.astype(dtype)
-            t_svd, c_svd, (U0, s0, Vt0) = timed(lambda A=A: np.linalg.svd(A, full_matrices=False))
+            (U0, s0, Vt0), c_svd, t_svd = timed(lambda A=A: np.linalg.svd(A, full_matrices=False))
             norm = np.linalg.norm(A.astype(np.float64))
             opt = np.linalg.norm(A - (U0[:, :k] * s0[:k]) @ Vt0[:k]) / norm
             s_ref = s0[:k].astype(np.float64)
@@ -92,7 +79,7 @@ def child(repeats):
             outs = {}
             for _ in range(repeats):  # interleaved
                 for m, fn in methods.items():
-                    w, c, outs[m] = timed(fn)
+                    outs[m], c, w = timed(fn)
                     walls[m].append(w)
                     cpus[m].append(c)
             t_fb = float(np.median(walls["fbpca"])) if "fbpca" in walls else float("nan")

@@ -33,26 +33,13 @@ import io
 import os
 import subprocess
 import sys
-import time
-import tracemalloc
 import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _child import peak_mib, timed  # noqa: E402
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 SIZES = ((500, 25), (1000, 50))
-
-
-def timed(fn):
-    t0, c0 = time.perf_counter(), time.process_time()
-    out = fn()
-    return time.perf_counter() - t0, time.process_time() - c0, out
-
-
-def peak_mib(fn):
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / 2**20
 
 
 def quiet(fn):
@@ -132,7 +119,7 @@ def child(repeats, tensorly):
             for m, (fn, _) in methods.items():
                 if m.startswith("tensorly") and r:
                     continue  # one run is enough (and long)
-                w, c, outs[m] = timed(fn)
+                outs[m], c, w = timed(fn)
                 walls[m].append(w)
                 cpus[m].append(c)
         t_svd = float(np.median(walls["numpy.linalg.svd"]))
@@ -163,7 +150,7 @@ def tall_and_missing():
     Dm[np.random.default_rng(0).random(Dm.shape) < 0.2] = np.nan
     for label, X, Lx in (("tall 20000x500 rank 20", D, L), ("1000x1000 r50 20% NaN", Dm, Lm)):
         for method in ("ialm", "altproj"):
-            t, _, est = timed(lambda X=X, m=method: RobustPCA(method=m, random_state=0).fit(X))
+            est, _, t = timed(lambda X=X, m=method: RobustPCA(method=m, random_state=0).fit(X))
             print(
                 f"{label:<24}{'ours ' + method:<27}{t:>8.3f}  rel err L "
                 f"{relative_error(est.low_rank_, Lx):.2e}, rank {est.rank_}, iters {est.n_iter_}"

@@ -26,6 +26,18 @@ FAMILIES = (
 )
 
 
+def row(family, estimator, data, metric, value, seconds):
+    """One row of the results table (the dict every family's ``run`` returns a list of)."""
+    return dict(
+        family=family,
+        estimator=estimator,
+        data=data,
+        metric=metric,
+        value=float(value),
+        seconds=float(seconds),
+    )
+
+
 def main(argv=None):
     """Run the tour from the command line; returns the exit status."""
     from ._run import main as _main

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -25,16 +26,9 @@ from sksubspace.grassmann import (
     projection_kernel,
 )
 
+from . import row
 
-def _row(estimator, data, metric, value, seconds):
-    return dict(
-        family="grassmann",
-        estimator=estimator,
-        data=data,
-        metric=metric,
-        value=float(value),
-        seconds=float(seconds),
-    )
+_row = partial(row, "grassmann")
 
 
 def run(out_dir):

@@ -7,16 +7,12 @@ import warnings
 
 import numpy as np
 
+from . import row
+
 
 def _row(estimator, data, metric, value, t0):
-    return dict(
-        family="compression",
-        estimator=estimator,
-        data=data,
-        metric=metric,
-        value=float(value),
-        seconds=time.perf_counter() - t0,
-    )
+    """A row timed from ``t0`` (a ``time.perf_counter()`` reading) to now."""
+    return row("compression", estimator, data, metric, value, time.perf_counter() - t0)
 
 
 def run(out_dir):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import numpy as np
 from sklearn.decomposition import PCA
@@ -20,16 +21,9 @@ from sksubspace.decomposition import (
 )
 from sksubspace.metrics import principal_angles, relative_error
 
+from . import row
 
-def _row(estimator, data, metric, value, seconds):
-    return dict(
-        family="robust_pca",
-        estimator=estimator,
-        data=data,
-        metric=metric,
-        value=float(value),
-        seconds=float(seconds),
-    )
+_row = partial(row, "robust_pca")
 
 
 def run(out_dir):

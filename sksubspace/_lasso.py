@@ -239,6 +239,8 @@ def lasso_gram(
     """
     xp = get_namespace(G, B)
     n, p = B.shape
+    if is_numpy(xp) and _host_kernel() is not None:
+        return _lasso_gram_host(G, B, l1, l2, positive, init, valid, max_iter)
     if is_numpy(xp) and n > _CHUNK:
         # Host: chunks of problems whose work arrays stay in cache.
         l1 = np.broadcast_to(np.asarray(l1, dtype=B.dtype), (n,))
@@ -277,6 +279,43 @@ def lasso_gram(
         factor=factor,
         xp=xp,
     )
+
+
+def _host_kernel():
+    """The compiled host kernel, or None when Numba is missing."""
+    global _HOST
+    if _HOST is False:
+        try:
+            from ._lasso_numba import lasso_gram_host
+        except ImportError:  # pragma: no cover - numba is a dependency
+            lasso_gram_host = None
+        _HOST = lasso_gram_host
+    return _HOST
+
+
+_HOST = False  # not looked up yet
+
+
+def _lasso_gram_host(G, B, l1, l2, positive, init, valid, max_iter):
+    """NumPy input: the compiled kernel, problem by problem (float64 inside)."""
+    n, p = B.shape
+    f64 = np.float64
+    B64 = np.ascontiguousarray(B, dtype=f64)
+    G64 = np.ascontiguousarray(G, dtype=f64)
+    G64 = G64[None] if G64.ndim == 2 else G64
+    l1 = np.ascontiguousarray(np.broadcast_to(np.asarray(l1, dtype=f64), (n,)))
+    l2 = np.ascontiguousarray(np.broadcast_to(np.asarray(l2, dtype=f64), (n,)))
+    dmax = np.max(np.diagonal(G64, axis1=1, axis2=2), axis=1) if n else np.zeros(0)
+    eps = max(1e-9, 10.0 * float(np.finfo(B.dtype).eps))
+    tiny = np.ascontiguousarray(np.broadcast_to(eps * np.maximum(dmax, 1e-30), (n,)))
+    C0 = np.zeros((n, p)) if init is None else np.ascontiguousarray(init, dtype=f64)
+    valid = np.ones((n, p), dtype=bool) if valid is None else np.ascontiguousarray(valid, bool)
+    if max_iter is None:
+        max_iter = 4 * p + 10
+    coef, conv, n_iter = _host_kernel()(
+        G64, B64, l1, l2, tiny, C0, valid, bool(positive), int(max_iter), _rtol(B.dtype, np)
+    )
+    return coef.astype(B.dtype, copy=False), conv, int(n_iter)
 
 
 def _lasso_gram(G, B, l1, l2, *, init, valid, max_iter, positive, factor, xp):

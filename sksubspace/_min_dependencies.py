@@ -21,6 +21,8 @@ MIN_VERSIONS = {
     # 1.9, 1.10 and 1.11.0 fail on NumPy input ("Invalid integer data type 'f'"; measured
     # with numpy 1.24 and 2.4); 1.11.2 and 1.12 pass
     "array-api-compat": "1.12",
+    # the compiled host kernel of the lasso / elastic-net solver (sksubspace/_lasso_numba.py)
+    "numba": "0.59",
 }
 
 #: Newest scikit-learn minor release the suite has passed with; the private API

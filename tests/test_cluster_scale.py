@@ -55,9 +55,20 @@ def test_active_set_representation_is_the_full_elastic_net(support_size):
         assert C[j, j] == 0
 
 
-def test_full_support_warns():
+def test_full_support_grows_to_the_exact_codes():
+    # support_size=3 is far below the solution's ~10 nonzeros (tau=0.3 spreads
+    # the codes): the sets double when full, and the codes are the exact ones
     X, _, _ = make_subspaces(2, 5, 12, 40, noise=0.05, random_state=0)
-    est = ElasticNetSubspaceClustering(2, tau=0.3, support_size=3, random_state=0)
+    small, _, unconverged = enet_representation(X, np, tau=0.3, n_nonzero=None, support_size=3)
+    full, rounds, _ = enet_representation(X, np, tau=0.3, n_nonzero=None, support_size=79)
+    assert unconverged == 0 and rounds == 1
+    assert small.getnnz(axis=1).max() > 3
+    np.testing.assert_allclose(small.toarray(), full.toarray(), atol=1e-9)
+
+
+def test_unsettled_active_set_warns():
+    X, _, _ = make_subspaces(2, 5, 12, 40, noise=0.05, random_state=0)
+    est = ElasticNetSubspaceClustering(2, tau=0.3, support_size=3, max_iter=1, random_state=0)
     with pytest.warns(ConvergenceWarning, match="increase max_iter or support_size"):
         est.fit(X)
 

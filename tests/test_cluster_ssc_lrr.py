@@ -257,9 +257,10 @@ def test_float32_preserved(cls):
 
 
 def test_ssc_more_features_than_samples_uses_the_direct_path():
-    # n_features + 1 > n_samples: the n_samples x n_samples system is factored
+    # n_features + 1 > n_samples: the ADMM's n_samples x n_samples system is
+    # factored (affine=True: the default lasso path has no such system)
     X, y, _ = make_subspaces(3, 2, 100, 10, noise=0.01, random_state=0)
-    est = SparseSubspaceClustering(3, random_state=0).fit(X)
+    est = SparseSubspaceClustering(3, affine=True, random_state=0).fit(X)
     assert clustering_accuracy(y, est.labels_) == 1.0
 
 

@@ -1,15 +1,56 @@
-"""The shared exact lasso / elastic-net solver (``sksubspace._lasso.lasso_gram``)."""
+"""The shared exact lasso / elastic-net solver (``sksubspace._lasso.lasso_gram``).
+
+Every NumPy test runs twice: through the compiled host kernel
+(``_lasso_numba.py``) and through the batched array formulation that other
+namespaces use (the kernel switched off).
+"""
 
 import numpy as np
 import pytest
 from sklearn.linear_model import ElasticNet, Lasso, lars_path
 
+import sksubspace._lasso as _lasso_module
 from sksubspace._lasso import lasso_gram
 
 try:
     import array_api_strict as xs
 except ImportError:  # pragma: no cover
     xs = None
+
+
+@pytest.fixture(autouse=True, params=["kernel", "batched"])
+def host_path(request, monkeypatch):
+    """Run the test through the compiled kernel, then through the batched path."""
+    if request.param == "batched":
+        monkeypatch.setattr(_lasso_module, "_HOST", None)
+    else:
+        assert _lasso_module._host_kernel() is not None  # numba is a dependency
+    return request.param
+
+
+def test_kernel_and_batched_paths_agree_step_for_step(host_path):
+    # the same algorithm: same codes (to rounding) and the same iteration count
+    if host_path == "batched":
+        pytest.skip("compares both paths once")
+    rng = np.random.RandomState(7)
+    D, X = _problem(60, 20, 200, seed=7)
+    G, B = D @ D.T, X @ D.T
+    l1 = 0.2 * np.abs(B).max(axis=1)
+    valid = rng.rand(200, 60) > 0.2
+    for l2, positive in [(0.0, False), (0.05, False), (0.0, True)]:
+        init = np.where(valid & (rng.rand(200, 60) < 0.1), rng.standard_normal((200, 60)), 0.0)
+        args = (G, B, l1, l2)
+        kw = dict(init=init, valid=valid, positive=positive)
+        coef, conv, n_iter = lasso_gram(*args, **kw)
+        kernel = _lasso_module._HOST
+        _lasso_module._HOST = None
+        try:
+            ref, conv_ref, n_ref = lasso_gram(*args, **kw)
+        finally:
+            _lasso_module._HOST = kernel
+        assert conv.all() and conv_ref.all() and n_iter == n_ref
+        np.testing.assert_allclose(coef, ref, atol=1e-10)
+        assert not coef[~valid].any()
 
 
 def _problem(n_atoms, n_features, n_signals, seed):

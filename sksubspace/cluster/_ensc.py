@@ -83,6 +83,41 @@ def _initial_support(absG, ids, s, xp):
     return np.take_along_axis(top, order, axis=1), vals.max(axis=1).clip(0.0)
 
 
+def _strongest(score, width):
+    """Column indices of the ``width`` largest entries of each row (any order).
+
+    A threshold estimated on every 8th column (its ``2 width / 8``-th largest)
+    keeps about ``2 width`` entries per row; only those are ranked, and the
+    rows it leaves short fall back to a full partition.
+    """
+    h, n = score.shape
+    stride = 8
+    q = -(-2 * width // stride)
+    if n < 4 * stride * width:
+        return np.argpartition(score, n - width, axis=1)[:, n - width :]
+    sample = score[:, ::stride]
+    est = np.partition(sample, sample.shape[1] - q, axis=1)[:, sample.shape[1] - q]
+    keep = score >= est[:, None]
+    count = keep.sum(axis=1)
+    out = np.empty((h, width), dtype=np.int64)
+    short = count < width
+    if short.any():
+        rows = np.flatnonzero(short)
+        out[rows] = np.argpartition(score[rows], n - width, axis=1)[:, n - width :]
+        keep[rows] = False
+    rows, cols = np.nonzero(keep)
+    wide = int(count[~short].max(initial=0))
+    if rows.size:
+        rank = np.arange(rows.size) - np.searchsorted(rows, rows)
+        pad = np.full((h, wide), -1, dtype=np.int64)
+        pad[rows, rank] = cols
+        vals = np.where(pad >= 0, np.take_along_axis(score, np.maximum(pad, 0), axis=1), -np.inf)
+        best = np.argpartition(-vals, width - 1, axis=1)[:, :width]
+        full = np.flatnonzero(~short)
+        out[full] = np.take_along_axis(pad, best, axis=1)[full]
+    return out
+
+
 def _violators(score, thr, S, valid, ids, s, xp):
     """Each row's (at most ``s``) strongest violators outside its support.
 
@@ -95,27 +130,38 @@ def _violators(score, thr, S, valid, ids, s, xp):
     cand = np.full((m, s), -1, dtype=np.int64)
     vals = np.zeros((m, s))
     members = np.where(valid, S, ids[:, None])
-    if is_numpy(xp):  # only the (few) violators leave the dense array
+    k = min(2 * s + 1, n)
+    if is_numpy(xp):  # only the (few) strongest candidates leave the dense array
         score = np.asarray(score)  # a fresh array: members are zeroed in place
         score[np.arange(m)[:, None], members] = 0.0
         score[np.arange(m), ids] = 0.0
-        rows, cols = np.nonzero(score > thr[:, None])
-        v = score[rows, cols]
+        over = score > thr[:, None]
+        count = over.sum(axis=1)
+        width = int(min(s, count.max(initial=0)))
+        top = np.full((m, width), -1, dtype=np.int64)
+        heavy = np.flatnonzero(count > width)
+        if heavy.size:  # rows with more violators than slots: their strongest
+            top[heavy] = _strongest(score[heavy], width)
+            over[heavy] = False
+        rows, cols = np.nonzero(over)  # the other rows: all their violators
+        rank = np.arange(rows.size) - np.searchsorted(rows, rows)
+        top[rows, rank] = cols
+        v = np.take_along_axis(score, np.maximum(top, 0), axis=1)
+        ok = (top >= 0) & (v > thr[:, None])
     else:
-        k = min(2 * s + 1, n)
         top = _top_indices(score, k, xp)
         v = np.asarray(to_numpy(_take_rows(score, top, xp)), dtype=np.float64)
         top = np.asarray(to_numpy(top), dtype=np.int64)
         ok = (v > thr[:, None]) & (top != ids[:, None])
         ok &= ~(top[:, :, None] == members[:, None, :]).any(axis=2)
-        rows = np.broadcast_to(np.arange(m)[:, None], top.shape)[ok]
-        cols, v = top[ok], v[ok]
-    order = np.lexsort((-v, rows))
-    rows, cols, v = rows[order], cols[order], v[order]
-    rank = np.arange(rows.size) - np.searchsorted(rows, rows)
-    keep = rank < s
-    cand[rows[keep], rank[keep]] = cols[keep]
-    vals[rows[keep], rank[keep]] = v[keep]
+    # strongest first; the others (-1, score 0) last
+    v = np.where(ok, v, -1.0)
+    order = np.argsort(-v, axis=1, kind="stable")[:, :s]
+    v = np.take_along_axis(v, order, axis=1)
+    top = np.take_along_axis(top, order, axis=1)
+    ok = v > 0
+    cand[:, : top.shape[1]] = np.where(ok, top, -1)
+    vals[:, : top.shape[1]] = np.where(ok, v, 0.0)
     return cand, vals
 
 
@@ -143,10 +189,12 @@ def enet_representation(
     for every point when ``penalty`` is given (SSC's lasso: ``tau=1``,
     ``penalty = 1 / lambda``). Points are processed in
     blocks (memory O(block x n_samples)); each point's problem is solved on a
-    small active set (at most ``support_size`` points, started at the most
-    correlated ones) exactly, by the shared batched active-set solver
-    (:func:`sksubspace._lasso.lasso_gram`, warm-started from the previous
-    round); then the points whose correlation with the
+    small active set (``support_size`` points, started at the most correlated
+    ones; a block's sets double when one is full of nonzeros and still
+    violated) exactly, by the shared active-set solver
+    (:func:`sksubspace._lasso.lasso_gram`: compiled, problem by problem, on
+    the host; batched elsewhere; warm-started from the previous round); then
+    the points whose correlation with the
     residual breaks the optimality condition ``|<x_i, r>| <= lam_j tau``
     join the active set (largest violation first), which keeps its nonzeros,
     until no point violates (the oracle-guided active set of You et al. 2016).
@@ -174,7 +222,7 @@ def enet_representation(
         unconverged = 0
 
         def emit(ids, S, c_np):
-            if n_nonzero is not None and n_nonzero < s:
+            if n_nonzero is not None and n_nonzero < S.shape[1]:
                 order = np.argsort(-np.abs(c_np), axis=1, kind="stable")[:, n_nonzero:]
                 np.put_along_axis(c_np, order, 0.0, axis=1)
             nz = c_np != 0
@@ -195,20 +243,30 @@ def enet_representation(
             if verbose > 1:
                 print(f"[ElasticNetSubspaceClustering] round {rnd}: {m} points")
             Sx = from_numpy(S, like=like_int)
-            A = xp.reshape(xp.take(Xn, xp.reshape(Sx, (-1,)), axis=0), (m, s, d))
+            A = xp.reshape(xp.take(Xn, xp.reshape(Sx, (-1,)), axis=0), (m, S.shape[1], d))
             valid_x = from_numpy(valid.astype(np.int64), like=like_int) != 0
             A = xp.where(valid_x[..., None], A, xp.zeros_like(A))
-            G = A @ xp.matrix_transpose(A)
-            q = xp.sum(A * Xb[:, None, :], axis=2)
+            Xw = Xb
             if is_numpy(xp):  # host: the small solves in float64 whatever the data's dtype
-                G, q = G.astype(np.float64), q.astype(np.float64)
-                l1, l2 = l1.astype(np.float64), l2.astype(np.float64)
-            cx, _, _ = lasso_gram(G, q, l1, l2, init=from_numpy(c, like=like), valid=valid_x)
+                A, Xw = A.astype(np.float64, copy=False), Xb.astype(np.float64, copy=False)
+                l1, l2 = l1.astype(np.float64, copy=False), l2.astype(np.float64, copy=False)
+            G = A @ xp.matrix_transpose(A)
+            q = (A @ Xw[:, :, None])[:, :, 0]
+            init = from_numpy(c, like=like)
+            cx, _, _ = lasso_gram(G, q, l1, l2, init=init, valid=valid_x)
+            r = Xw - (cx[:, None, :] @ A)[:, 0, :]
             c = np.asarray(to_numpy(cx), dtype=np.float64)
             # correlations of every point with the residual: who breaks optimality
-            r = Xb - xp.sum(cx[..., None] * A, axis=1)
             thr = np.asarray(to_numpy(l1), dtype=np.float64) * (1.0 + rtol) + 1e-12
-            cand, score = _violators(xp.abs(r @ Xn_t), thr, S, valid, ids, s, xp)
+            score = r @ Xn_t
+            score = np.abs(score, out=score) if is_numpy(xp) else xp.abs(score)
+            cand, score = _violators(score, thr, S, valid, ids, s, xp)
+            full = (valid & (c != 0)).sum(axis=1) >= S.shape[1]
+            if S.shape[1] < n - 1 and bool((full & (cand[:, 0] >= 0)).any()):
+                # an active set full of nonzeros is still violated: the block's
+                # sets double (the solution has more nonzeros than support_size)
+                grow = ((0, 0), (0, min(2 * S.shape[1], n - 1) - S.shape[1]))
+                S, valid, c = np.pad(S, grow), np.pad(valid, grow), np.pad(c, grow)
             S, valid, c, more, full = _next_support(S, valid, c, cand, score, thr)
             stuck = more & full
             unconverged += int(stuck.sum())
@@ -274,9 +332,9 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
     smaller ``tau`` connects more points of the same subspace.
 
     The points are processed in blocks; each block solves its problems on
-    small active sets (at most ``support_size`` points per problem, started
-    at the most correlated points): an exact batched feature-sign solve
-    (linear solves of the size of the active set, all problems at once), then
+    small active sets (``support_size`` points per problem to start with,
+    the most correlated ones): an exact feature-sign / homotopy solve (a
+    compiled kernel on the host, batched array operations on a device), then
     the points whose correlation with the residual breaks the optimality
     condition ``|<x_i, r_j>| <= lambda_j tau`` join, until none does (the
     oracle-guided active set of You et al.); points that have converged leave
@@ -301,7 +359,10 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
     n_nonzero : int, default=50
         Coefficients kept per point (the largest in magnitude).
     support_size : int, default=50
-        Maximum size of each point's active set.
+        Initial size of each point's active set; a block's sets double when
+        one is full of nonzeros and still violated (solutions with more
+        nonzeros, e.g. in many dimensions), so it only trades rounds for
+        work per round.
     max_iter : int, default=40
         Maximum active-set rounds per block.
     affinity : {"nearest_neighbors", "symmetrize"}, default="nearest_neighbors"

@@ -22,21 +22,22 @@ The spectral step of the clustering family lives in
 
 from __future__ import annotations
 
-import importlib
 import math
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg
-from array_api_compat import is_cupy_namespace
 from sklearn.utils import check_random_state
 
 from ._backend import (
     cho_solve,
+    dense_like,
     from_numpy,
     get_namespace,
     is_numpy,
+    is_sparse,
+    lu_basis,
     to_float,
     to_numpy,
 )
@@ -304,10 +305,6 @@ def eigh_topk(A, k, *, largest=True):
 # ---------------------------------------------------------------------------
 
 
-def _is_sparse(A):
-    return sp.issparse(A) or type(A).__module__.startswith("cupyx")
-
-
 def safe_matmul(A, B):
     """``A @ B`` as a dense array, where ``A`` may be a SciPy / CuPy sparse matrix.
 
@@ -322,7 +319,7 @@ def safe_matmul(A, B):
 
 def safe_rmatmul(A, B):
     """``A' @ B`` as a dense array, where ``A`` may be a SciPy / CuPy sparse matrix."""
-    if _is_sparse(A):
+    if is_sparse(A):
         return safe_matmul(A.T, B)
     return get_namespace(A, B).matrix_transpose(A) @ B
 
@@ -333,44 +330,17 @@ def _rows_times(Xt, M):
     Sketches are kept as short-fat row blocks: BLAS runs ``Xt @ M`` about 1.5x
     faster than the same product written ``M' @ X``.
     """
-    if _is_sparse(M):
+    if is_sparse(M):
         return (M.T @ Xt.T).T
     return Xt @ M
 
 
 def _rows_times_t(Xt, M):
     """``Xt @ M'`` (``(M @ Xt')'``) for a short-fat dense ``Xt`` (l x n)."""
-    if _is_sparse(M):
+    if is_sparse(M):
         return (M @ Xt.T).T
     xp = get_namespace(Xt, M)
     return Xt @ xp.matrix_transpose(M)
-
-
-def _dense_like(A):
-    """An example dense array of A's namespace, for random draws and dtypes."""
-    if sp.issparse(A):
-        return np.empty(0, dtype=A.dtype)
-    if type(A).__module__.startswith("cupyx"):
-        import cupy
-
-        return cupy.empty(0, dtype=A.dtype)
-    return A
-
-
-def _lu_basis(Y):
-    """A well-conditioned basis ``P`` of the span of the columns of ``Y`` and ``T``, ``Y = P T``.
-
-    Between power iterations only the span matters, and the unit lower
-    trapezoidal factor ``P L`` of a pivoted LU is as good a basis as a QR's
-    ``Q`` at a fraction of the cost (the trick of fbpca). NumPy and CuPy
-    factor with LAPACK / cuSOLVER; namespaces without an LU use a QR.
-    """
-    xp = get_namespace(Y)
-    if is_numpy(xp):
-        return scipy.linalg.lu(Y, permute_l=True, check_finite=False)
-    if is_cupy_namespace(xp):
-        return importlib.import_module("cupyx.scipy.linalg").lu(Y, permute_l=True)
-    return xp.linalg.qr(Y)
 
 
 def _orth_basis(Y):
@@ -397,10 +367,6 @@ def _gram_eigh(Bt):
     return xp.flip(lam, axis=0), xp.flip(W, axis=1)
 
 
-def _host(a):
-    return np.asarray(to_numpy(a), dtype=np.float64)
-
-
 def _subspace_iteration(M, size, *, n_iter, random_state=None, start=None, k=None, tol=None):
     """Randomized subspace iteration on ``M`` (m x n).
 
@@ -410,7 +376,7 @@ def _subspace_iteration(M, size, *, n_iter, random_state=None, start=None, k=Non
 
     Products alternate ``M @ .`` and ``M' @ .`` (Halko, Martinsson & Tropp
     2011, Alg. 4.4), written as short-fat row blocks times ``M``. The n-side
-    basis is renormalized by a pivoted LU (:func:`_lu_basis`), the m-side one
+    basis is renormalized by a pivoted LU (:func:`lu_basis`), the m-side one
     by a QR, so the last product is ``B`` itself, at no extra pass over
     ``M``. ``start`` (n x s) seeds the first columns of the Gaussian test
     matrix (a warm start).
@@ -425,7 +391,7 @@ def _subspace_iteration(M, size, *, n_iter, random_state=None, start=None, k=Non
     once every one is at most ``tol * s_i`` the current triplets are kept, so
     the check costs no pass either.
     """
-    like = _dense_like(M)
+    like = dense_like(M)
     xp = get_namespace(like)
     rng = check_random_state(random_state)
     n = M.shape[1]
@@ -437,17 +403,17 @@ def _subspace_iteration(M, size, *, n_iter, random_state=None, start=None, k=Non
     Bt = _rows_times(xp.matrix_transpose(Q), M)
     if tol is None:
         for _ in range(n_iter):
-            P, _ = _lu_basis(xp.matrix_transpose(Bt))
+            P, _ = lu_basis(xp.matrix_transpose(Bt))
             Q = _orth_basis(xp.matrix_transpose(_rows_times_t(xp.matrix_transpose(P), M)))
             Bt = _rows_times(xp.matrix_transpose(Q), M)
         return Q, Bt, None
     eps = float(np.finfo(np.float32 if Bt.dtype == xp.float32 else np.float64).eps)
     gram = _gram_eigh(Bt)
     for _ in range(n_iter):
-        lam = _host(gram[0])
+        lam = to_numpy(gram[0], dtype=np.float64)
         if lam[-1] <= (100 * eps) ** 2 * lam[0]:  # rank < size: the range is captured
             break
-        P, T = _lu_basis(xp.matrix_transpose(Bt))
+        P, T = lu_basis(xp.matrix_transpose(Bt))
         Yt = _rows_times_t(xp.matrix_transpose(P), M)  # (M P)'
         s = xp.sqrt(xp.clip(gram[0][:k], 0, None))
         Wk = xp.astype(gram[1][:, :k], Bt.dtype)
@@ -456,8 +422,8 @@ def _subspace_iteration(M, size, *, n_iter, random_state=None, start=None, k=Non
         Rt = (xp.matrix_transpose(T @ Wk) @ Yt) / xp.where(s_ > 0, s_, 1) - s_ * (
             xp.matrix_transpose(Q @ Wk)
         )
-        res = _host(xp.linalg.vector_norm(Rt, axis=1))
-        if np.all(res <= tol * _host(s)):
+        res = to_numpy(xp.linalg.vector_norm(Rt, axis=1), dtype=np.float64)
+        if np.all(res <= tol * to_numpy(s, dtype=np.float64)):
             break
         Q = _orth_basis(xp.matrix_transpose(Yt))
         Bt = _rows_times(xp.matrix_transpose(Q), M)
@@ -534,7 +500,7 @@ def randomized_svd(
     )
     xp = get_namespace(Bt)
     lam, W = _gram_eigh(Bt) if gram is None else gram
-    top = _host(lam[:k])
+    top = to_numpy(lam[:k], dtype=np.float64)
     if k and top[-1] > 1e-4 * top[0]:
         # B = W diag(s) V'  with  (s^2, W) the eigenpairs of B B'.
         s = xp.astype(xp.sqrt(lam[:k]), Bt.dtype)
@@ -551,7 +517,7 @@ def randomized_svd(
 
 
 def _full_svd(A):
-    like = _dense_like(A)
+    like = dense_like(A)
     xp = get_namespace(like)
     dense = A.toarray() if hasattr(A, "toarray") else A
     U, s, Vt = xp.linalg.svd(dense, full_matrices=False)

@@ -319,12 +319,12 @@ class OnlineDictionaryLearning(
         Ct = xp.matrix_transpose(C)
         self._A = beta * self._A + (Ct @ C) / bs
         self._B = beta * self._B + (Ct @ Xb) / bs
-        diag = np.asarray(self._host(xp.linalg.diagonal(self._A)))
+        diag = np.asarray(to_numpy(xp.linalg.diagonal(self._A)))
         dead = diag <= 1e-6
         replacements = None
         if dead.any():
             picks = rng.choice(bs, size=int(dead.sum()), replace=True)
-            host = np.asarray(self._host(Xb))[picks]
+            host = np.asarray(to_numpy(Xb))[picks]
             host = host + 0.01 * (host.std() or 1.0) * rng.standard_normal(host.shape)
             replacements = from_numpy(host, like=Xb)
             if self.verbose >= 2:
@@ -356,10 +356,6 @@ class OnlineDictionaryLearning(
             self._B[j, :] = 0.0
         if self.verbose >= 2:
             print(f"{len(bad)} near-duplicate atoms restarted.")
-
-    @staticmethod
-    def _host(x):
-        return to_numpy(x)
 
     def _update_ewa(self, cost, n_samples, bs):
         """Exponentially weighted average of the batch costs (weight ``bs / n``), every step."""

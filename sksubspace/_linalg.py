@@ -33,6 +33,7 @@ from sklearn.utils import check_random_state
 from ._backend import (
     cho_solve,
     dense_like,
+    device_kw,
     from_numpy,
     get_namespace,
     is_numpy,
@@ -132,7 +133,7 @@ def diagonal(A):
     if hasattr(xp, "linalg") and hasattr(xp.linalg, "diagonal"):
         return xp.linalg.diagonal(A)
     k = min(A.shape[-2], A.shape[-1])
-    eye = xp.eye(A.shape[-2], A.shape[-1], dtype=A.dtype)
+    eye = xp.eye(A.shape[-2], A.shape[-1], dtype=A.dtype, **device_kw(A))
     return xp.sum(A * eye, axis=-2)[..., :k]
 
 
@@ -256,7 +257,7 @@ def cholesky(A, *, jitter=0.0):
     if jitter:
         n = A.shape[-1]
         scale = xp.mean(diagonal(A), axis=-1)
-        A = A + (jitter * scale)[..., None, None] * xp.eye(n, dtype=A.dtype)
+        A = A + (jitter * scale)[..., None, None] * xp.eye(n, dtype=A.dtype, **device_kw(A))
     try:
         L = xp.linalg.cholesky(A)
     except Exception as exc:  # numpy LinAlgError, cupy errors
@@ -686,7 +687,9 @@ def _omp_block(X, D, K, tol, exclude, gram, xp):
     n, d = X.shape
     n_atoms = D.shape[0]
     eps = float(np.finfo(np.float32 if X.dtype == xp.float32 else np.float64).eps)
-    rows = xp.arange(n) * n_atoms  # offsets of each signal's row in flattened (n, n_atoms)
+    rows = (
+        xp.arange(n, **device_kw(X)) * n_atoms
+    )  # offsets of each signal's row in flattened (n, n_atoms)
     ban = None
     if exclude is not None:
         ban = xp.astype(exclude, xp.int64)
@@ -697,10 +700,12 @@ def _omp_block(X, D, K, tol, exclude, gram, xp):
     else:
         gdiag = xp.sum(D * D, axis=1)
         R = X  # residuals
-        E = xp.zeros((n, K, d), dtype=X.dtype)  # orthonormalized chosen atoms
-    indices = xp.full((n, K), -1, dtype=xp.int64)
-    M = xp.zeros((n, K, K), dtype=X.dtype)  # inverse Cholesky factor of the chosen atoms
-    coefs = xp.zeros((n, K), dtype=X.dtype)
+        E = xp.zeros((n, K, d), dtype=X.dtype, **device_kw(X))  # orthonormalized chosen atoms
+    indices = xp.full((n, K), -1, dtype=xp.int64, **device_kw(X))
+    M = xp.zeros(
+        (n, K, K), dtype=X.dtype, **device_kw(X)
+    )  # inverse Cholesky factor of the chosen atoms
+    coefs = xp.zeros((n, K), dtype=X.dtype, **device_kw(X))
     rsq = xp.sum(X * X, axis=1)  # squared residual norms
     tiny = eps * eps * rsq
     active = rsq > (tol if tol is not None else 0.0)
@@ -781,7 +786,7 @@ def _argmax_abs(c, ban, rows, xp):
         return np.where(flat[rows + hi] >= -flat[rows + lo], hi, lo)
     a = xp.abs(c)
     if ban is not None:
-        cols = xp.arange(c.shape[1])[None, :]
+        cols = xp.arange(c.shape[1], **device_kw(c))[None, :]
         hit = (rows[:, None] + cols) == ban[:, None]
         a = xp.where(hit, -xp.ones_like(a), a)
     return xp.argmax(a, axis=1)
@@ -791,12 +796,12 @@ def omp_codes_dense(indices, coefs, n_atoms):
     """Scatter the output of :func:`batched_omp` into a dense (n, n_atoms) array."""
     xp = get_namespace(coefs)
     n, K = indices.shape
-    out = xp.zeros((n, n_atoms), dtype=coefs.dtype)
+    out = xp.zeros((n, n_atoms), dtype=coefs.dtype, **device_kw(coefs))
     if is_numpy(xp):  # one scatter instead of K masked passes over the output
         keep = indices >= 0
         out[np.nonzero(keep)[0], indices[keep]] = coefs[keep]
         return out
-    atom_ids = xp.arange(n_atoms)[None, :]
+    atom_ids = xp.arange(n_atoms, **device_kw(coefs))[None, :]
     for t in range(K):
         out = out + xp.where(atom_ids == indices[:, t : t + 1], coefs[:, t : t + 1], 0.0)
     return out

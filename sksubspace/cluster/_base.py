@@ -111,9 +111,13 @@ def _fit_subspaces(X, labels, n_clusters, xp, *, affine=False, dims=None):
     for k in range(n_clusters):
         idx = np.flatnonzero(labels == k)
         Xk = xp.take(X, xp.asarray(idx, **device_kw(X)), axis=0)
-        mu = xp.mean(Xk, axis=0) if (affine and idx.size) else xp.zeros(n_features, dtype=X.dtype)
+        mu = (
+            xp.mean(Xk, axis=0)
+            if (affine and idx.size)
+            else xp.zeros(n_features, dtype=X.dtype, **device_kw(X))
+        )
         if idx.size == 0:
-            bases.append(xp.zeros((n_features, 0), dtype=X.dtype))
+            bases.append(xp.zeros((n_features, 0), dtype=X.dtype, **device_kw(X)))
             offsets.append(mu)
             continue
         _, s, Vt = xp.linalg.svd(Xk - mu, full_matrices=False)

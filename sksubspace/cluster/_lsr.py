@@ -57,7 +57,7 @@ def lsr_representation(X, xp, *, alpha=0.1, zero_diagonal=True, n_nonzero=None):
     if n_nonzero is None:
         C = (Z @ xp.matrix_transpose(Z)) * scale[:, None]
         if zero_diagonal:
-            C = C * (1.0 - xp.eye(n, dtype=X.dtype))
+            C = C * (1.0 - xp.eye(n, dtype=X.dtype, **device_kw(X)))
         return C
     q = int(min(n_nonzero, n - 1))
     Zt = xp.matrix_transpose(Z)

@@ -32,7 +32,7 @@ def _squared_singular_values(A):
     """Squared singular values of ``A`` (descending), from the smaller Gram matrix."""
     xp = get_namespace(A)
     if A.shape[1] == 0 or A.shape[0] == 0:
-        return xp.zeros((0,), dtype=A.dtype)
+        return xp.zeros((0,), dtype=A.dtype, **device_kw(A))
     s = xp.linalg.svdvals(A)
     return s * s
 

@@ -11,7 +11,16 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_random_state
 
-from .._backend import compute_context, from_numpy, get_namespace, is_numpy, to_float, to_numpy
+from .._backend import (
+    as_index,
+    compute_context,
+    device_kw,
+    from_numpy,
+    get_namespace,
+    is_numpy,
+    to_float,
+    to_numpy,
+)
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ..utils._progress import progress_bar
@@ -290,8 +299,8 @@ class OnlineDictionaryLearning(
         if self.positive_dict:
             D = _normalize_rows(xp.clip(D, 0, None), xp)
         self._D = D
-        self._A = xp.zeros((k, k), dtype=Xc.dtype)
-        self._B = xp.zeros((k, Xc.shape[1]), dtype=Xc.dtype)
+        self._A = xp.zeros((k, k), dtype=Xc.dtype, **device_kw(Xc))
+        self._B = xp.zeros((k, Xc.shape[1]), dtype=Xc.dtype, **device_kw(Xc))
         self._ewa_cost = None
         self._ewa_cost_min = None
         self._no_improvement = 0
@@ -420,9 +429,9 @@ class OnlineDictionaryLearning(
         )
         for epoch in epochs:
             order = rng.permutation(n) if self.shuffle else np.arange(n)
-            order_x = from_numpy(order, like=xp.zeros(1, dtype=xp.int64))
+            order_x = as_index(order, Xc)
             for b in range(n_batches):
-                Xb = xp.take(Xc, order_x[b * bs : (b + 1) * bs], axis=0)
+                Xb = xp.take(Xc, order_x[b * bs : min((b + 1) * bs, n)], axis=0)
                 cost, D_old = self._step(Xb, rng)
                 cost = to_float(cost)
                 self._update_ewa(cost, n, bs)

@@ -252,7 +252,7 @@ class GrassmannClassRepresentation(_SubspaceClassifierMixin, BaseEstimator):
         self.input_scale_ = float(np.sqrt(sq)) if sq > 0 else 1.0
         Xs = Xc / self.input_scale_
         d = Xs.shape[1]
-        W = xp.eye(d, dtype=Xs.dtype) if self.feature_map else None
+        W = xp.eye(d, dtype=Xs.dtype, **device_kw(Xs)) if self.feature_map else None
         U, _ = _features(Xs, W, self.normalize)
         S, evals = _class_subspaces(U, codes, n_classes, self.n_components_)
         # Classes of rank below k (or absent from a first partial_fit batch) are

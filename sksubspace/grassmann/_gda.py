@@ -59,7 +59,7 @@ def _kda(K, codes, n_classes, n_discriminants, alpha):
     between = KVK - (k1 @ xp.matrix_transpose(k1)) / N
     within = K @ K - KVK
     reg = alpha * xp.sum(xp.linalg.diagonal(within)) / N + 1e-12
-    within = within + reg * xp.eye(N, dtype=K.dtype)
+    within = within + reg * xp.eye(N, dtype=K.dtype, **device_kw(K))
     L = cholesky(0.5 * (within + xp.matrix_transpose(within)))
     Linv_B = solve_triangular(L, between, lower=True, xp=xp)
     C = solve_triangular(L, xp.matrix_transpose(Linv_B), lower=True, xp=xp)

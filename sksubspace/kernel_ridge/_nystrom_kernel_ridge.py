@@ -316,7 +316,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             n_eff = float(sw.sum())
             if n_eff <= 0:
                 raise ValueError("sample_weight must have a positive sum.")
-            row_scale = from_numpy(np.sqrt(sw), like=xp.ones(1, dtype=xp.float64))
+            row_scale = xp.astype(from_numpy(np.sqrt(sw), like=data.X), xp.float64)
         M = self.n_centers
         if M > n:
             warnings.warn(

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_array, check_is_fitted, check_random_state
 
-from .._backend import compute_context, from_numpy, to_numpy
+from .._backend import compute_context, device_kw, from_numpy, to_numpy
 from .._linalg import cholesky_solve, eigh_topk
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
@@ -330,12 +330,16 @@ class SpectrallyTransformedKernelRidge(
         if root is not None:  # weighted loss: c = R (R Ks R + alpha I)^-1 R y, R = sqrt(weights)
             Ks, YL = root * Ks * xp.matrix_transpose(root), root * YL
         nl = Ks.shape[0]
-        eye = xp.eye(nl, dtype=Ks.dtype, device=getattr(Ks, "device", None))
+        eye = xp.eye(nl, dtype=Ks.dtype, **device_kw(Ks))
         c = cholesky_solve(Ks + self.alpha * eye, YL, jitter=1e-12 if self.alpha == 0 else 0.0)
         if root is not None:
             c = root * c
         # f(x) = pi_1 kb(x, X_L) c + kb(x, X) W c / n, folded into one dual over X.
-        a = (W @ c) / n if W is not None else xp.zeros((n, c.shape[1]), dtype=c.dtype)
+        a = (
+            (W @ c) / n
+            if W is not None
+            else xp.zeros((n, c.shape[1]), dtype=c.dtype, **device_kw(c))
+        )
         a = _add_rows(a, idx, float(pis[0]) * c, xp)
         return a / r
 

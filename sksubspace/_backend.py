@@ -166,14 +166,18 @@ def to_float(x) -> float:
     return float(to_numpy(x))
 
 
+def _is_cupyx_sparse(x) -> bool:
+    return type(x).__module__.startswith("cupyx")
+
+
 def is_cupy(x) -> bool:
     """True for a CuPy array or a ``cupyx.scipy.sparse`` matrix (never imports CuPy)."""
-    return is_cupy_array(x) or type(x).__module__.startswith("cupyx")
+    return is_cupy_array(x) or _is_cupyx_sparse(x)
 
 
 def is_sparse(x) -> bool:
     """True for a SciPy or a ``cupyx.scipy.sparse`` matrix."""
-    return sp.issparse(x) or type(x).__module__.startswith("cupyx")
+    return sp.issparse(x) or _is_cupyx_sparse(x)
 
 
 def dense_like(A):
@@ -185,7 +189,7 @@ def dense_like(A):
     """
     if sp.issparse(A):
         return np.empty(0, dtype=A.dtype)
-    if type(A).__module__.startswith("cupyx"):
+    if _is_cupyx_sparse(A):
         return _import_cupy().empty(0, dtype=A.dtype)
     return A
 
@@ -247,7 +251,7 @@ class ComputeContext:
         """Hand a computed array back in the user's namespace."""
         if x is None or not self.moves:
             return x
-        if sp.issparse(x) or type(x).__module__.startswith("cupyx"):
+        if is_sparse(x):
             return x.get() if hasattr(x, "get") else x
         return as_namespace(x, self.out_xp)
 

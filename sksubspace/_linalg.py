@@ -243,7 +243,7 @@ def add_to_diagonal(A, value):
     if is_numpy(xp) and A.ndim == 2 and A.flags.writeable and A.flags.c_contiguous:
         A.flat[:: n + 1] += value
         return A
-    return A + value * xp.eye(n, dtype=A.dtype, device=getattr(A, "device", None))
+    return A + value * xp.eye(n, dtype=A.dtype, **device_kw(A))
 
 
 def cholesky(A, *, jitter=0.0):

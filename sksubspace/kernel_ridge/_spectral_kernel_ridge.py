@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_array, check_is_fitted, check_random_state
 
-from .._backend import compute_context, device_kw, from_numpy, to_numpy
+from .._backend import as_index, compute_context, device_kw, from_numpy, to_numpy
 from .._linalg import cholesky_solve, eigh_topk
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
@@ -219,7 +219,7 @@ class SpectrallyTransformedKernelRidge(
         n_targets = Yh.shape[1]
         params = self._params()
         L_idx = np.flatnonzero(labeled)
-        idx = _as_index(L_idx, Xc, xp)
+        idx = as_index(L_idx, Xc)
         YL = xp.astype(ctx.asarray(Yh[labeled]), Xc.dtype)
         XL = xp.take(Xc, idx, axis=0)
         root = None  # square roots of the labeled rows' weights
@@ -364,7 +364,7 @@ class SpectrallyTransformedKernelRidge(
         if root is not None:  # weighted least squares on the labeled rows
             Phi_L, YL = root * Phi_L, root * YL
         G = xp.matrix_transpose(Phi_L) @ Phi_L
-        eye = xp.eye(G.shape[0], dtype=G.dtype, device=getattr(G, "device", None))
+        eye = xp.eye(G.shape[0], dtype=G.dtype, **device_kw(G))
         w = cholesky_solve(G + self.alpha * eye + 1e-12 * eye, xp.matrix_transpose(Phi_L) @ YL)
         # f(x) = phi(x) w = k(x, X) U diag(sqrt(lamb) / (sqrt(n) lam)) w
         return U @ ((xp.sqrt(lamb) / (np.sqrt(n) * lam))[:, None] * w)
@@ -396,20 +396,14 @@ class SpectrallyTransformedKernelRidge(
         )
 
 
-def _as_index(idx, like, xp):
-    if isinstance(like, np.ndarray):
-        return np.asarray(idx, dtype=np.int64)
-    return xp.asarray(np.asarray(idx, dtype=np.int64), device=getattr(like, "device", None))
-
-
 def _add_rows(A, idx, B, xp):
     """``A[idx] += B`` for distinct ``idx``, without in-place fancy indexing."""
     n = A.shape[0]
-    E = xp.zeros((n, B.shape[0]), dtype=A.dtype, device=getattr(A, "device", None))
+    E = xp.zeros((n, B.shape[0]), dtype=A.dtype, **device_kw(A))
     if isinstance(A, np.ndarray):
         A = A.copy()
         A[idx] += B
         return A
-    onehot = _as_index(np.arange(n), A, xp)[:, None] == idx[None, :]
+    onehot = as_index(np.arange(n), A)[:, None] == idx[None, :]
     E = xp.where(onehot, xp.ones_like(E), E)
     return A + E @ B

@@ -54,6 +54,7 @@ __all__ = [
     "as_namespace",
     "device_of",
     "device_kw",
+    "move_like",
     "dense_like",
     "is_cupy",
     "is_cupy_namespace",
@@ -228,11 +229,15 @@ class ComputeContext:
         The namespace of the user's input; results are handed back in it.
     device : object
         Device of the computation within ``xp`` (``None`` for NumPy/CuPy's default).
+    out_device : object
+        Device of the user's input within ``out_xp``, where results go back
+        (``None`` for NumPy/CuPy's default).
     """
 
     xp: Any
     out_xp: Any
     device: Any = None
+    out_device: Any = None
 
     @property
     def on_gpu(self) -> bool:
@@ -253,7 +258,7 @@ class ComputeContext:
             return x
         if is_sparse(x):
             return x.get() if hasattr(x, "get") else x
-        return as_namespace(x, self.out_xp)
+        return as_namespace(x, self.out_xp, self.out_device)
 
 
 def compute_context(device, *arrays) -> ComputeContext:
@@ -274,19 +279,17 @@ def compute_context(device, *arrays) -> ComputeContext:
     if device not in DEVICE_OPTIONS:
         raise ValueError(f"device must be None, 'cpu' or 'gpu'; got {device!r}.")
     out_xp = get_namespace(*arrays)
+    dense = [a for a in arrays if a is not None and not sp.issparse(a)]
+    out_dev = device_kw(dense[0]).get("device") if dense else None
     if device is None:
-        dense = [a for a in arrays if a is not None and not sp.issparse(a)]
-        dev = _device_of(dense[0]) if dense and not is_numpy(out_xp) else None
-        if is_cupy_namespace(out_xp):
-            dev = None
-        return ComputeContext(out_xp, out_xp, dev)
+        return ComputeContext(out_xp, out_xp, out_dev, out_dev)
     if device == "cpu":
-        return ComputeContext(array_namespace(np.empty(0)), out_xp, None)
+        return ComputeContext(array_namespace(np.empty(0)), out_xp, None, out_dev)
     reason = gpu_unavailable_reason()
     if reason is not None:
         raise RuntimeError(f"{_GPU_HELP} ({reason}.)")
     cupy = _import_cupy()
-    return ComputeContext(array_namespace(cupy.empty(0)), out_xp, None)
+    return ComputeContext(array_namespace(cupy.empty(0)), out_xp, None, out_dev)
 
 
 # --------------------------------------------------------------------------
@@ -356,6 +359,11 @@ def as_index(idx, like):
     if isinstance(like, np.ndarray):
         return idx
     return as_namespace(idx, get_namespace(like), None if is_cupy(like) else _device_of(like))
+
+
+def move_like(x, like):
+    """``x`` (any namespace) moved to the namespace and device of ``like``, dtype unchanged."""
+    return as_namespace(x, get_namespace(like), device_kw(like).get("device"))
 
 
 def device_of(x):

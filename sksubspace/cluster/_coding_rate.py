@@ -12,7 +12,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, device_kw, from_numpy, get_namespace, to_float, to_numpy
+from .._backend import (
+    as_index,
+    compute_context,
+    device_kw,
+    from_numpy,
+    get_namespace,
+    to_float,
+    to_numpy,
+)
 from .._linalg import orthonormalize
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import check_random_state, validate_data
@@ -446,8 +454,6 @@ class CodingRateClustering(
             raise ValueError(f"n_components={self.n_components} must be at most n_features={p}.")
         d = int(self.n_components or min(p, 32))
         rng = check_random_state(self.random_state)
-        dev = device_kw(Xc)
-        like_int = xp.zeros(1, dtype=xp.int64, **dev)
         # initial features: PCA directions (random ones past the rank of X)
         _, _, Vt = xp.linalg.svd(Xc, full_matrices=False)
         W = xp.matrix_transpose(Vt[: min(d, Vt.shape[0]), :])
@@ -466,7 +472,7 @@ class CodingRateClustering(
         curve, step, converged = [], 0, False
         for epoch in range(1, self.max_iter + 1):
             perm = rng.permutation(n)
-            px = from_numpy(perm, like=like_int)
+            px = as_index(perm, Xc)
             Xp = xp.take(Xc, px, axis=0)
             Cp, mCp, vCp = (xp.take(A, px, axis=0) for A in (C, mC, vC))
             parts, total = [], 0.0
@@ -478,7 +484,7 @@ class CodingRateClustering(
                 Cb, mb, vb = _adam(Cp[lo:hi, :], gC, mCp[lo:hi, :], vCp[lo:hi, :], epoch, lr, xp)
                 parts.append((_normalize_rows(Cb, xp), mb, vb))
                 total = total + val
-            inv = from_numpy(np.argsort(perm), like=like_int)
+            inv = as_index(np.argsort(perm), Xc)
             C, mC, vC = (
                 xp.take(xp.concat([q[i] for q in parts], axis=0), inv, axis=0) for i in range(3)
             )

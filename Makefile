@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: tour test lint bench bench-quick doc clean gpu-check
+.PHONY: tour test test-device lint bench bench-quick doc clean gpu-check
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ test: $(VENV)/.test
 	$(PY) -m ruff check sksubspace tests benchmarks examples doc
 	$(PY) -m ruff format --check sksubspace tests benchmarks examples doc
 	MPLBACKEND=Agg OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 --durations=15
+
+## test-device: the array-API tests again with their arrays on array-api-strict's second device
+## (ARRAY_API_ARGS=--array-api-float32 adds float32: tolerances set for float64 then fail by design)
+test-device: $(VENV)/.test
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 -q \
+		-k "strict or array_api or second_device" --deselect tests/test_common.py::test_sklearn_compatible \
+		--array-api-device=device1 $(ARRAY_API_ARGS)
 
 lint: $(VENV)/.test
 	$(PY) -m ruff check sksubspace tests benchmarks examples

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._backend import device_of, get_namespace, is_numpy
+from ._backend import device_kw, get_namespace, is_numpy
 
 __all__ = ["lasso_gram"]
 
@@ -29,20 +29,12 @@ __all__ = ["lasso_gram"]
 _CHUNK = 1024
 
 
-def _dev_kw(A, xp):
-    """``device=`` keyword for arrays created next to ``A`` (none for NumPy)."""
-    if is_numpy(xp):
-        return {}
-
-    return {"device": device_of(A)}
-
-
 def _take_along(A, idx, xp):
     """``A[i, idx[i, j]]`` for a (b, p) ``A`` and a (b, k) ``idx``."""
     if is_numpy(xp):
         return np.take_along_axis(A, idx, axis=1)
     b, p = A.shape
-    offs = xp.reshape(xp.arange(b, dtype=idx.dtype, **_dev_kw(A, xp)) * p, (-1, 1))
+    offs = xp.reshape(xp.arange(b, dtype=idx.dtype, **device_kw(A)) * p, (-1, 1))
     flat = xp.take(xp.reshape(A, (-1,)), xp.reshape(idx + offs, (-1,)))
     return xp.reshape(flat, idx.shape)
 
@@ -52,7 +44,7 @@ def _gram_rows(G, j, xp):
     if G.ndim == 2:
         return xp.take(G, j, axis=0)
     b, p, _ = G.shape
-    flat = xp.arange(b, dtype=j.dtype, **_dev_kw(G, xp)) * p + j
+    flat = xp.arange(b, dtype=j.dtype, **device_kw(G)) * p + j
     return xp.take(xp.reshape(G, (b * p, p)), flat, axis=0)
 
 
@@ -62,7 +54,7 @@ def _set_slot(A, f, value, mask, xp):
         rows = np.flatnonzero(mask)
         A[rows, f[rows]] = value[rows]
         return A
-    hit = (xp.arange(A.shape[1], **_dev_kw(A, xp))[None, :] == f[:, None]) & mask[:, None]
+    hit = (xp.arange(A.shape[1], **device_kw(A))[None, :] == f[:, None]) & mask[:, None]
     if A.ndim == 3:
         return xp.where(hit[:, :, None], value[:, None, :], A)
     return xp.where(hit, value[:, None], A)
@@ -77,7 +69,7 @@ def _dense_codes(slots, coef, p, xp):
         rows = np.broadcast_to(np.arange(b)[:, None], slots.shape)
         out[rows[occ], slots[occ]] = coef[occ]
         return out
-    cols = xp.arange(p, **_dev_kw(coef, xp))
+    cols = xp.arange(p, **device_kw(coef))
     hit = (slots[:, :, None] == cols[None, None, :]) & occ[:, :, None]
     return xp.sum(xp.where(hit, coef[:, :, None], xp.zeros_like(coef)[:, :, None]), axis=1)
 
@@ -103,9 +95,9 @@ def _active_inverse(G, slots, ridge, xp):
     if G.ndim == 2:
         Hs = xp.reshape(xp.take(xp.reshape(G, (-1,)), xp.reshape(idx, (-1,))), (b, k, k))
     else:
-        base = xp.reshape(xp.arange(b, dtype=idx.dtype, **_dev_kw(G, xp)) * (p * p), (-1, 1, 1))
+        base = xp.reshape(xp.arange(b, dtype=idx.dtype, **device_kw(G)) * (p * p), (-1, 1, 1))
         Hs = xp.reshape(xp.take(xp.reshape(G, (-1,)), xp.reshape(idx + base, (-1,))), (b, k, k))
-    eye = xp.eye(k, dtype=G.dtype, **_dev_kw(G, xp))
+    eye = xp.eye(k, dtype=G.dtype, **device_kw(G))
     both = occ[:, :, None] & occ[:, None, :]
     Hs = xp.where(both, Hs + ridge[:, None, None] * eye, eye)
     mask = xp.astype(occ, G.dtype)
@@ -148,7 +140,7 @@ class _State:
         """Room for ``k_new`` active coordinates per problem."""
         b, k = self.slots.shape
         extra = k_new - k
-        dev = _dev_kw(self.coef, xp)
+        dev = device_kw(self.coef)
         dt = self.coef.dtype
         pad = xp.full((b, extra), -1, dtype=self.slots.dtype, **dev)
         self.slots = xp.concat([self.slots, pad], axis=1)
@@ -322,7 +314,7 @@ def _lasso_gram(G, B, l1, l2, *, init, valid, max_iter, positive, factor, xp):
     """The solver on one batch of problems (see :func:`lasso_gram`)."""
     if is_numpy(xp) and hasattr(np, "astype"):
         xp = np  # NumPy >= 2.1 speaks the array API itself: no wrapper per call
-    dev = _dev_kw(B, xp)
+    dev = device_kw(B)
     dt = B.dtype
     n, p = B.shape
     if max_iter is None:

@@ -22,21 +22,23 @@ The spectral step of the clustering family lives in
 
 from __future__ import annotations
 
-import importlib
 import math
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg
-from array_api_compat import is_cupy_namespace
 from sklearn.utils import check_random_state
 
 from ._backend import (
     cho_solve,
+    dense_like,
+    device_kw,
     from_numpy,
     get_namespace,
     is_numpy,
+    is_sparse,
+    lu_basis,
     to_float,
     to_numpy,
 )
@@ -131,7 +133,7 @@ def diagonal(A):
     if hasattr(xp, "linalg") and hasattr(xp.linalg, "diagonal"):
         return xp.linalg.diagonal(A)
     k = min(A.shape[-2], A.shape[-1])
-    eye = xp.eye(A.shape[-2], A.shape[-1], dtype=A.dtype)
+    eye = xp.eye(A.shape[-2], A.shape[-1], dtype=A.dtype, **device_kw(A))
     return xp.sum(A * eye, axis=-2)[..., :k]
 
 
@@ -241,7 +243,7 @@ def add_to_diagonal(A, value):
     if is_numpy(xp) and A.ndim == 2 and A.flags.writeable and A.flags.c_contiguous:
         A.flat[:: n + 1] += value
         return A
-    return A + value * xp.eye(n, dtype=A.dtype, device=getattr(A, "device", None))
+    return A + value * xp.eye(n, dtype=A.dtype, **device_kw(A))
 
 
 def cholesky(A, *, jitter=0.0):
@@ -255,7 +257,7 @@ def cholesky(A, *, jitter=0.0):
     if jitter:
         n = A.shape[-1]
         scale = xp.mean(diagonal(A), axis=-1)
-        A = A + (jitter * scale)[..., None, None] * xp.eye(n, dtype=A.dtype)
+        A = A + (jitter * scale)[..., None, None] * xp.eye(n, dtype=A.dtype, **device_kw(A))
     try:
         L = xp.linalg.cholesky(A)
     except Exception as exc:  # numpy LinAlgError, cupy errors
@@ -304,10 +306,6 @@ def eigh_topk(A, k, *, largest=True):
 # ---------------------------------------------------------------------------
 
 
-def _is_sparse(A):
-    return sp.issparse(A) or type(A).__module__.startswith("cupyx")
-
-
 def safe_matmul(A, B):
     """``A @ B`` as a dense array, where ``A`` may be a SciPy / CuPy sparse matrix.
 
@@ -322,7 +320,7 @@ def safe_matmul(A, B):
 
 def safe_rmatmul(A, B):
     """``A' @ B`` as a dense array, where ``A`` may be a SciPy / CuPy sparse matrix."""
-    if _is_sparse(A):
+    if is_sparse(A):
         return safe_matmul(A.T, B)
     return get_namespace(A, B).matrix_transpose(A) @ B
 
@@ -333,44 +331,17 @@ def _rows_times(Xt, M):
     Sketches are kept as short-fat row blocks: BLAS runs ``Xt @ M`` about 1.5x
     faster than the same product written ``M' @ X``.
     """
-    if _is_sparse(M):
+    if is_sparse(M):
         return (M.T @ Xt.T).T
     return Xt @ M
 
 
 def _rows_times_t(Xt, M):
     """``Xt @ M'`` (``(M @ Xt')'``) for a short-fat dense ``Xt`` (l x n)."""
-    if _is_sparse(M):
+    if is_sparse(M):
         return (M @ Xt.T).T
     xp = get_namespace(Xt, M)
     return Xt @ xp.matrix_transpose(M)
-
-
-def _dense_like(A):
-    """An example dense array of A's namespace, for random draws and dtypes."""
-    if sp.issparse(A):
-        return np.empty(0, dtype=A.dtype)
-    if type(A).__module__.startswith("cupyx"):
-        import cupy
-
-        return cupy.empty(0, dtype=A.dtype)
-    return A
-
-
-def _lu_basis(Y):
-    """A well-conditioned basis ``P`` of the span of the columns of ``Y`` and ``T``, ``Y = P T``.
-
-    Between power iterations only the span matters, and the unit lower
-    trapezoidal factor ``P L`` of a pivoted LU is as good a basis as a QR's
-    ``Q`` at a fraction of the cost (the trick of fbpca). NumPy and CuPy
-    factor with LAPACK / cuSOLVER; namespaces without an LU use a QR.
-    """
-    xp = get_namespace(Y)
-    if is_numpy(xp):
-        return scipy.linalg.lu(Y, permute_l=True, check_finite=False)
-    if is_cupy_namespace(xp):
-        return importlib.import_module("cupyx.scipy.linalg").lu(Y, permute_l=True)
-    return xp.linalg.qr(Y)
 
 
 def _orth_basis(Y):
@@ -397,10 +368,6 @@ def _gram_eigh(Bt):
     return xp.flip(lam, axis=0), xp.flip(W, axis=1)
 
 
-def _host(a):
-    return np.asarray(to_numpy(a), dtype=np.float64)
-
-
 def _subspace_iteration(M, size, *, n_iter, random_state=None, start=None, k=None, tol=None):
     """Randomized subspace iteration on ``M`` (m x n).
 
@@ -410,7 +377,7 @@ def _subspace_iteration(M, size, *, n_iter, random_state=None, start=None, k=Non
 
     Products alternate ``M @ .`` and ``M' @ .`` (Halko, Martinsson & Tropp
     2011, Alg. 4.4), written as short-fat row blocks times ``M``. The n-side
-    basis is renormalized by a pivoted LU (:func:`_lu_basis`), the m-side one
+    basis is renormalized by a pivoted LU (:func:`lu_basis`), the m-side one
     by a QR, so the last product is ``B`` itself, at no extra pass over
     ``M``. ``start`` (n x s) seeds the first columns of the Gaussian test
     matrix (a warm start).
@@ -425,7 +392,7 @@ def _subspace_iteration(M, size, *, n_iter, random_state=None, start=None, k=Non
     once every one is at most ``tol * s_i`` the current triplets are kept, so
     the check costs no pass either.
     """
-    like = _dense_like(M)
+    like = dense_like(M)
     xp = get_namespace(like)
     rng = check_random_state(random_state)
     n = M.shape[1]
@@ -437,17 +404,17 @@ def _subspace_iteration(M, size, *, n_iter, random_state=None, start=None, k=Non
     Bt = _rows_times(xp.matrix_transpose(Q), M)
     if tol is None:
         for _ in range(n_iter):
-            P, _ = _lu_basis(xp.matrix_transpose(Bt))
+            P, _ = lu_basis(xp.matrix_transpose(Bt))
             Q = _orth_basis(xp.matrix_transpose(_rows_times_t(xp.matrix_transpose(P), M)))
             Bt = _rows_times(xp.matrix_transpose(Q), M)
         return Q, Bt, None
     eps = float(np.finfo(np.float32 if Bt.dtype == xp.float32 else np.float64).eps)
     gram = _gram_eigh(Bt)
     for _ in range(n_iter):
-        lam = _host(gram[0])
+        lam = to_numpy(gram[0], dtype=np.float64)
         if lam[-1] <= (100 * eps) ** 2 * lam[0]:  # rank < size: the range is captured
             break
-        P, T = _lu_basis(xp.matrix_transpose(Bt))
+        P, T = lu_basis(xp.matrix_transpose(Bt))
         Yt = _rows_times_t(xp.matrix_transpose(P), M)  # (M P)'
         s = xp.sqrt(xp.clip(gram[0][:k], 0, None))
         Wk = xp.astype(gram[1][:, :k], Bt.dtype)
@@ -456,8 +423,8 @@ def _subspace_iteration(M, size, *, n_iter, random_state=None, start=None, k=Non
         Rt = (xp.matrix_transpose(T @ Wk) @ Yt) / xp.where(s_ > 0, s_, 1) - s_ * (
             xp.matrix_transpose(Q @ Wk)
         )
-        res = _host(xp.linalg.vector_norm(Rt, axis=1))
-        if np.all(res <= tol * _host(s)):
+        res = to_numpy(xp.linalg.vector_norm(Rt, axis=1), dtype=np.float64)
+        if np.all(res <= tol * to_numpy(s, dtype=np.float64)):
             break
         Q = _orth_basis(xp.matrix_transpose(Yt))
         Bt = _rows_times(xp.matrix_transpose(Q), M)
@@ -534,7 +501,7 @@ def randomized_svd(
     )
     xp = get_namespace(Bt)
     lam, W = _gram_eigh(Bt) if gram is None else gram
-    top = _host(lam[:k])
+    top = to_numpy(lam[:k], dtype=np.float64)
     if k and top[-1] > 1e-4 * top[0]:
         # B = W diag(s) V'  with  (s^2, W) the eigenpairs of B B'.
         s = xp.astype(xp.sqrt(lam[:k]), Bt.dtype)
@@ -551,7 +518,7 @@ def randomized_svd(
 
 
 def _full_svd(A):
-    like = _dense_like(A)
+    like = dense_like(A)
     xp = get_namespace(like)
     dense = A.toarray() if hasattr(A, "toarray") else A
     U, s, Vt = xp.linalg.svd(dense, full_matrices=False)
@@ -720,7 +687,9 @@ def _omp_block(X, D, K, tol, exclude, gram, xp):
     n, d = X.shape
     n_atoms = D.shape[0]
     eps = float(np.finfo(np.float32 if X.dtype == xp.float32 else np.float64).eps)
-    rows = xp.arange(n) * n_atoms  # offsets of each signal's row in flattened (n, n_atoms)
+    rows = (
+        xp.arange(n, **device_kw(X)) * n_atoms
+    )  # offsets of each signal's row in flattened (n, n_atoms)
     ban = None
     if exclude is not None:
         ban = xp.astype(exclude, xp.int64)
@@ -731,10 +700,12 @@ def _omp_block(X, D, K, tol, exclude, gram, xp):
     else:
         gdiag = xp.sum(D * D, axis=1)
         R = X  # residuals
-        E = xp.zeros((n, K, d), dtype=X.dtype)  # orthonormalized chosen atoms
-    indices = xp.full((n, K), -1, dtype=xp.int64)
-    M = xp.zeros((n, K, K), dtype=X.dtype)  # inverse Cholesky factor of the chosen atoms
-    coefs = xp.zeros((n, K), dtype=X.dtype)
+        E = xp.zeros((n, K, d), dtype=X.dtype, **device_kw(X))  # orthonormalized chosen atoms
+    indices = xp.full((n, K), -1, dtype=xp.int64, **device_kw(X))
+    M = xp.zeros(
+        (n, K, K), dtype=X.dtype, **device_kw(X)
+    )  # inverse Cholesky factor of the chosen atoms
+    coefs = xp.zeros((n, K), dtype=X.dtype, **device_kw(X))
     rsq = xp.sum(X * X, axis=1)  # squared residual norms
     tiny = eps * eps * rsq
     active = rsq > (tol if tol is not None else 0.0)
@@ -815,7 +786,7 @@ def _argmax_abs(c, ban, rows, xp):
         return np.where(flat[rows + hi] >= -flat[rows + lo], hi, lo)
     a = xp.abs(c)
     if ban is not None:
-        cols = xp.arange(c.shape[1])[None, :]
+        cols = xp.arange(c.shape[1], **device_kw(c))[None, :]
         hit = (rows[:, None] + cols) == ban[:, None]
         a = xp.where(hit, -xp.ones_like(a), a)
     return xp.argmax(a, axis=1)
@@ -825,12 +796,12 @@ def omp_codes_dense(indices, coefs, n_atoms):
     """Scatter the output of :func:`batched_omp` into a dense (n, n_atoms) array."""
     xp = get_namespace(coefs)
     n, K = indices.shape
-    out = xp.zeros((n, n_atoms), dtype=coefs.dtype)
+    out = xp.zeros((n, n_atoms), dtype=coefs.dtype, **device_kw(coefs))
     if is_numpy(xp):  # one scatter instead of K masked passes over the output
         keep = indices >= 0
         out[np.nonzero(keep)[0], indices[keep]] = coefs[keep]
         return out
-    atom_ids = xp.arange(n_atoms)[None, :]
+    atom_ids = xp.arange(n_atoms, **device_kw(coefs))[None, :]
     for t in range(K):
         out = out + xp.where(atom_ids == indices[:, t : t + 1], coefs[:, t : t + 1], 0.0)
     return out

@@ -84,3 +84,45 @@ def test_triangular_solve_array_api_strict():
 def test_from_numpy_keeps_dtype_of_like():
     like = np.zeros(2, dtype=np.float32)
     assert be.from_numpy(np.ones(3), like).dtype == np.float32
+
+
+def test_device_helpers_follow_a_second_device():
+    xs = pytest.importorskip("array_api_strict")
+    dev = xs.Device("device1")
+    X = xs.asarray(np.arange(6.0, dtype=np.float32).reshape(3, 2), device=dev)
+    xp = be.get_namespace(X)
+    assert be.device_kw(np.ones(2)) == {} and be.device_kw(sp.eye(2, format="csr")) == {}
+    assert xp.zeros(2, **be.device_kw(X)).device == dev
+    idx = be.as_index([2, 0], X)
+    assert idx.device == dev and idx.dtype == xp.int64
+    np.testing.assert_array_equal(be.to_numpy(xp.take(X, idx, axis=0)), [[4, 5], [0, 1]])
+    mask = be.as_index(np.array([True, False, True]), X)
+    assert mask.dtype == xp.bool and mask.device == dev
+    assert isinstance(be.as_index([1], np.ones(2)), np.ndarray)
+    # to_numpy reads a device NumPy cannot see; dtype= converts on the host
+    host = be.to_numpy(X, dtype=np.float64)
+    assert host.dtype == np.float64 and host[2, 1] == 5.0
+    # from_numpy / move_like land on the device of `like`
+    assert be.from_numpy(np.ones(2), like=X).device == dev
+    labels = xs.asarray([0, 1], device=dev)
+    moved = be.move_like(np.array([1.5, 2.5]), labels)
+    assert moved.device == dev and moved.dtype == xp.float64
+
+
+def test_cpu_switch_hands_back_on_the_input_device():
+    xs = pytest.importorskip("array_api_strict")
+    dev = xs.Device("device1")
+    X = xs.asarray(np.ones((3, 2)), device=dev)
+    ctx = be.compute_context("cpu", X)
+    assert be.is_numpy(ctx.xp) and ctx.out_device == dev
+    assert ctx.output(np.zeros(2)).device == dev
+    assert be.compute_context(None, X).device == dev
+
+
+def test_dense_like_and_is_sparse():
+    A = sp.random(4, 3, density=0.5, format="csr", random_state=0, dtype=np.float32)
+    like = be.dense_like(A)
+    assert isinstance(like, np.ndarray) and like.dtype == np.float32
+    assert be.is_sparse(A) and not be.is_sparse(np.ones(2)) and not be.is_cupy(np.ones(2))
+    X = np.ones((2, 2))
+    assert be.dense_like(X) is X

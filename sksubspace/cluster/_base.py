@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, device_of, get_namespace, is_numpy, to_numpy
+from .._backend import compute_context, device_kw, get_namespace, is_numpy, to_numpy
 from .._linalg import normalize_rows as _normalize_rows
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import ArrayAPISupportMixin, validate_data
@@ -110,10 +110,14 @@ def _fit_subspaces(X, labels, n_clusters, xp, *, affine=False, dims=None):
     bases, offsets = [], []
     for k in range(n_clusters):
         idx = np.flatnonzero(labels == k)
-        Xk = xp.take(X, xp.asarray(idx, **_dev(X, xp)), axis=0)
-        mu = xp.mean(Xk, axis=0) if (affine and idx.size) else xp.zeros(n_features, dtype=X.dtype)
+        Xk = xp.take(X, xp.asarray(idx, **device_kw(X)), axis=0)
+        mu = (
+            xp.mean(Xk, axis=0)
+            if (affine and idx.size)
+            else xp.zeros(n_features, dtype=X.dtype, **device_kw(X))
+        )
         if idx.size == 0:
-            bases.append(xp.zeros((n_features, 0), dtype=X.dtype))
+            bases.append(xp.zeros((n_features, 0), dtype=X.dtype, **device_kw(X)))
             offsets.append(mu)
             continue
         _, s, Vt = xp.linalg.svd(Xk - mu, full_matrices=False)
@@ -180,13 +184,6 @@ def refine_labels(X, labels, n_clusters, xp, *, max_iter=10, affine=False, weigh
         labels, changed = new, changed + 1
         models = fit(labels, dims)
     return labels, changed
-
-
-def _dev(X, xp):
-    """``device=`` keyword for creating arrays next to ``X`` (none for NumPy / CuPy)."""
-    if is_numpy(xp) or type(X).__module__.startswith("cupy"):
-        return {}
-    return {"device": device_of(X)}
 
 
 def subspace_residuals(X, bases, offsets):
@@ -325,7 +322,7 @@ class BaseSubspaceClustering(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
         Xfit = Xc
         refine_iter = self._refine_iter()
         if refine_iter:
-            Xg = Xc if keep is None else xp.take(Xc, xp.asarray(keep, **_dev(Xc, xp)), axis=0)
+            Xg = Xc if keep is None else xp.take(Xc, xp.asarray(keep, **device_kw(Xc)), axis=0)
             labels, _ = refine_labels(
                 Xg, labels, n_clusters, xp, max_iter=refine_iter, affine=self._affine_subspaces
             )
@@ -335,7 +332,7 @@ class BaseSubspaceClustering(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
             labels = full
         bases, offsets = _fit_subspaces(Xfit, labels, n_clusters, xp, affine=self._affine_subspaces)
         self.n_clusters_ = int(n_clusters)
-        self.labels_ = ctx.output(xp.asarray(labels, **_dev(Xc, xp)))
+        self.labels_ = ctx.output(xp.asarray(labels, **device_kw(Xc)))
         self.subspaces_ = [ctx.output(U) for U in bases]
         self.subspace_offsets_ = ctx.output(offsets)
 

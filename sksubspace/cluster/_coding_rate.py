@@ -12,11 +12,19 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
+from .._backend import (
+    as_index,
+    compute_context,
+    device_kw,
+    from_numpy,
+    get_namespace,
+    to_float,
+    to_numpy,
+)
 from .._linalg import orthonormalize
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import check_random_state, validate_data
-from ._base import BaseSubspaceClustering, _dev, _normalize_rows, subspace_residuals
+from ._base import BaseSubspaceClustering, _normalize_rows, subspace_residuals
 from ._ensc import enet_representation
 from ._spectral import eigengap_n_clusters, spectral_embedding
 from ._tsc import tsc_representation
@@ -35,7 +43,7 @@ def coding_rate(Z, eps, xp):
     """
     n, d = Z.shape
     a = d / (n * eps**2)
-    M = xp.eye(d, dtype=Z.dtype, **_dev(Z, xp)) + a * (xp.matrix_transpose(Z) @ Z)
+    M = xp.eye(d, dtype=Z.dtype, **device_kw(Z)) + a * (xp.matrix_transpose(Z) @ Z)
     _, logdet = xp.linalg.slogdet(M)
     return 0.5 * logdet, a * (Z @ xp.linalg.inv(M))
 
@@ -55,7 +63,7 @@ def membership_rate(Z, Pi, eps, xp):
     n, d = Z.shape
     b = d / eps**2
     outer = xp.reshape(Z[:, :, None] * Z[:, None, :], (n, d * d))
-    eye = xp.eye(d, dtype=Z.dtype, **_dev(Z, xp))
+    eye = xp.eye(d, dtype=Z.dtype, **device_kw(Z))
     M = eye + b * xp.reshape(Pi @ outer, (n, d, d))
     _, logdets = xp.linalg.slogdet(M)
     Minv = xp.linalg.inv(M)
@@ -93,7 +101,7 @@ def sinkhorn_symmetric(K, xp, *, tol=1e-8, max_iter=1000):
                 break
         D = sp.diags(a)
         return sp.csr_matrix(D @ K @ D), it
-    a = xp.ones(n, dtype=K.dtype, **_dev(K, xp))
+    a = xp.ones(n, dtype=K.dtype, **device_kw(K))
     for it in range(1, max_iter + 1):  # noqa: B007 (returned)
         a = xp.sqrt(a / (K @ a))
         if it % 5 == 0 and to_float(xp.max(xp.abs(a * (K @ a) - 1.0))) < tol:
@@ -112,7 +120,7 @@ def sinkhorn_backward(Pi, G, temperature, xp):
     n = Pi.shape[0]
     H = G * Pi / temperature
     h = xp.sum(H, axis=1) + xp.sum(H, axis=0)
-    eye = xp.eye(n, dtype=Pi.dtype, **_dev(Pi, xp))
+    eye = xp.eye(n, dtype=Pi.dtype, **device_kw(Pi))
     q = xp.linalg.solve(eye + Pi, h[:, None])
     return Pi * (G / temperature - q)
 
@@ -446,8 +454,6 @@ class CodingRateClustering(
             raise ValueError(f"n_components={self.n_components} must be at most n_features={p}.")
         d = int(self.n_components or min(p, 32))
         rng = check_random_state(self.random_state)
-        dev = _dev(Xc, xp)
-        like_int = xp.zeros(1, dtype=xp.int64, **dev)
         # initial features: PCA directions (random ones past the rank of X)
         _, _, Vt = xp.linalg.svd(Xc, full_matrices=False)
         W = xp.matrix_transpose(Vt[: min(d, Vt.shape[0]), :])
@@ -466,7 +472,7 @@ class CodingRateClustering(
         curve, step, converged = [], 0, False
         for epoch in range(1, self.max_iter + 1):
             perm = rng.permutation(n)
-            px = from_numpy(perm, like=like_int)
+            px = as_index(perm, Xc)
             Xp = xp.take(Xc, px, axis=0)
             Cp, mCp, vCp = (xp.take(A, px, axis=0) for A in (C, mC, vC))
             parts, total = [], 0.0
@@ -478,7 +484,7 @@ class CodingRateClustering(
                 Cb, mb, vb = _adam(Cp[lo:hi, :], gC, mCp[lo:hi, :], vCp[lo:hi, :], epoch, lr, xp)
                 parts.append((_normalize_rows(Cb, xp), mb, vb))
                 total = total + val
-            inv = from_numpy(np.argsort(perm), like=like_int)
+            inv = as_index(np.argsort(perm), Xc)
             C, mC, vC = (
                 xp.take(xp.concat([q[i] for q in parts], axis=0), inv, axis=0) for i in range(3)
             )

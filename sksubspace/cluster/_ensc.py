@@ -9,11 +9,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from .._backend import from_numpy, is_numpy, to_numpy
+from .._backend import device_kw, from_numpy, is_numpy, to_numpy
 from .._lasso import lasso_gram
 from .._sklearn_compat import Interval
 from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map, uses_n_jobs
-from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows, _top_indices
+from ._base import BaseSubspaceClustering, _block_size, _normalize_rows, _top_indices
 
 #: entries of the (block x n_samples) correlation arrays of one block of points
 _ENSC_BLOCK_ENTRIES = 2**21
@@ -22,7 +22,7 @@ _ENSC_BLOCK_ENTRIES = 2**21
 def _take_rows(A, idx, xp):
     """``A[i, idx[i, j]]`` for every row ``i`` (take_along_axis in any namespace)."""
     n_rows, n_cols = A.shape
-    offs = xp.reshape(xp.arange(n_rows, dtype=idx.dtype, **_dev(A, xp)) * n_cols, (-1, 1))
+    offs = xp.reshape(xp.arange(n_rows, dtype=idx.dtype, **device_kw(A)) * n_cols, (-1, 1))
     flat = xp.take(xp.reshape(A, (-1,)), xp.reshape(idx + offs, (-1,)))
     return xp.reshape(flat, idx.shape)
 
@@ -76,7 +76,7 @@ def _initial_support(absG, ids, s, xp):
         top = np.argpartition(absG, n - k, axis=1)[:, n - k :]
     else:
         top = np.asarray(to_numpy(_top_indices(absG, k, xp)), dtype=np.int64)
-    like = xp.zeros(1, dtype=xp.int64, **_dev(absG, xp))
+    like = xp.zeros(1, dtype=xp.int64, **device_kw(absG))
     vals = np.asarray(to_numpy(_take_rows(absG, from_numpy(top, like=like), xp)), dtype=np.float64)
     vals = np.where(top == ids[:, None], -1.0, vals)  # the point itself
     order = np.argsort(-vals, axis=1, kind="stable")[:, :s]
@@ -209,7 +209,7 @@ def enet_representation(
     Xn_t = xp.matrix_transpose(Xn)
     s = int(min(support_size, n - 1))
     block = _block_size(n, entries=_ENSC_BLOCK_ENTRIES)
-    dev = _dev(X, xp)
+    dev = device_kw(X)
     like = xp.zeros(1, dtype=X.dtype, **dev)
     like_int = xp.zeros(1, dtype=xp.int64, **dev)
     # slack of the outer optimality test: correlations with the residual carry

@@ -10,10 +10,10 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, from_numpy, to_float, to_numpy
+from .._backend import compute_context, device_kw, from_numpy, to_float, to_numpy
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import ArrayAPISupportMixin, check_random_state, validate_data
-from ._base import _check_n_clusters, _dev, _normalize_rows, subspace_residuals
+from ._base import _check_n_clusters, _normalize_rows, subspace_residuals
 
 
 def _pca_basis(Xk, d, xp):
@@ -29,7 +29,7 @@ def _seed_bases(Xn, n_clusters, d, rng, xp):
     for i in seeds:
         sim = np.abs(np.asarray(to_numpy(Xn @ Xn[int(i), :])))
         near = np.argsort(-sim)[: min(n, 2 * d + 1)]
-        Xk = xp.take(Xn, xp.asarray(near, **_dev(Xn, xp)), axis=0)
+        Xk = xp.take(Xn, xp.asarray(near, **device_kw(Xn)), axis=0)
         bases.append(_pca_basis(Xk, d, xp))
     return bases
 
@@ -89,7 +89,7 @@ def k_subspaces(X, n_clusters, d, rng, xp, *, max_iter=100, sample_weight=None):
     bases = _seed_bases(Xn, n_clusters, d, rng, xp)
     zeros = xp.zeros((n_clusters, X.shape[1]), dtype=X.dtype)
     if sample_weight is not None:
-        root = xp.asarray(np.sqrt(sample_weight), dtype=X.dtype, **_dev(X, xp))
+        root = xp.asarray(np.sqrt(sample_weight), dtype=X.dtype, **device_kw(X))
         X_fit = X * root[:, None]  # sqrt(w) x: the weighted PCA of each cluster
         weighted = sample_weight > 0
     else:
@@ -110,11 +110,11 @@ def k_subspaces(X, n_clusters, d, rng, xp, *, max_iter=100, sample_weight=None):
                 pool = np.arange(X.shape[0]) if weighted is None else np.flatnonzero(weighted)
                 extra = rng.choice(pool, min(d, pool.size), replace=False)
                 idx = np.concatenate([idx, extra])
-            Xk = xp.take(X_fit, xp.asarray(idx, **_dev(X, xp)), axis=0)
+            Xk = xp.take(X_fit, xp.asarray(idx, **device_kw(X)), axis=0)
             bases[k] = _pca_basis(Xk, d, xp)
     res = xp.min(subspace_residuals(X, bases, zeros), axis=1)
     if sample_weight is not None:
-        res = res * xp.asarray(sample_weight, dtype=X.dtype, **_dev(X, xp))
+        res = res * xp.asarray(sample_weight, dtype=X.dtype, **device_kw(X))
     cost = to_float(xp.sum(res))
     return labels, bases, cost, it, converged
 
@@ -280,7 +280,7 @@ class KSubspaces(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
                 ConvergenceWarning,
             )
         self.labels_ = ctx.output(
-            from_numpy(labels, like=xp.zeros(1, dtype=xp.int64, **_dev(Xc, xp)))
+            from_numpy(labels, like=xp.zeros(1, dtype=xp.int64, **device_kw(Xc)))
         )
         self.subspaces_ = [ctx.output(U) for U in bases]
         self.subspace_dim_ = d

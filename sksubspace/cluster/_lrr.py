@@ -7,7 +7,7 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 
-from .._backend import ComputeContext, get_namespace, to_float
+from .._backend import device_kw, move_like, to_float
 from .._linalg import group_soft_threshold, svt
 from .._sklearn_compat import Interval
 from .._validation import check_random_state
@@ -54,7 +54,7 @@ def lrr_representation(
     inv_diag = 1.0 / (s * s + 1.0)  # (A'A + I)^-1, diagonal
     AtY = At @ Y  # (r, N)
     rng = check_random_state(random_state)
-    J = xp.zeros((r, n), dtype=X.dtype)
+    J = xp.zeros((r, n), dtype=X.dtype, **device_kw(X))
     Z = xp.zeros_like(J)
     E = xp.zeros_like(Y)
     Y1 = xp.zeros_like(Y)
@@ -251,5 +251,5 @@ class LowRankRepresentation(BaseSubspaceClustering):
         super().fit(X, y)
         E = self.__dict__.pop("_errors")
         # back in the namespace of the input, like the other fitted attributes
-        self.errors_ = ComputeContext(get_namespace(E), get_namespace(self.labels_)).output(E)
+        self.errors_ = move_like(E, self.labels_)
         return self

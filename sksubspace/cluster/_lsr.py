@@ -7,9 +7,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from .._backend import to_numpy
+from .._backend import device_kw, to_numpy
 from .._sklearn_compat import Interval
-from ._base import BaseSubspaceClustering, _block_size, _dev, _top_indices
+from ._base import BaseSubspaceClustering, _block_size, _top_indices
 
 
 def _lsr_factor(X, xp, alpha):
@@ -57,7 +57,7 @@ def lsr_representation(X, xp, *, alpha=0.1, zero_diagonal=True, n_nonzero=None):
     if n_nonzero is None:
         C = (Z @ xp.matrix_transpose(Z)) * scale[:, None]
         if zero_diagonal:
-            C = C * (1.0 - xp.eye(n, dtype=X.dtype))
+            C = C * (1.0 - xp.eye(n, dtype=X.dtype, **device_kw(X)))
         return C
     q = int(min(n_nonzero, n - 1))
     Zt = xp.matrix_transpose(Z)
@@ -66,7 +66,7 @@ def lsr_representation(X, xp, *, alpha=0.1, zero_diagonal=True, n_nonzero=None):
     for start in range(0, n, block):
         stop = min(n, start + block)
         B = (Z[start:stop, :] @ Zt) * scale[start:stop, None]
-        diag = xp.asarray(np.arange(n)[None, :] == np.arange(start, stop)[:, None], **_dev(X, xp))
+        diag = xp.asarray(np.arange(n)[None, :] == np.arange(start, stop)[:, None], **device_kw(X))
         B = xp.where(diag, xp.zeros_like(B), B)
         idx = np.asarray(to_numpy(_top_indices(xp.abs(B), q, xp)), dtype=np.int64)
         B_np = np.asarray(to_numpy(B))

@@ -10,13 +10,12 @@ from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, from_numpy
+from .._backend import compute_context, device_kw, from_numpy
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import ArrayAPISupportMixin, validate_data
 from ._base import (
     BaseSubspaceClustering,
     _check_n_clusters,
-    _dev,
     _fit_subspaces,
     refine_labels,
     view_residuals,
@@ -345,7 +344,7 @@ class MultiRepresentationSubspaceClustering(ArrayAPISupportMixin, ClusterMixin, 
         models = [_fit_subspaces(V, labels, n_clusters, xp, affine=affine) for V in views]
         self.weights_ = weights
         self.n_clusters_ = int(n_clusters)
-        self.labels_ = ctx.output(xp.asarray(labels, **_dev(views[0], xp)))
+        self.labels_ = ctx.output(xp.asarray(labels, **device_kw(views[0])))
         self.subspaces_ = [[ctx.output(U) for U in bases] for bases, _ in models]
         self.subspace_offsets_ = [ctx.output(offsets) for _, offsets in models]
         if sp.issparse(M) or getattr(base, "store_matrices", True):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numbers
 
+from .._backend import device_kw
 from .._linalg import batched_omp, omp_codes_sparse
 from .._sklearn_compat import Interval
 from ..utils._threads import uses_n_jobs
-from ._base import BaseSubspaceClustering, _dev
+from ._base import BaseSubspaceClustering
 
 
 def omp_representation(X, xp, *, n_nonzero=10, tol=1e-6, verbose=0):
@@ -29,7 +30,7 @@ def omp_representation(X, xp, *, n_nonzero=10, tol=1e-6, verbose=0):
         X,
         n_nonzero_coefs=n_nonzero,
         tol=tol**2,
-        exclude=xp.arange(n, **_dev(X, xp)),
+        exclude=xp.arange(n, **device_kw(X)),
         verbose=verbose,
         desc="[OMPSubspaceClustering] coding",
     )

@@ -9,14 +9,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from .._backend import to_float, to_numpy
+from .._backend import device_kw, to_float, to_numpy
 from .._linalg import cholesky_solve, soft_threshold
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ..utils._threads import row_blocks, uses_n_jobs
 from ._base import (
     BaseSubspaceClustering,
     _block_size,
-    _dev,
     _fit_subspaces,
     _normalize_rows,
     subspace_residuals,
@@ -35,14 +34,14 @@ def _right_inverse(P, lam, rho, method, xp):
     m, k = P.shape
     Pt = xp.matrix_transpose(P)
     if method == "woodbury":
-        K = (rho / lam) * xp.eye(k, dtype=P.dtype, **_dev(P, xp)) + Pt @ P
+        K = (rho / lam) * xp.eye(k, dtype=P.dtype, **device_kw(P)) + Pt @ P
         B = cholesky_solve(K, Pt)  # (k, M) = K^-1 P'
 
         def apply(R):
             return R - (R @ P) @ B
 
         return apply
-    eye = xp.eye(m, dtype=P.dtype, **_dev(P, xp))
+    eye = xp.eye(m, dtype=P.dtype, **device_kw(P))
     Minv = cholesky_solve((lam / rho) * (P @ Pt) + eye, eye)
 
     def apply(R):
@@ -86,7 +85,7 @@ def ssc_admm(
     converged.
     """
     n, m = X.shape[0], P.shape[0]
-    dev = _dev(X, xp)
+    dev = device_kw(X)
     if affine:
         e = xp.astype(xp.arange(m, **dev) < n_self, X.dtype)
         Paug = xp.concat([P, (rho / lam) ** 0.5 * e[:, None]], axis=1)
@@ -161,7 +160,7 @@ def ssc_representation(
     n, d = X.shape
     if not affine:
         X = _normalize_rows(X, xp)
-    dev = _dev(X, xp)
+    dev = device_kw(X)
     if outliers:
         lam_e = error_penalty / to_float(xp.max(xp.sum(xp.abs(X), axis=1)))
         P = xp.concat([X, xp.eye(d, dtype=X.dtype, **dev) / lam_e], axis=0)
@@ -193,11 +192,11 @@ def _smallest_top_correlation(Xn, xp):
     """``min_j max_{i != j} |<x_i, x_j>|`` by row blocks (memory O(block x n_samples))."""
     n = Xn.shape[0]
     Xn_t = xp.matrix_transpose(Xn)
-    cols = xp.arange(n, **_dev(Xn, xp))[None, :]
+    cols = xp.arange(n, **device_kw(Xn))[None, :]
     mu = float("inf")
     for start, stop in row_blocks(n, _block_size(n)):
         T = xp.abs(Xn[start:stop, :] @ Xn_t)
-        ids = xp.arange(start, stop, **_dev(Xn, xp))[:, None]
+        ids = xp.arange(start, stop, **device_kw(Xn))[:, None]
         T = xp.where(cols == ids, xp.zeros_like(T), T)
         mu = min(mu, to_float(xp.min(xp.max(T, axis=1))))
     return mu
@@ -271,7 +270,7 @@ def _near_a_subspace(X, labels, bases, offsets, xp, *, residual=0.5):
     todo = np.flatnonzero(labels < 0)
     if todo.size == 0:
         return out
-    Xt = xp.take(X, xp.asarray(todo, **_dev(X, xp)), axis=0)
+    Xt = xp.take(X, xp.asarray(todo, **device_kw(X)), axis=0)
     res = np.asarray(to_numpy(subspace_residuals(Xt, bases, offsets)), dtype=np.float64)
     sq = np.stack(
         [
@@ -612,7 +611,7 @@ class SparseSubspaceClustering(BaseSubspaceClustering):
                 bases, offsets = _fit_subspaces(
                     Xc, labels, self.n_clusters_, xp, affine=self._affine_subspaces
                 )
-                self.labels_ = ctx.output(xp.asarray(labels, **_dev(Xc, xp)))
+                self.labels_ = ctx.output(xp.asarray(labels, **device_kw(Xc)))
                 self.subspaces_ = [ctx.output(U) for U in bases]
                 self.subspace_offsets_ = ctx.output(offsets)
             self.outlier_scores_ = scores

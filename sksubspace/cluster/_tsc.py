@@ -7,9 +7,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from .._backend import to_numpy
+from .._backend import device_kw, to_numpy
 from .._sklearn_compat import Interval
-from ._base import BaseSubspaceClustering, _block_size, _dev, _normalize_rows, _top_indices
+from ._base import BaseSubspaceClustering, _block_size, _normalize_rows, _top_indices
 
 
 def tsc_representation(X, xp, *, n_neighbors=10):
@@ -27,7 +27,7 @@ def tsc_representation(X, xp, *, n_neighbors=10):
         stop = min(n, start + block)
         S = xp.abs(Xn[start:stop, :] @ xp.matrix_transpose(Xn))
         self_mask = xp.asarray(
-            np.arange(n)[None, :] == np.arange(start, stop)[:, None], **_dev(X, xp)
+            np.arange(n)[None, :] == np.arange(start, stop)[:, None], **device_kw(X)
         )
         S = xp.where(self_mask, -xp.ones_like(S), S)
         idx = np.asarray(to_numpy(_top_indices(S, q, xp)), dtype=np.int64)

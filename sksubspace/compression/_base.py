@@ -21,10 +21,9 @@ from __future__ import annotations
 import contextlib
 import numbers
 
-from array_api_compat import device as _device_of
 from threadpoolctl import threadpool_limits
 
-from .._backend import get_namespace, is_numpy, to_float
+from .._backend import device_kw, get_namespace, is_numpy, to_float
 from .._linalg import eigh_topk, svd_flip
 from .._sklearn_compat import Interval, validate_params
 
@@ -33,7 +32,7 @@ def _squared_singular_values(A):
     """Squared singular values of ``A`` (descending), from the smaller Gram matrix."""
     xp = get_namespace(A)
     if A.shape[1] == 0 or A.shape[0] == 0:
-        return xp.zeros((0,), dtype=A.dtype)
+        return xp.zeros((0,), dtype=A.dtype, **device_kw(A))
     s = xp.linalg.svdvals(A)
     return s * s
 
@@ -136,7 +135,7 @@ def svd_update(U, s, B, rank):
         Q, T = xp.linalg.qr(R)
         q = T.shape[0]
         top = xp.concat([_as_diag(s, xp), P], axis=1)
-        bottom = xp.concat([xp.zeros((q, k), dtype=B.dtype, **_on_device(B)), T], axis=1)
+        bottom = xp.concat([xp.zeros((q, k), dtype=B.dtype, **device_kw(B)), T], axis=1)
         K = xp.concat([top, bottom], axis=0)
         basis = xp.concat([U, Q], axis=1)
     W, sigma, _ = xp.linalg.svd(K, full_matrices=False)
@@ -165,22 +164,16 @@ def small_problem_blas(xp, n):
     return contextlib.nullcontext()
 
 
-def _on_device(x):
-    """``{"device": ...}`` of ``x`` for array creation (empty for NumPy)."""
-    xp = get_namespace(x)
-    return {} if is_numpy(xp) else {"device": _device_of(x)}
-
-
 def _empty_svd(n, like):
     """The state of an incremental SVD before any column: ``U`` (n x 0) and ``s`` (0,)."""
     xp = get_namespace(like)
-    kw = _on_device(like)
+    kw = device_kw(like)
     return xp.zeros((n, 0), dtype=like.dtype, **kw), xp.zeros((0,), dtype=like.dtype, **kw)
 
 
 def _as_diag(s, xp):
     k = s.shape[0]
-    return xp.eye(k, dtype=s.dtype, **_on_device(s)) * s[None, :]
+    return xp.eye(k, dtype=s.dtype, **device_kw(s)) * s[None, :]
 
 
 def _exact_basis(blocks, rank):

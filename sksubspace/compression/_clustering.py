@@ -10,13 +10,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, get_namespace, to_float
+from .._backend import compute_context, device_kw, get_namespace, to_float
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import ArrayAPISupportMixin, validate_data
 from ._base import (
     _empty_svd,
     _exact_basis,
-    _on_device,
     _squared_singular_values,
     _top_energy,
     small_problem_blas,
@@ -304,7 +303,7 @@ class JointSVDClustering(ArrayAPISupportMixin, ClusterMixin, TransformerMixin, B
             U, _, tail, total = _exact_basis([blocks[i] for i in g.members], r)
             if U.shape[1] < r:
                 U = xp.concat(
-                    [U, xp.zeros((n, r - U.shape[1]), dtype=U.dtype, **_on_device(U))], axis=1
+                    [U, xp.zeros((n, r - U.shape[1]), dtype=U.dtype, **device_kw(U))], axis=1
                 )
             bases.append(U)
             errors.append(math.sqrt(tail / total) if total > 0 else 0.0)
@@ -317,7 +316,7 @@ class JointSVDClustering(ArrayAPISupportMixin, ClusterMixin, TransformerMixin, B
                 "that exceeds the threshold. Increase rank or error_threshold.",
                 UserWarning,
             )
-        self.labels_ = ctx.output(xp.asarray(labels, **_on_device(blocks[0])))
+        self.labels_ = ctx.output(xp.asarray(labels, **device_kw(blocks[0])))
         self.n_groups_ = len(groups)
         self.groups_ = [list(g.members) for g in groups]
         self.bases_ = ctx.output(xp.stack(bases))
@@ -391,7 +390,7 @@ class JointSVDClustering(ArrayAPISupportMixin, ClusterMixin, TransformerMixin, B
         G, r = self.bases_.shape[0], self.bases_.shape[2]
         label = xp.argmax(energy, axis=1)
         group_of_row = xp.reshape(
-            xp.broadcast_to(xp.reshape(xp.arange(G, **_on_device(energy)), (G, 1)), (G, r)), (-1,)
+            xp.broadcast_to(xp.reshape(xp.arange(G, **device_kw(energy)), (G, 1)), (G, r)), (-1,)
         )
         mask = xp.astype(group_of_row[None, :] == label[:, None], energy.dtype)  # (m, G r)
         if layout == "2d":

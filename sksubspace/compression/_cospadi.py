@@ -27,12 +27,11 @@ import warnings
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 
-from .._backend import get_namespace, solve_triangular, to_float
+from .._backend import device_kw, get_namespace, solve_triangular, to_float
 from .._linalg import cholesky
 from .._sklearn_compat import Interval, validate_params
 from .._validation import FLOAT_DTYPES, _check_array_api, _is_host
 from ..decomposition import KSVD
-from ._base import _on_device
 
 __all__ = ["cospadi_compress", "low_rank_compress", "sparse_dictionary_size"]
 
@@ -266,7 +265,7 @@ def cospadi_compress(
     CCt = C @ codes
     scale = to_float(xp.max(xp.linalg.diagonal(CCt))) if k else 0.0
     if scale > 0:
-        eye = xp.eye(k, dtype=C.dtype, **_on_device(C))
+        eye = xp.eye(k, dtype=C.dtype, **device_kw(C))
         Dw = xp.matrix_transpose(
             xp.linalg.solve(CCt + 1e-12 * scale * eye, C @ xp.matrix_transpose(Y))
         )

@@ -11,7 +11,15 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_random_state
 
-from .._backend import compute_context, from_numpy, get_namespace, is_numpy, to_float, to_numpy
+from .._backend import (
+    compute_context,
+    from_numpy,
+    get_namespace,
+    is_cupy_namespace,
+    is_numpy,
+    to_float,
+    to_numpy,
+)
 from .._linalg import batched_omp, max_abs_scale, normalize_rows, omp_codes_dense
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
@@ -28,7 +36,7 @@ __all__ = ["KSVD"]
 
 def _fancy_indexing(xp):
     """NumPy and CuPy index with integer arrays (a fast path on the used signals only)."""
-    return is_numpy(xp) or type(xp).__name__ == "module" and xp.__name__.startswith("cupy")
+    return is_numpy(xp) or is_cupy_namespace(xp)
 
 
 def _ksvd_atom_updates(X, D, C, replacements):

@@ -11,7 +11,16 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_random_state
 
-from .._backend import compute_context, from_numpy, get_namespace, is_numpy, to_float, to_numpy
+from .._backend import (
+    as_index,
+    compute_context,
+    device_kw,
+    from_numpy,
+    get_namespace,
+    is_numpy,
+    to_float,
+    to_numpy,
+)
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ..utils._progress import progress_bar
@@ -290,8 +299,8 @@ class OnlineDictionaryLearning(
         if self.positive_dict:
             D = _normalize_rows(xp.clip(D, 0, None), xp)
         self._D = D
-        self._A = xp.zeros((k, k), dtype=Xc.dtype)
-        self._B = xp.zeros((k, Xc.shape[1]), dtype=Xc.dtype)
+        self._A = xp.zeros((k, k), dtype=Xc.dtype, **device_kw(Xc))
+        self._B = xp.zeros((k, Xc.shape[1]), dtype=Xc.dtype, **device_kw(Xc))
         self._ewa_cost = None
         self._ewa_cost_min = None
         self._no_improvement = 0
@@ -319,12 +328,12 @@ class OnlineDictionaryLearning(
         Ct = xp.matrix_transpose(C)
         self._A = beta * self._A + (Ct @ C) / bs
         self._B = beta * self._B + (Ct @ Xb) / bs
-        diag = np.asarray(self._host(xp.linalg.diagonal(self._A)))
+        diag = np.asarray(to_numpy(xp.linalg.diagonal(self._A)))
         dead = diag <= 1e-6
         replacements = None
         if dead.any():
             picks = rng.choice(bs, size=int(dead.sum()), replace=True)
-            host = np.asarray(self._host(Xb))[picks]
+            host = np.asarray(to_numpy(Xb))[picks]
             host = host + 0.01 * (host.std() or 1.0) * rng.standard_normal(host.shape)
             replacements = from_numpy(host, like=Xb)
             if self.verbose >= 2:
@@ -356,10 +365,6 @@ class OnlineDictionaryLearning(
             self._B[j, :] = 0.0
         if self.verbose >= 2:
             print(f"{len(bad)} near-duplicate atoms restarted.")
-
-    @staticmethod
-    def _host(x):
-        return to_numpy(x)
 
     def _update_ewa(self, cost, n_samples, bs):
         """Exponentially weighted average of the batch costs (weight ``bs / n``), every step."""
@@ -424,9 +429,9 @@ class OnlineDictionaryLearning(
         )
         for epoch in epochs:
             order = rng.permutation(n) if self.shuffle else np.arange(n)
-            order_x = from_numpy(order, like=xp.zeros(1, dtype=xp.int64))
+            order_x = as_index(order, Xc)
             for b in range(n_batches):
-                Xb = xp.take(Xc, order_x[b * bs : (b + 1) * bs], axis=0)
+                Xb = xp.take(Xc, order_x[b * bs : min((b + 1) * bs, n)], axis=0)
                 cost, D_old = self._step(Xb, rng)
                 cost = to_float(cost)
                 self._update_ewa(cost, n, bs)

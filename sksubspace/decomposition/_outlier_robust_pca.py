@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, get_namespace, to_float
+from .._backend import compute_context, device_kw, get_namespace, to_float
 from .._linalg import orthonormalize, principal_angles, randomized_svd, svd_flip
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import (
@@ -116,7 +116,7 @@ def _filter_pca(
     """
     xp = get_namespace(X)
     n = X.shape[0]
-    keep = xp.ones((n,), dtype=xp.bool)
+    keep = xp.ones((n,), dtype=xp.bool, **device_kw(X))
     removed = 0
     for r in range(1, n_rounds + 1):
         w = xp.astype(keep, X.dtype)
@@ -125,7 +125,7 @@ def _filter_pca(
         elif center:
             mean = xp.sum(X * w[:, None], axis=0) / float(n - removed)
         else:
-            mean = xp.zeros((X.shape[1],), dtype=X.dtype)
+            mean = xp.zeros((X.shape[1],), dtype=X.dtype, **device_kw(X))
         Xc = X - mean
         M = Xc * w[:, None]
         if prior is not None:
@@ -150,7 +150,7 @@ def _filter_pca(
     elif center:
         mean = xp.sum(X * w[:, None], axis=0) / float(n - removed)
     else:
-        mean = xp.zeros((X.shape[1],), dtype=X.dtype)
+        mean = xp.zeros((X.shape[1],), dtype=X.dtype, **device_kw(X))
     Xk = (X - mean) * w[:, None]
     M = Xk if prior is None else xp.concat([prior, Xk], axis=0)
     if not polish:

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, get_namespace, is_numpy, to_float, to_numpy
+from .._backend import compute_context, device_kw, get_namespace, is_numpy, to_float, to_numpy
 from .._dask import (
     DaskLowRankOps,
     as_row_chunked,
@@ -116,8 +116,10 @@ def _pcp_ialm(D, mask, lam, *, mu, rho, tol, max_iter, random_state, verbose, op
     norm_fro, norm_max = ops.persist(xp.linalg.vector_norm(D), xp.max(xp.abs(D)))
     norm_fro = to_float(norm_fro)
     if norm_fro == 0.0:
-        z = xp.zeros((m, 0), dtype=D.dtype)
-        return z, xp.zeros((0,), dtype=D.dtype), xp.zeros((0, n), dtype=D.dtype), D, 0, 0.0
+        dev = device_kw(D)
+        z = xp.zeros((m, 0), dtype=D.dtype, **dev)
+        s, vt = xp.zeros((0,), dtype=D.dtype, **dev), xp.zeros((0, n), dtype=D.dtype, **dev)
+        return z, s, vt, D, 0, 0.0
     norm_two = ops.spectral_norm(D, rng)
     norm_inf = to_float(norm_max) / lam
     Y = D / max(norm_two, norm_inf)
@@ -290,8 +292,10 @@ def _accaltproj(
     rng = check_random_state(random_state)
     norm_d = to_float(xp.linalg.vector_norm(D))
     if norm_d == 0.0:
-        z = xp.zeros((m, 0), dtype=D.dtype)
-        return z, xp.zeros((0,), dtype=D.dtype), xp.zeros((0, n), dtype=D.dtype), D, 0, 0.0, 0
+        dev = device_kw(D)
+        z = xp.zeros((m, 0), dtype=D.dtype, **dev)
+        s, vt = xp.zeros((0,), dtype=D.dtype, **dev), xp.zeros((0, n), dtype=D.dtype, **dev)
+        return z, s, vt, D, 0, 0.0, 0
     observed = 1.0 if mask is None else to_float(xp.mean(xp.astype(mask, D.dtype)))
     sigma1 = to_float(randomized_svd(D, 1, n_iter=2, random_state=rng)[1][0]) / observed
     # Initialization: remove the largest entries, then a rank-r truncated SVD
@@ -346,9 +350,9 @@ def _masked_least_squares(X, V, inlier, *, chunk_elems=2_000_000):
     xp = get_namespace(X, V)
     n, d = X.shape
     k = V.shape[0]
-    W = xp.zeros((n, k), dtype=X.dtype)
+    W = xp.zeros((n, k), dtype=X.dtype, **device_kw(X))
     Vt = xp.matrix_transpose(V)
-    eye = xp.eye(k, dtype=X.dtype)
+    eye = xp.eye(k, dtype=X.dtype, **device_kw(X))
     ridge = 1e3 * machine_eps(X.dtype)
     step = max(1, chunk_elems // max(1, k * d))
     for lo in range(0, n, step):
@@ -373,7 +377,7 @@ def _robust_coordinates(X, V, mask=None, *, max_iter=100, tol=1e-10, cutoff=2.5)
     n, d = X.shape
     k = V.shape[0]
     if k == 0 or n == 0:
-        return xp.zeros((n, k), dtype=X.dtype)
+        return xp.zeros((n, k), dtype=X.dtype, **device_kw(X))
     Vt = xp.matrix_transpose(V)
     if mask is not None:
         X = xp.where(mask, X, xp.zeros_like(X))

@@ -13,11 +13,10 @@ import math
 import numbers
 
 import numpy as np
-from array_api_compat import device as _device_of
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, get_namespace, to_float
+from .._backend import compute_context, device_kw, get_namespace, to_float
 from .._lasso import lasso_gram
 from .._linalg import batched_omp, hard_threshold, omp_codes_dense
 from .._sklearn_compat import Interval, StrOptions, _fit_context, validate_params
@@ -67,7 +66,7 @@ def _iterative_hard_thresholding(B, G, *, alpha, positive, max_iter, tol, init, 
     thr = math.sqrt(2.0 * alpha / L)
     # The gradient step C - (C G - B) / L as one product: C (I - G / L) + B / L.
     M = -G / L
-    M = M + xp.eye(G.shape[0], dtype=G.dtype, device=_device_of(G))
+    M = M + xp.eye(G.shape[0], dtype=G.dtype, **device_kw(G))
     B_L = B / L
     n_iter = 0
     for n_iter in range(1, max_iter + 1):

@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
+from .._backend import compute_context, device_kw, from_numpy, get_namespace, to_float, to_numpy
 from .._linalg import eigh_topk
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import ArrayAPISupportMixin, validate_data
@@ -73,9 +73,10 @@ def _sdl_filter(Xs, Z, Y, *, n_components, xi, nu, max_iter, tol, verbose):
         lam.append(to_float(xp.max(xp.sum(Z * Z, axis=1))))
     L = 0.5 * sum(lam) + nu
     _, V = eigh_topk(C, n_components)  # start from the principal subspace
-    A = xp.zeros((p, K), dtype=dtype)
-    b = xp.zeros((K,), dtype=dtype)
-    G = xp.zeros((Z.shape[1], K), dtype=dtype) if Z is not None else None
+    dev = device_kw(C)
+    A = xp.zeros((p, K), dtype=dtype, **dev)
+    b = xp.zeros((K,), dtype=dtype, **dev)
+    G = xp.zeros((Z.shape[1], K), dtype=dtype, **dev) if Z is not None else None
 
     def objective(A, b, G, V):
         logits = Xs @ A + b
@@ -340,7 +341,7 @@ class SupervisedDictionaryLearning(
             )
         W = xp.matrix_transpose(V)
         if G is None:
-            G = xp.zeros((0, self.classes_.shape[0]), dtype=Xc.dtype)
+            G = xp.zeros((0, self.classes_.shape[0]), dtype=Xc.dtype, **device_kw(Xc))
         self.components_ = ctx.output(W)
         self.mean_ = ctx.output(mean)
         self.coef_ = ctx.output(xp.matrix_transpose(A))

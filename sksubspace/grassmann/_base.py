@@ -11,7 +11,7 @@ from scipy.optimize import minimize_scalar
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
-from .._backend import _as_namespace, device_of, from_numpy, get_namespace, to_numpy
+from .._backend import as_index, from_numpy, get_namespace, to_numpy
 from .._linalg import machine_eps, max_abs_scale, svd_flip
 from .._validation import ArrayAPISupportMixin
 
@@ -78,7 +78,7 @@ def _class_subspaces(X, codes, n_classes, n_components):
     xp = get_namespace(X)
     grams, scales = [], []
     for c in range(n_classes):
-        Xc = xp.take(X, _codes_like(np.flatnonzero(codes == c), X), axis=0)
+        Xc = xp.take(X, as_index(np.flatnonzero(codes == c), X), axis=0)
         # the subspace does not see the class's scale: its Gram on X_c / 2^e (exact)
         # stays within range for data of size 1e200 or 1e-200
         scales.append(max_abs_scale(Xc))
@@ -93,17 +93,6 @@ def _class_subspaces(X, codes, n_classes, n_components):
         sq_scales = np.square(np.asarray(scales, dtype=np.float64))
         evals = evals * keep * from_numpy(sq_scales, like=evals)[:, None]
     return evecs * keep[:, None, :], evals
-
-
-def _device(X):
-    """Device of ``X`` to pass to ``xp`` creation functions (None on the host)."""
-    dev = device_of(X)
-    return None if dev == "cpu" else dev
-
-
-def _codes_like(codes, X):
-    """Integer host array (class codes, indices) moved to the namespace and device of ``X``."""
-    return _as_namespace(np.asarray(codes, dtype=np.int64), get_namespace(X), _device(X))
 
 
 def _projection_norms(S, X):

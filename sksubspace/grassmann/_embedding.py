@@ -8,10 +8,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, from_numpy, get_namespace
+from .._backend import as_index, compute_context, from_numpy, get_namespace
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import ArrayAPISupportMixin
-from ._base import _codes_like
 from ._sets import (
     check_set_components,
     resolve_set_components,
@@ -35,7 +34,7 @@ def _projection_embedding(B):
     rows, cols = np.triu_indices(d)
     weights = np.where(rows == cols, 1.0, np.sqrt(2.0))
     Pf = xp.reshape(P, (P.shape[0], d * d))
-    out = xp.take(Pf, _codes_like(rows * d + cols, P), axis=1)
+    out = xp.take(Pf, as_index(rows * d + cols, P), axis=1)
     return out * from_numpy(weights, like=out)
 
 

@@ -12,15 +12,21 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
+from .._backend import (
+    as_index,
+    compute_context,
+    device_kw,
+    from_numpy,
+    get_namespace,
+    to_float,
+    to_numpy,
+)
 from .._linalg import normalize_rows, orthonormalize
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ._base import (
     _binary_or_full,
     _class_subspaces,
-    _codes_like,
-    _device,
     _encode_labels,
     _fit_scale,
     _predict_from_scores,
@@ -246,7 +252,7 @@ class GrassmannClassRepresentation(_SubspaceClassifierMixin, BaseEstimator):
         self.input_scale_ = float(np.sqrt(sq)) if sq > 0 else 1.0
         Xs = Xc / self.input_scale_
         d = Xs.shape[1]
-        W = xp.eye(d, dtype=Xs.dtype) if self.feature_map else None
+        W = xp.eye(d, dtype=Xs.dtype, **device_kw(Xs)) if self.feature_map else None
         U, _ = _features(Xs, W, self.normalize)
         S, evals = _class_subspaces(U, codes, n_classes, self.n_components_)
         # Classes of rank below k (or absent from a first partial_fit batch) are
@@ -261,7 +267,7 @@ class GrassmannClassRepresentation(_SubspaceClassifierMixin, BaseEstimator):
         else:
             scale = float(self.scale)
         self._S, self._W = S, W
-        self._log_scale = xp.asarray(float(np.log(scale)), dtype=Xs.dtype, device=_device(Xs))
+        self._log_scale = xp.asarray(float(np.log(scale)), dtype=Xs.dtype, **device_kw(Xs))
         self._VS = xp.zeros_like(S)
         self._VW = None if W is None else xp.zeros_like(W)
         self.loss_curve_ = []
@@ -271,9 +277,9 @@ class GrassmannClassRepresentation(_SubspaceClassifierMixin, BaseEstimator):
         """One pass of minibatch Riemannian SGD with momentum; returns the mean loss."""
         xp = get_namespace(Xs)
         n = Xs.shape[0]
-        codes_x = _codes_like(codes, Xs)
+        codes_x = as_index(codes, Xs)
         onehot_all = xp.astype(
-            codes_x[:, None] == xp.arange(n_classes, device=_device(Xs))[None, :], Xs.dtype
+            codes_x[:, None] == xp.arange(n_classes, **device_kw(Xs))[None, :], Xs.dtype
         )
         bs = min(self.batch_size, n)
         perm = rng.permutation(n)
@@ -282,7 +288,7 @@ class GrassmannClassRepresentation(_SubspaceClassifierMixin, BaseEstimator):
         total = 0.0 * self._log_scale
         n_batches = 0
         for start in range(0, n, bs):
-            idx = _codes_like(perm[start : start + bs], Xs)
+            idx = as_index(perm[start : start + bs], Xs)
             Xb, Yb = xp.take(Xs, idx, axis=0), xp.take(onehot_all, idx, axis=0)
             loss, G_S, g_log, G_W = _loss_and_grads(
                 self._S, self._log_scale, self._W, Xb, Yb, self.normalize, learn_scale,

@@ -8,13 +8,18 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, from_numpy, get_namespace, solve_triangular
+from .._backend import (
+    as_index,
+    compute_context,
+    device_kw,
+    from_numpy,
+    get_namespace,
+    solve_triangular,
+)
 from .._linalg import cholesky, eigh_topk
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import (
     _binary_or_full,
-    _codes_like,
-    _device,
     _encode_labels,
     _fit_scale,
     _predict_from_scores,
@@ -45,7 +50,7 @@ def _kda(K, codes, n_classes, n_discriminants, alpha):
     xp = get_namespace(K)
     N = K.shape[0]
     onehot = xp.astype(
-        _codes_like(codes, K)[:, None] == xp.arange(n_classes, device=_device(K))[None, :], K.dtype
+        as_index(codes, K)[:, None] == xp.arange(n_classes, **device_kw(K))[None, :], K.dtype
     )
     counts = from_numpy(np.bincount(codes, minlength=n_classes).astype(np.float64), like=K)
     KY = K @ onehot  # (N, C): sums of kernel columns per class
@@ -54,7 +59,7 @@ def _kda(K, codes, n_classes, n_discriminants, alpha):
     between = KVK - (k1 @ xp.matrix_transpose(k1)) / N
     within = K @ K - KVK
     reg = alpha * xp.sum(xp.linalg.diagonal(within)) / N + 1e-12
-    within = within + reg * xp.eye(N, dtype=K.dtype)
+    within = within + reg * xp.eye(N, dtype=K.dtype, **device_kw(K))
     L = cholesky(0.5 * (within + xp.matrix_transpose(within)))
     Linv_B = solve_triangular(L, between, lower=True, xp=xp)
     C = solve_triangular(L, xp.matrix_transpose(Linv_B), lower=True, xp=xp)
@@ -191,7 +196,7 @@ shape (set_size_i, n_features), or array of shape (n_sets, n_features)
         A, w = _kda(K, codes, n_classes, r, float(self.alpha))
         Z = K @ A
         onehot = xp.astype(
-            _codes_like(codes, Z)[:, None] == xp.arange(n_classes, device=_device(Z))[None, :],
+            as_index(codes, Z)[:, None] == xp.arange(n_classes, **device_kw(Z))[None, :],
             Z.dtype,
         )
         counts = from_numpy(np.bincount(codes).astype(np.float64), like=Z)

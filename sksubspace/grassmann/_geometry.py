@@ -30,7 +30,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .._backend import from_numpy, get_namespace, to_float, to_numpy
+from .._backend import device_kw, from_numpy, get_namespace, to_float, to_numpy
 from .._linalg import machine_eps, orthonormalize, polar
 from .._sklearn_compat import Interval, StrOptions, validate_params
 from ..metrics import principal_angles, subspace_distance
@@ -303,7 +303,7 @@ def karcher_mean(U, *, weights=None, init=None, max_iter=100, tol=1e-10, return_
         raise ValueError(f"U must be a stack of bases of shape (m, n, k); got {tuple(U.shape)}.")
     m = U.shape[0]
     if weights is None:
-        w = xp.full((m,), 1.0 / m, dtype=U.dtype)
+        w = xp.full((m,), 1.0 / m, dtype=U.dtype, **device_kw(U))
     else:
         w_host = np.asarray(to_numpy(weights), dtype=np.float64)
         if w_host.shape != (m,) or (w_host < 0).any() or w_host.sum() <= 0:
@@ -370,7 +370,7 @@ def flag_mean(U, n_components=None, *, weights=None):
     m, n, k = U.shape
     n_components = k if n_components is None else n_components
     if weights is not None:
-        w = xp.asarray(weights, dtype=U.dtype)
+        w = xp.asarray(weights, dtype=U.dtype, **device_kw(U))
         U = U * xp.sqrt(w / xp.sum(w))[:, None, None]
     wide = xp.reshape(xp.permute_dims(U, (1, 0, 2)), (n, m * k))
     Q, _, _ = xp.linalg.svd(wide, full_matrices=False)

@@ -26,10 +26,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from .._backend import get_namespace, is_numpy
+from .._backend import as_index, get_namespace, is_numpy
 from .._linalg import orthonormalize
 from .._validation import FLOAT_DTYPES, _check_array_api, validate_data
-from ._base import DEFAULT_SET_COMPONENTS, _codes_like
+from ._base import DEFAULT_SET_COMPONENTS
 
 SET_INPUT_DOC = """X : array of shape (n_sets, set_size, n_features), list of arrays of shape \
 (set_size_i, n_features), or array of shape (n_sets, n_features)
@@ -189,7 +189,7 @@ def set_bases(sets, n_components):
     B = xp.concat(blocks, axis=0)
     inverse = np.empty(len(sets), dtype=np.int64)
     inverse[np.concatenate(order)] = np.arange(len(sets))
-    return xp.take(B, _codes_like(inverse, B), axis=0)
+    return xp.take(B, as_index(inverse, B), axis=0)
 
 
 def n_sets(sets):

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_random_state
 
-from .._backend import from_numpy, to_float
+from .._backend import as_index, to_float
 from .._linalg import safe_matmul
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import (
@@ -57,7 +57,7 @@ def _sketch_preconditioner(obs, B, mu, sketch_size, rng, xp):
     n, k = B.shape
     if sketch_size < n:
         idx = rng.choice(n, size=sketch_size, replace=False)
-        SB = xp.take(B, from_numpy(np.sort(idx), xp.zeros(1, dtype=xp.int64)), axis=0)
+        SB = xp.take(B, as_index(np.sort(idx), B), axis=0)
         G = (n / sketch_size) * (xp.matrix_transpose(SB) @ SB)
     else:
         G = xp.matrix_transpose(B) @ B

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from .._backend import compute_context, get_namespace, is_numpy, to_float, to_numpy
+from .._backend import compute_context, device_kw, get_namespace, is_numpy, to_float, to_numpy
 from .._linalg import safe_matmul, svd_flip
 from .._validation import ArrayAPISupportMixin, validate_data
 
@@ -47,6 +47,7 @@ class _Observed:
         self.dtype = dtype
         self.xp = xp
         self.sparse = False
+        self.device = {}  # device= keyword of arrays made next to the data
 
     # -- construction -----------------------------------------------------
     @classmethod
@@ -59,6 +60,7 @@ class _Observed:
         if allow_sparse and is_numpy(xp) and n_obs < _SPARSE_BELOW * X.shape[0] * X.shape[1]:
             rows, cols = np.nonzero(np.asarray(observed))
             return cls._from_coo(X.shape, np.asarray(X)[rows, cols], rows, cols, X.dtype)
+        obj.device = device_kw(X)
         obj.W = xp.astype(observed, X.dtype)
         obj.X0 = xp.where(observed, X, xp.zeros_like(X))
         return obj
@@ -95,7 +97,7 @@ class _Observed:
             return float(np.min(self.values)), float(np.max(self.values))
         xp = self.xp
         observed = self.W > 0
-        big = xp.asarray(np.inf, dtype=self.dtype)
+        big = xp.asarray(np.inf, dtype=self.dtype, **self.device)
         lo = to_float(xp.min(xp.where(observed, self.X0, big)))
         hi = to_float(xp.max(xp.where(observed, self.X0, -big)))
         return lo, hi
@@ -189,7 +191,7 @@ class _Observed:
         cc = self.column_counts() + ridge
         rc = xp.where(rc > 0, rc, xp.ones_like(rc))
         cc = xp.where(cc > 0, cc, xp.ones_like(cc))
-        c = xp.zeros(self.shape[1], dtype=self.dtype) if start is None else start
+        c = xp.zeros(self.shape[1], dtype=self.dtype, **self.device) if start is None else start
         b = self._row_sums(c) / rc
         for _ in range(max_iter):
             c_new = self._column_sums(b) / cc
@@ -255,7 +257,7 @@ class _Observed:
         # A column with no observed entry is predicted by the global mean (not 0).
         mean = xp.where(self.column_counts() > 0, mean, xp.full_like(mean, self.global_mean()))
         self.subtract(mean)
-        offsets = xp.zeros(self.shape[0], dtype=self.dtype)
+        offsets = xp.zeros(self.shape[0], dtype=self.dtype, **self.device)
         if mode == "both":
             for _ in range(n_alternations):
                 r = self.row_means()
@@ -337,8 +339,9 @@ def biased_ridge_rows(W, Xc, basis, ridge, bias_ridge, xp):
     ``bias_ridge``.
     """
     r = basis.shape[1]
-    ones = xp.ones((basis.shape[0], 1), dtype=basis.dtype)
-    penalty = xp.asarray([float(ridge)] * r + [float(bias_ridge)], dtype=basis.dtype)
+    dev = device_kw(basis)
+    ones = xp.ones((basis.shape[0], 1), dtype=basis.dtype, **dev)
+    penalty = xp.asarray([float(ridge)] * r + [float(bias_ridge)], dtype=basis.dtype, **dev)
     Ab = ridge_rows(W, Xc, xp.concat([basis, ones], axis=1), penalty, xp)
     return Ab[:, :r], Ab[:, r]
 
@@ -385,17 +388,18 @@ def ridge_rows(W, Xc, basis, ridge, xp):
     m = Xc.shape[0]
     r = basis.shape[1]
     if r == 0:
-        return xp.zeros((m, 0), dtype=basis.dtype)
+        return xp.zeros((m, 0), dtype=basis.dtype, **device_kw(basis))
     # Singular Gram matrices (rows with fewer than r observed entries) get a tiny jitter.
     scale = to_float(xp.max(xp.sum(basis * basis, axis=0)))
     floor = 1e-10 * max(scale, 1e-300)
     if isinstance(ridge, numbers.Real):
         ridge = max(float(ridge), floor)
-        eye = ridge * xp.eye(r, dtype=basis.dtype)
+        eye = ridge * xp.eye(r, dtype=basis.dtype, **device_kw(basis))
     else:
         # One ridge per coefficient (e.g. a factor's and a bias's).
-        ridge = xp.clip(xp.asarray(ridge, dtype=basis.dtype), floor, None)
-        eye = xp.eye(r, dtype=basis.dtype) * ridge
+        dev = device_kw(basis)
+        ridge = xp.clip(xp.asarray(ridge, dtype=basis.dtype, **dev), floor, None)
+        eye = xp.eye(r, dtype=basis.dtype, **dev) * ridge
     if sp.issparse(Xc):
         return _ridge_rows_csr(sp.csr_matrix(Xc), basis, eye)
     step = max(1, (1 << 22) // (r * r))
@@ -581,7 +585,7 @@ def fold_in(Xn, basis, ridge, mean, missing_values, xp, *, row_offsets=False, bi
         observed = ~_is_missing(Xn, missing_values, xp)
         W = xp.astype(observed, basis.dtype)
         Xc = xp.where(observed, Xn - mean, xp.zeros_like(Xn))
-        offsets = xp.zeros(Xn.shape[0], dtype=basis.dtype)
+        offsets = xp.zeros(Xn.shape[0], dtype=basis.dtype, **device_kw(Xn))
         if row_offsets:
             counts = xp.sum(W, axis=1)
             offsets = xp.sum(Xc, axis=1) / xp.where(counts > 0, counts, xp.ones_like(counts))
@@ -647,11 +651,11 @@ class _BaseCompletion(ArrayAPISupportMixin, OneToOneFeatureMixin, TransformerMix
         mode = self._center_mode()
         self.intercept_ = 0.0
         if mode is None:
-            mean = xp.zeros(obs.shape[1], dtype=obs.dtype)
-            offsets = xp.zeros(obs.shape[0], dtype=obs.dtype)
+            mean = xp.zeros(obs.shape[1], dtype=obs.dtype, **obs.device)
+            offsets = xp.zeros(obs.shape[0], dtype=obs.dtype, **obs.device)
         elif mode == "biases":
             self.intercept_ = obs.global_mean()
-            obs.subtract(xp.full(obs.shape[1], self.intercept_, dtype=obs.dtype))
+            obs.subtract(xp.full(obs.shape[1], self.intercept_, dtype=obs.dtype, **obs.device))
             b, c = self._initial_biases(obs)
             if self._fits_biases_jointly():
                 self.biases_ = Biases(self.bias_shrinkage_, b, c)

@@ -241,7 +241,7 @@ class FactorizedCompletion(_BaseCompletion):
         m, n = obs.shape
         p = obs.n_observed / float(m * n)
         sigma1 = max(lambda_max(obs, random_state=seed) / max(p, 1e-12), 1e-300)
-        like = xp.zeros(1, dtype=obs.dtype)
+        like = xp.zeros(1, dtype=obs.dtype, **obs.device)
         if self.init == "svd":
             U, d, V = initial_factors(obs, k, "svd", seed, xp)
             F, G = U * xp.sqrt(d), V * xp.sqrt(d)

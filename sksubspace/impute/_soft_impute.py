@@ -58,14 +58,15 @@ def initial_factors(obs, rank, init, random_state, xp):
     random orthonormal ``U``, unit ``d`` and ``V = 0`` (Hastie et al. 2015).
     """
     m, n = obs.shape
-    like = xp.zeros(1, dtype=obs.dtype)
+    like = xp.zeros(1, dtype=obs.dtype, **obs.device)
     if init == "svd":
         p = obs.n_observed / float(m * n)
         U, s, Vt = randomized_svd(obs.zero_filled(), rank, n_iter=4, random_state=random_state)
         return U, s / max(p, 1e-12), xp.matrix_transpose(Vt)
     rng = check_random_state(random_state)
     U, _ = xp.linalg.qr(from_numpy(rng.standard_normal((m, rank)), like))
-    return U, xp.ones(rank, dtype=obs.dtype), xp.zeros((n, rank), dtype=obs.dtype)
+    dev = obs.device
+    return U, xp.ones(rank, dtype=obs.dtype, **dev), xp.zeros((n, rank), dtype=obs.dtype, **dev)
 
 
 def soft_impute_als(obs, shrinkage, U, d, V, *, max_iter, tol, xp, verbose=0):
@@ -628,7 +629,7 @@ class SoftImpute(_BaseCompletion):
         if self.solver == "exact_als" and is_numpy(xp):
             return U, d, V, (U0, V0)
         # Other solvers and namespaces: start them from all ``rank`` columns.
-        like = xp.zeros(1, dtype=obs.dtype)
+        like = xp.zeros(1, dtype=obs.dtype, **obs.device)
         U, d, V = (from_numpy(a, like) for a in _pad(U, d, V, U0, V0, rank, self.shrinkage_, _NP))
         if biases is not None:
             biases.row, biases.col = from_numpy(biases.row, like), from_numpy(biases.col, like)

@@ -38,7 +38,7 @@ import time
 
 import numpy as np
 
-from .._backend import solve_triangular, to_float, to_numpy
+from .._backend import as_index, device_kw, solve_triangular, to_float, to_numpy
 from .._linalg import eigh_topk
 
 __all__ = ["data_preconditioner", "eigenpro_sgd"]
@@ -140,7 +140,6 @@ def eigenpro_sgd(
     lam = float(penalty)
     # EigenPro's step for a batch of m rows, with the ridge term's curvature added.
     eta = m / (beta + lam + (m - 1) * (mu_tail + lam))
-    dev = getattr(Y, "device", None)
     # K_ZZ = U'U with U = L' (Fortran-ordered on NumPy: LAPACK solves without a copy).
     U = xp.matrix_transpose(LZ)
 
@@ -152,7 +151,7 @@ def eigenpro_sgd(
     # preconditioner, so a step costs one projection instead of two.
     G = xp.matrix_transpose(project(xp.matrix_transpose(KSZ)))
     EDt = E * D  # E diag(D)
-    alpha = xp.zeros((M, k), dtype=Y.dtype, device=dev)
+    alpha = xp.zeros((M, k), dtype=Y.dtype, **device_kw(Y))
     avg = None
     n_avg = 0
     t0 = time.perf_counter()
@@ -162,7 +161,7 @@ def eigenpro_sgd(
         for start in range(0, n, m):
             idx = np.sort(order[start : start + m])
             Kb = kernel_rows(idx)  # (b, M)
-            resid = Kb @ alpha - xp.take(Y, _index(idx, Y, xp), axis=0)
+            resid = Kb @ alpha - xp.take(Y, as_index(idx, Y), axis=0)
             g = (xp.matrix_transpose(Kb) @ resid) / idx.shape[0]  # K_Zb r / b
             # projected gradient a = K_ZZ^{-1} g + lam alpha, its values on the
             # Nystroem samples K_SZ a, the preconditioner's correction c there,
@@ -177,9 +176,3 @@ def eigenpro_sgd(
         if verbose:
             print(f"[EigenPro] epoch {epoch + 1}/{n_epochs} ({time.perf_counter() - t0:.2f}s)")
     return avg
-
-
-def _index(idx, like, xp):
-    if isinstance(like, np.ndarray):
-        return np.asarray(idx, dtype=np.int64)
-    return xp.asarray(np.asarray(idx, dtype=np.int64), device=getattr(like, "device", None))

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from scipy.linalg import blas
 from sklearn.metrics.pairwise import pairwise_kernels
 
-from .._backend import from_numpy, get_namespace, is_numpy, to_numpy
+from .._backend import device_kw, from_numpy, get_namespace, is_numpy, to_numpy
 from .._validation import ArrayAPISupportMixin
 from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map, threaded_block_sum
 
@@ -276,7 +276,7 @@ def _zero_diag(K, xp):
         np.fill_diagonal(K, 0)
         return K
     n = K.shape[0]
-    eye = xp.eye(n, dtype=xp.bool, device=getattr(K, "device", None))
+    eye = xp.eye(n, dtype=xp.bool, **device_kw(K))
     return xp.where(eye, xp.zeros_like(K), K)
 
 
@@ -291,9 +291,9 @@ def kernel_diag(X, kernel="rbf", **params):
     xp = get_namespace(X)
     n = X.shape[0]
     if kernel in ("rbf", "laplacian", "chi2"):
-        return xp.ones(n, dtype=X.dtype, device=getattr(X, "device", None))
+        return xp.ones(n, dtype=X.dtype, **device_kw(X))
     if kernel == "additive_chi2":
-        return xp.zeros(n, dtype=X.dtype, device=getattr(X, "device", None))
+        return xp.zeros(n, dtype=X.dtype, **device_kw(X))
     sq = _sq_norms(X, xp)
     if kernel == "linear":
         return sq

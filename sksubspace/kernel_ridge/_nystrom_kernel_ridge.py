@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from .._backend import compute_context, from_numpy, solve_triangular, to_float, to_numpy
+from .._backend import as_index, compute_context, from_numpy, solve_triangular, to_float, to_numpy
 from .._dask import align_rows, as_row_chunked, is_dask_array, row_block_sum
 from .._linalg import add_to_diagonal, cholesky, diagonal
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
@@ -256,7 +256,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         # Approximate ridge leverage scores from a uniform Nystroem sketch S:
         # l_i = (k_ii - k_iS (K_SS + lam n I)^{-1} k_Si) / (lam n), computed in chunks.
         S = np.sort(rng.choice(n, size=M, replace=False))
-        XS = xp.take(X, _idx(S, X, xp), axis=0)
+        XS = xp.take(X, as_index(S, X), axis=0)
         lam_n = max(self.penalty * n, 1e-10)
         KSS = pairwise_kernel(XS, None, self.kernel, **params)
         L = cholesky(add_to_diagonal(KSS, lam_n))
@@ -316,7 +316,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             n_eff = float(sw.sum())
             if n_eff <= 0:
                 raise ValueError("sample_weight must have a positive sum.")
-            row_scale = from_numpy(np.sqrt(sw), like=xp.ones(1, dtype=xp.float64))
+            row_scale = xp.astype(from_numpy(np.sqrt(sw), like=data.X), xp.float64)
         M = self.n_centers
         if M > n:
             warnings.warn(
@@ -372,7 +372,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             idx = np.sort(rng.choice(data.X.shape[0], size=M, replace=False))
             return idx, np.asarray(data.X[idx].compute())
         idx = self._select_centers(data.X, data.ctx.xp, M, rng, params)
-        return idx, data.ctx.xp.take(data.X, _idx(idx, data.X, data.ctx.xp), axis=0)
+        return idx, data.ctx.xp.take(data.X, as_index(idx, data.X), axis=0)
 
     def _normal_equations(self, data, Y, C, params, row_scale=None):
         """``V -> K_nM' K_nM V`` and ``b = K_nM' Y`` (float64), precomputed or streamed.
@@ -489,7 +489,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         f64 = xp.float64
         s = min(n, self.n_nystrom_samples)
         S = np.sort(rng.choice(n, size=s, replace=False))
-        XS = xp.astype(xp.take(Xc, _idx(S, Xc, xp), axis=0), f64)
+        XS = xp.astype(xp.take(Xc, as_index(S, Xc), axis=0), f64)
         E, D, mu_tail = data_preconditioner(
             pairwise_kernel(XS, None, self.kernel, **params), self.top_q
         )
@@ -506,7 +506,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
 
         def kernel_rows(rows):
             return xp.astype(
-                pairwise_kernel(xp.take(Xc, _idx(rows, Xc, xp), axis=0), C, self.kernel, **params),
+                pairwise_kernel(xp.take(Xc, as_index(rows, Xc), axis=0), C, self.kernel, **params),
                 f64,
             )
 
@@ -639,10 +639,3 @@ def _ktk_block(Xb, Yb=None, *, C, V, kernel, params):
 
 def _predict_block(Xb, *, C, coef, kernel, params):
     return kernel_matmul(np.asarray(Xb, dtype=C.dtype), C, coef, kernel, n_threads=1, **params)
-
-
-def _idx(idx, like, xp):
-    """Host integer indices as an index array of ``xp`` on the device of ``like``."""
-    if hasattr(xp, "asarray") and not isinstance(like, np.ndarray):
-        return xp.asarray(np.asarray(idx, dtype=np.int64), device=getattr(like, "device", None))
-    return np.asarray(idx, dtype=np.int64)

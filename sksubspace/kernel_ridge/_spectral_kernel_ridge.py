@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_array, check_is_fitted, check_random_state
 
-from .._backend import compute_context, from_numpy, to_numpy
+from .._backend import as_index, compute_context, device_kw, from_numpy, to_numpy
 from .._linalg import cholesky_solve, eigh_topk
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
@@ -219,7 +219,7 @@ class SpectrallyTransformedKernelRidge(
         n_targets = Yh.shape[1]
         params = self._params()
         L_idx = np.flatnonzero(labeled)
-        idx = _as_index(L_idx, Xc, xp)
+        idx = as_index(L_idx, Xc)
         YL = xp.astype(ctx.asarray(Yh[labeled]), Xc.dtype)
         XL = xp.take(Xc, idx, axis=0)
         root = None  # square roots of the labeled rows' weights
@@ -330,12 +330,16 @@ class SpectrallyTransformedKernelRidge(
         if root is not None:  # weighted loss: c = R (R Ks R + alpha I)^-1 R y, R = sqrt(weights)
             Ks, YL = root * Ks * xp.matrix_transpose(root), root * YL
         nl = Ks.shape[0]
-        eye = xp.eye(nl, dtype=Ks.dtype, device=getattr(Ks, "device", None))
+        eye = xp.eye(nl, dtype=Ks.dtype, **device_kw(Ks))
         c = cholesky_solve(Ks + self.alpha * eye, YL, jitter=1e-12 if self.alpha == 0 else 0.0)
         if root is not None:
             c = root * c
         # f(x) = pi_1 kb(x, X_L) c + kb(x, X) W c / n, folded into one dual over X.
-        a = (W @ c) / n if W is not None else xp.zeros((n, c.shape[1]), dtype=c.dtype)
+        a = (
+            (W @ c) / n
+            if W is not None
+            else xp.zeros((n, c.shape[1]), dtype=c.dtype, **device_kw(c))
+        )
         a = _add_rows(a, idx, float(pis[0]) * c, xp)
         return a / r
 
@@ -360,7 +364,7 @@ class SpectrallyTransformedKernelRidge(
         if root is not None:  # weighted least squares on the labeled rows
             Phi_L, YL = root * Phi_L, root * YL
         G = xp.matrix_transpose(Phi_L) @ Phi_L
-        eye = xp.eye(G.shape[0], dtype=G.dtype, device=getattr(G, "device", None))
+        eye = xp.eye(G.shape[0], dtype=G.dtype, **device_kw(G))
         w = cholesky_solve(G + self.alpha * eye + 1e-12 * eye, xp.matrix_transpose(Phi_L) @ YL)
         # f(x) = phi(x) w = k(x, X) U diag(sqrt(lamb) / (sqrt(n) lam)) w
         return U @ ((xp.sqrt(lamb) / (np.sqrt(n) * lam))[:, None] * w)
@@ -392,20 +396,14 @@ class SpectrallyTransformedKernelRidge(
         )
 
 
-def _as_index(idx, like, xp):
-    if isinstance(like, np.ndarray):
-        return np.asarray(idx, dtype=np.int64)
-    return xp.asarray(np.asarray(idx, dtype=np.int64), device=getattr(like, "device", None))
-
-
 def _add_rows(A, idx, B, xp):
     """``A[idx] += B`` for distinct ``idx``, without in-place fancy indexing."""
     n = A.shape[0]
-    E = xp.zeros((n, B.shape[0]), dtype=A.dtype, device=getattr(A, "device", None))
+    E = xp.zeros((n, B.shape[0]), dtype=A.dtype, **device_kw(A))
     if isinstance(A, np.ndarray):
         A = A.copy()
         A[idx] += B
         return A
-    onehot = _as_index(np.arange(n), A, xp)[:, None] == idx[None, :]
+    onehot = as_index(np.arange(n), A)[:, None] == idx[None, :]
     E = xp.where(onehot, xp.ones_like(E), E)
     return A + E @ B

@@ -35,8 +35,15 @@ COUNT_RATIO, COUNT_SLACK = 1.25, 4
 BYTES_RATIO, BYTES_SLACK = 2.5, 4096
 
 #: Parameters for the harness only: one restart, so that the iterations an
-#: estimator reports (``n_iter_`` of the run it keeps) are all the iterations it ran.
-HARNESS_PARAMS = {"KSubspaces": {"n_init": 1, "random_state": 0}}
+#: estimator reports (``n_iter_`` of the run it keeps) are all the iterations it ran;
+#: fewer iterations where array_api_strict makes a long run slow (the count per
+#: iteration is what is compared).
+HARNESS_PARAMS = {
+    "KSubspaces": {"n_init": 1, "random_state": 0},
+    "FactorizedCompletion": {"max_iter": 40},
+    "LowRankRepresentation": {"max_iter": 40},
+    "GrassmannMinimumDistanceClassifier": {"max_iter": 20},
+}
 
 
 def _iterations(est, n_samples):
@@ -92,19 +99,26 @@ def assert_transfers_bounded(small, large, label=""):
 
 # Estimators that still read the host in a loop over samples or move a quadratic
 # amount of data, with where and why (the test fails the day one is fixed: strict).
+_LASSO = (
+    "sksubspace/_lasso.py's active-set solver reads back about 6 scalars per inner "
+    "step (_lasso.py:385-515), and the inner steps grow with the samples"
+)
 KNOWN_GROWTH = {
-    "CodingRateClustering": "per-sample work on the host in the agglomeration steps",
-    "JointSVDClustering": "per-sample assignment loop reads each residual back",
+    "JointSVDClustering": (
+        "compression/_base.py and _clustering.py read residuals back point by point "
+        "(about 13 reads per sample)"
+    ),
     "LeastSquaresSubspaceClustering": (
         "the dense n x n representation goes to the host spectral step (dense affinity)"
     ),
-    "OnlineDictionaryLearning": "per-sample reads in the mini-batch loop (lead's #18 item)",
+    "OnlineDictionaryLearning": f"its sparse coding: {_LASSO}",
 }
 #: Known, and too slow on array_api_strict to run in the default suite (seconds per fit).
 KNOWN_GROWTH_NOT_RUN = {
-    "ElasticNetSubspaceClustering": "active sets kept in NumPy, round trip per inner step",
-    "SparseSubspaceClustering": "per-column reads in the ADMM / active-set loops",
-    "MultiRepresentationSubspaceClustering": "runs SSC per representation (as SSC)",
+    "CodingRateClustering": f"its lasso steps: {_LASSO}",
+    "ElasticNetSubspaceClustering": _LASSO,
+    "SparseSubspaceClustering": _LASSO,
+    "MultiRepresentationSubspaceClustering": f"SSC per representation: {_LASSO}",
 }
 
 

@@ -42,9 +42,15 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         w_t = \Big(\alpha I + \sum_{s \le t} \omega_s z_s z_s^\top\Big)^{-1}
         \sum_{s \le t} \omega_s z_s y_s,
 
-    kept with Sherman-Morrison updates (:math:`\omega_s` is the row's
-    ``sample_weight``, 1 by default: the weighted squared loss, a row of
-    weight 2 counting as the row twice; rows of weight 0 are skipped). A round costs :math:`O(m^2 + m d)`
+    kept as the ridge system itself, :math:`A = \alpha I + \sum \omega_s z_s
+    z_s^\top` and :math:`b = \sum \omega_s z_s y_s`, updated once per batch
+    (the same weights as the recursive Sherman-Morrison updates of its
+    rounds). :math:`\omega_s` is the row's ``sample_weight``, 1 by default:
+    the weighted squared loss, a row of weight 2 counting as the row twice;
+    rows of weight 0 are skipped. Whether a row joins the basis depends on
+    the rows that joined before it, so the joins are sequential (one read
+    from the device each); the rest of a batch is matrix products. A round
+    costs :math:`O(m^2 + m d)`
     for a basis of size :math:`m`; under a fast eigenvalue decay of the kernel
     (e.g. rbf) :math:`m` grows like :math:`\log^d T`, so the per-round cost
     does not grow with the stream. Predictions are

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import cho_solve, compute_context, solve_triangular, to_numpy
+from .._backend import cho_solve, compute_context, device_of, solve_triangular, to_numpy
 from .._dask import is_dask_array, iter_aligned_row_blocks, reject_sample_weight
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
@@ -236,9 +236,9 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
             )
             if not sw.all():  # a row of weight 0 is not seen (nor joins the basis)
                 keep = np.flatnonzero(sw)
-                keep_x = xp.asarray(keep, device=Xc.device)
+                keep_x = xp.asarray(keep, device=device_of(Xc))
                 Xc, Y, sw = xp.take(Xc, keep_x, axis=0), xp.take(Y, keep_x, axis=0), sw[keep]
-        dev = Xc.device
+        dev = device_of(Xc)
         if reset:
             self._ravel = ravel
             # A = alpha I + sum_s w_s z_s z_s' and b = sum_s w_s z_s y_s' (the ridge
@@ -297,7 +297,7 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         """
         D, L, A, bvec = st["D"], st["L"], st["A"], st["b"]
         n_rows = Xb.shape[0]
-        dev = Xb.device
+        dev = device_of(Xb)
         m_old = D.shape[0]
         kdiag = kernel_diag(Xb, self.kernel, **params)
         if m_old:
@@ -374,7 +374,7 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
 def _grow(L, row, corner, xp):
     """``[[L, 0], [row', corner]]`` for a square ``L`` (``corner`` a 0-d array of its device)."""
     m = L.shape[0]
-    top = xp.concat([L, xp.zeros((m, 1), dtype=L.dtype, device=L.device)], axis=1)
+    top = xp.concat([L, xp.zeros((m, 1), dtype=L.dtype, device=device_of(L))], axis=1)
     corner_arr = xp.reshape(xp.astype(corner, L.dtype), (1, 1))
     bottom = xp.concat([xp.reshape(xp.astype(row, L.dtype), (1, m)), corner_arr], axis=1)
     return xp.concat([top, bottom], axis=0)

@@ -81,6 +81,33 @@ def test_streaming_and_orpca_partial_fit_array_api_strict():
         np.testing.assert_allclose(np.asarray(got.components_), ref.components_, atol=1e-8)
 
 
+def test_streaming_state_pickles_on_the_host_and_resumes():
+    # The state stays in the compute namespace between chunks; a pickle holds it on
+    # the host when the computation runs elsewhere than the input (device="cpu" on
+    # array_api_strict input here, device="gpu" on NumPy input on a GPU machine), and
+    # the stream resumes from it exactly.
+    import pickle
+
+    xs = pytest.importorskip("array_api_strict")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 10)) * np.r_[4.0, 2.0, np.ones(8)]
+    X[::50] *= 10.0  # heavy rows, so the stored rows travel too
+    chunks = [xs.asarray(c) for c in np.array_split(X, 4)]
+    ref = StreamingPCA(2, random_state=0, device="cpu")
+    for chunk in chunks:
+        ref.partial_fit(chunk)
+    est = StreamingPCA(2, random_state=0, device="cpu")
+    for chunk in chunks[:2]:
+        est.partial_fit(chunk)
+    est = pickle.loads(pickle.dumps(est))
+    assert isinstance(est._V, np.ndarray) and est.n_heavy_ > 0
+    for chunk in chunks[2:]:
+        est.partial_fit(chunk)
+    np.testing.assert_allclose(
+        np.asarray(est.components_), np.asarray(ref.components_), rtol=1e-12, atol=1e-12
+    )
+
+
 def test_streaming_inverse_transform_projects_on_the_components():
     rng = np.random.RandomState(0)
     X = rng.standard_normal((300, 3)) @ rng.standard_normal((3, 10))  # rank 3

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, device_kw, from_numpy, to_float, to_numpy
+from .._backend import compute_context, device_kw, to_float, to_numpy
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import ArrayAPISupportMixin, check_random_state, validate_data
 from ._base import _check_n_clusters, _normalize_rows, subspace_residuals
@@ -22,16 +22,17 @@ def _pca_basis(Xk, d, xp):
 
 
 def _seed_bases(Xn, n_clusters, d, rng, xp):
-    """Each basis: PCA of a random point and its 2d most aligned points (|cos|)."""
+    """Each basis: PCA of a random point and its 2d most aligned points (|cos|).
+
+    The neighbours are found on the device of ``Xn`` (one product and a sort
+    for all seeds); the seeds are drawn on the host, so every backend starts
+    from the same points.
+    """
     n = Xn.shape[0]
-    seeds = rng.choice(n, n_clusters, replace=False)
-    bases = []
-    for i in seeds:
-        sim = np.abs(np.asarray(to_numpy(Xn @ Xn[int(i), :])))
-        near = np.argsort(-sim)[: min(n, 2 * d + 1)]
-        Xk = xp.take(Xn, xp.asarray(near, **device_kw(Xn)), axis=0)
-        bases.append(_pca_basis(Xk, d, xp))
-    return bases
+    seeds = xp.asarray(rng.choice(n, n_clusters, replace=False), **device_kw(Xn))
+    sim = xp.abs(xp.take(Xn, seeds, axis=0) @ xp.matrix_transpose(Xn))
+    near = xp.argsort(-sim, axis=1, stable=True)[:, : min(n, 2 * d + 1)]
+    return [_pca_basis(xp.take(Xn, near[k, :], axis=0), d, xp) for k in range(n_clusters)]
 
 
 def estimate_subspace_dim(X, rng, *, n_points=200, n_neighbors=None):
@@ -84,37 +85,53 @@ def k_subspaces(X, n_clusters, d, rng, xp, *, max_iter=100, sample_weight=None):
     of its points scaled by the square roots of their weights, so the total
     residual minimized is ``sum_i w_i ||x_i - P x_i||^2``; points of weight 0
     are assigned but shape no subspace.
+
+    The labels stay on the device of ``X``: each iteration reads back one
+    small vector (the cluster sizes and the number of changed labels), which
+    the convergence test and the slicing of each cluster's rows need; the
+    points are grouped by cluster with a sort on the device.
     """
+    dev = device_kw(X)
     Xn = _normalize_rows(X, xp)
     bases = _seed_bases(Xn, n_clusters, d, rng, xp)
-    zeros = xp.zeros((n_clusters, X.shape[1]), dtype=X.dtype)
+    zeros = xp.zeros((n_clusters, X.shape[1]), dtype=X.dtype, **dev)
+    clusters = xp.arange(n_clusters, **dev)
     if sample_weight is not None:
-        root = xp.asarray(np.sqrt(sample_weight), dtype=X.dtype, **device_kw(X))
+        root = xp.asarray(np.sqrt(sample_weight), dtype=X.dtype, **dev)
         X_fit = X * root[:, None]  # sqrt(w) x: the weighted PCA of each cluster
-        weighted = sample_weight > 0
+        pool = np.flatnonzero(sample_weight > 0)
+        weighted = xp.asarray(sample_weight > 0, **dev)
     else:
-        X_fit, weighted = X, None
+        X_fit, pool, weighted = X, np.arange(X.shape[0]), None
     labels = None
     converged = False
     for it in range(1, max_iter + 1):  # noqa: B007 (returned)
-        res = subspace_residuals(X, bases, zeros)
-        new = np.asarray(to_numpy(xp.argmin(res, axis=1)), dtype=np.int64)
-        if labels is not None and np.array_equal(new, labels):
+        new = xp.argmin(subspace_residuals(X, bases, zeros), axis=1)
+        # points of weight 0 sort after every cluster (key n_clusters): they shape none
+        key = new if weighted is None else xp.where(weighted, new, n_clusters)
+        sizes = xp.sum(xp.astype(key[:, None] == clusters[None, :], xp.int64), axis=0)
+        n_changed = (
+            xp.sum(xp.astype(new != labels, xp.int64))
+            if labels is not None
+            else xp.asarray(X.shape[0], dtype=xp.int64, **dev)
+        )
+        # the one read of the iteration: cluster sizes and the convergence test
+        stats = np.asarray(to_numpy(xp.concat([sizes, n_changed[None]])), dtype=np.int64)
+        if stats[-1] == 0:
             converged = True
             break
         labels = new
+        order = xp.argsort(key, stable=True)
+        ends = np.cumsum(stats[:-1])
         for k in range(n_clusters):
-            member = labels == k if weighted is None else (labels == k) & weighted
-            idx = np.flatnonzero(member)
-            if idx.size < d:  # (nearly) empty cluster: reseed at a random point
-                pool = np.arange(X.shape[0]) if weighted is None else np.flatnonzero(weighted)
+            idx = order[int(ends[k] - stats[k]) : int(ends[k])]
+            if stats[k] < d:  # (nearly) empty cluster: reseed at a random point
                 extra = rng.choice(pool, min(d, pool.size), replace=False)
-                idx = np.concatenate([idx, extra])
-            Xk = xp.take(X_fit, xp.asarray(idx, **device_kw(X)), axis=0)
-            bases[k] = _pca_basis(Xk, d, xp)
+                idx = xp.concat([idx, xp.asarray(extra, dtype=idx.dtype, **dev)])
+            bases[k] = _pca_basis(xp.take(X_fit, idx, axis=0), d, xp)
     res = xp.min(subspace_residuals(X, bases, zeros), axis=1)
     if sample_weight is not None:
-        res = res * xp.asarray(sample_weight, dtype=X.dtype, **device_kw(X))
+        res = res * xp.asarray(sample_weight, dtype=X.dtype, **dev)
     cost = to_float(xp.sum(res))
     return labels, bases, cost, it, converged
 
@@ -279,9 +296,7 @@ class KSubspaces(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
                 f"KSubspaces did not converge within max_iter={self.max_iter}; increase it.",
                 ConvergenceWarning,
             )
-        self.labels_ = ctx.output(
-            from_numpy(labels, like=xp.zeros(1, dtype=xp.int64, **device_kw(Xc)))
-        )
+        self.labels_ = ctx.output(xp.astype(labels, xp.int64))
         self.subspaces_ = [ctx.output(U) for U in bases]
         self.subspace_dim_ = d
         self.inertia_ = float(cost)
@@ -305,5 +320,5 @@ class KSubspaces(ArrayAPISupportMixin, ClusterMixin, BaseEstimator):
         xp = ctx.xp
         Xc = ctx.asarray(X)
         bases = [ctx.asarray(U) for U in self.subspaces_]
-        zeros = xp.zeros((len(bases), Xc.shape[1]), dtype=Xc.dtype)
+        zeros = xp.zeros((len(bases), Xc.shape[1]), dtype=Xc.dtype, **device_kw(Xc))
         return ctx.output(xp.argmin(subspace_residuals(Xc, bases, zeros), axis=1))

@@ -16,28 +16,31 @@ def tsc_representation(X, xp, *, n_neighbors=10):
     """TSC graph (SciPy CSR): each point's ``q`` nearest by absolute cosine.
 
     Weights are ``exp(-2 arccos |cos|)``; computed in blocks of rows so that
-    memory is O(block x n_samples).
+    memory is O(block x n_samples). The top-``q`` selection and the weights
+    stay on the device of ``X``: each block hands only its ``block x q``
+    indices and weights to the host (two reads per block), where the graph is
+    assembled for the spectral step.
     """
     n = X.shape[0]
     q = int(min(n_neighbors, n - 1))
     Xn = _normalize_rows(X, xp)
+    XnT = xp.matrix_transpose(Xn)
+    dev = device_kw(X)
+    cols = xp.arange(n, **dev)[None, :]
     block = _block_size(n)
-    rows, cols, vals = [], [], []
+    rows, col_idx, vals = [], [], []
     for start in range(0, n, block):
         stop = min(n, start + block)
-        S = xp.abs(Xn[start:stop, :] @ xp.matrix_transpose(Xn))
-        self_mask = xp.asarray(
-            np.arange(n)[None, :] == np.arange(start, stop)[:, None], **device_kw(X)
-        )
-        S = xp.where(self_mask, -xp.ones_like(S), S)
-        idx = np.asarray(to_numpy(_top_indices(S, q, xp)), dtype=np.int64)
-        S_np = np.asarray(to_numpy(S))
-        sim = np.clip(np.take_along_axis(S_np, idx, axis=1), 0.0, 1.0)
+        S = xp.abs(Xn[start:stop, :] @ XnT)
+        own = xp.arange(start, stop, **dev)[:, None] == cols
+        S = xp.where(own, xp.asarray(-1.0, dtype=S.dtype, **dev), S)
+        idx = _top_indices(S, q, xp)
+        sim = xp.clip(xp.take_along_axis(S, idx, axis=1), 0.0, 1.0)
         rows.append(np.repeat(np.arange(start, stop), q))
-        cols.append(idx.ravel())
-        vals.append(np.exp(-2.0 * np.arccos(sim)).ravel())
+        col_idx.append(np.asarray(to_numpy(idx), dtype=np.int64).ravel())
+        vals.append(np.asarray(to_numpy(xp.exp(-2.0 * xp.acos(sim)))).ravel())
     return sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(col_idx))), shape=(n, n)
     )
 
 

@@ -13,7 +13,6 @@ from sklearn.utils.validation import check_random_state
 
 from .._backend import (
     compute_context,
-    from_numpy,
     get_namespace,
     is_cupy_namespace,
     is_numpy,
@@ -39,7 +38,7 @@ def _fancy_indexing(xp):
     return is_numpy(xp) or is_cupy_namespace(xp)
 
 
-def _ksvd_atom_updates(X, D, C, replacements):
+def _ksvd_atom_updates(X, D, C, counts, replacements):
     """One sweep of approximate K-SVD atom updates (Rubinstein, Zibulevsky & Elad 2008).
 
     For each atom ``j`` and the signals ``I`` that use it, with ``E`` the
@@ -47,21 +46,31 @@ def _ksvd_atom_updates(X, D, C, replacements):
     ``g <- E d_j`` (one step of the power method on the rank-1 SVD of ``E``),
     computed without forming ``E``. Unused atoms take the next row of
     ``replacements`` (the worst represented signals). ``D`` and ``C`` are
-    updated in place and returned.
+    updated in place and returned; ``counts`` (host) holds how many signals
+    use each atom (``C != 0``).
+
+    The sweep is sequential by design (each atom is updated against the atoms
+    updated before it), but no atom reads anything back from the device: on
+    NumPy / CuPy the signals of every atom come from one ``nonzero`` of the
+    whole support, grouped by atom, and each atom gathers and scatters its
+    rows; other namespaces, which have no scatter, update the whole column
+    ``C[:, j]`` masked by its support.
     """
     xp = get_namespace(X, D)
-    fancy = _fancy_indexing(xp)
-    used_host = to_numpy(C != 0)
+    used = C != 0
+    if _fancy_indexing(xp):
+        # (atom, signal) pairs in row-major order of used': grouped by atom, signals ascending
+        _, signals = xp.nonzero(xp.matrix_transpose(used))
+    ends = np.cumsum(counts)
     r = 0
     for j in range(D.shape[0]):
-        rows = np.flatnonzero(used_host[:, j])
-        if rows.size == 0:
+        if counts[j] == 0:
             D[j, :] = replacements[r % replacements.shape[0], :]
             r += 1
             continue
         D[j, :] = 0.0
-        if fancy:
-            idx = rows if is_numpy(xp) else xp.asarray(rows)
+        if _fancy_indexing(xp):
+            idx = signals[int(ends[j] - counts[j]) : int(ends[j])]
             XI, CI = X[idx, :], C[idx, :]
             g = C[idx, j]
         else:  # generic namespaces: masked products over all signals
@@ -70,11 +79,10 @@ def _ksvd_atom_updates(X, D, C, replacements):
         d = d / xp.linalg.vector_norm(d)
         g = XI @ d - CI @ (D @ d)
         D[j, :] = d
-        if fancy:
+        if _fancy_indexing(xp):
             C[idx, j] = g
         else:
-            mask = from_numpy(used_host[:, j], like=xp.ones(1, dtype=xp.bool))
-            C[:, j] = xp.where(mask, g, xp.zeros_like(g))
+            C[:, j] = xp.where(used[:, j], g, xp.zeros_like(g))
     return D, C
 
 
@@ -247,21 +255,20 @@ class KSVD(_CodingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             if it > 1 and self.error_[-2] - err <= self.tol * max(self.error_[-2], 1e-300):
                 converged = True
                 break
-            # worst represented signals replace unused atoms
-            n_unused = int(to_float(xp.sum(xp.astype(xp.all(C == 0, axis=0), xp.int64))))
-            order = np.argsort(-to_numpy(res))
-            X_host = None
+            # worst represented signals replace unused atoms; one read of the atoms' usage
+            counts = np.asarray(to_numpy(xp.sum(xp.astype(C != 0, xp.int64), axis=0)))
+            n_unused = int(np.sum(counts == 0))
+            order = xp.argsort(-res, stable=True)
             replacements = None
             if n_unused:
-                X_host = np.asarray(to_numpy(Xc))
-                replacements = from_numpy(normalize_rows(X_host[order[:n_unused]]), like=Xc)
-            D, C = _ksvd_atom_updates(Xc, xp.asarray(D, copy=True), C, replacements)
+                replacements = normalize_rows(xp.take(Xc, order[:n_unused], axis=0))
+            D, C = _ksvd_atom_updates(Xc, xp.asarray(D, copy=True), C, counts, replacements)
             # dictionary clearing: restart near-duplicate and rarely used atoms
             usage = xp.sum(xp.astype(C != 0, xp.int64), axis=0)
             bad = _atoms_to_replace(D, usage, min_usage=min(4, max(1, n * s // (4 * k))))
-            if bad:
-                X_host = np.asarray(to_numpy(Xc)) if X_host is None else X_host
-                D = _replace_atoms(D, bad, X_host[order[n_unused : n_unused + len(bad)]])
+            if bad:  # a few rows to the host, only when atoms are restarted
+                worst = xp.take(Xc, order[n_unused : n_unused + len(bad)], axis=0)
+                D = _replace_atoms(D, bad, np.asarray(to_numpy(worst)))
         if not converged and self.tol > 0:
             warnings.warn(
                 f"KSVD did not converge in max_iter={self.max_iter} iterations (relative "

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, from_numpy, get_namespace, to_float, to_numpy
+from .._backend import compute_context, from_numpy, get_namespace, to_numpy
 from .._dask import (
     is_dask_array,
     iter_row_blocks,
@@ -199,23 +199,27 @@ class StreamingPCA(
             blocks = X.to_delayed().ravel()
             for b in rng.permutation(len(blocks)):
                 block = validate_data(self, blocks[b].compute(), reset=False)
-                self._partial_fit_shuffled(block, rng)
-            return self
+                ctx = self._partial_fit_shuffled(block, rng)
+            return self._finish(ctx)
         X = validate_data(self, X)
         check_n_components(self.n_components, *X.shape)
         sw = _weights(sample_weight, X)
-        self._partial_fit_shuffled(X, rng, sw)
-        return self
+        return self._finish(self._partial_fit_shuffled(X, rng, sw))
 
     def _partial_fit_shuffled(self, X, rng, sw=None):
-        """Stream the rows of ``X`` in random order, in chunks of ``batch_size``."""
+        """Stream the rows of ``X`` in random order, in chunks of ``batch_size``.
+
+        Returns the compute context of the last chunk.
+        """
         xp = get_namespace(X)
         order = rng.permutation(X.shape[0])
-        Xp = xp.take(X, from_numpy(order, like=xp.zeros(1, dtype=xp.int64)), axis=0)
+        index_like = xp.astype(X[:0, 0], xp.int64)  # integers on the device of X
+        Xp = xp.take(X, from_numpy(order, like=index_like), axis=0)
         sw = None if sw is None else sw[order]
         for lo in range(0, X.shape[0], self.batch_size):
             hi = min(lo + self.batch_size, X.shape[0])
-            self._partial_fit(Xp[lo:hi, :], rng, None if sw is None else sw[lo:hi])
+            ctx = self._partial_fit(Xp[lo:hi, :], rng, None if sw is None else sw[lo:hi])
+        return ctx
 
     def partial_fit(self, X, y=None, sample_weight=None):
         """Update the estimate with one chunk of rows.
@@ -244,10 +248,19 @@ class StreamingPCA(
             return self
         X = validate_data(self, X, reset=first)
         sw = _weights(sample_weight, X)
-        return self._partial_fit(X, check_random_state(self.random_state) if first else None, sw)
+        rng = check_random_state(self.random_state) if first else None
+        return self._finish(self._partial_fit(X, rng, sw))
 
     def _partial_fit(self, X, rng, sw=None):
-        """One chunk; ``sw`` the rows' weights on the host (None: all 1)."""
+        """One chunk; ``sw`` the rows' weights on the host (None: all 1).
+
+        The state (``V``, the light rows' covariance ``C``, the heavy rows
+        ``H`` and the running scalars) stays where the computation runs from
+        one chunk to the next, also with ``device="gpu"`` on NumPy input: a
+        chunk reads back at most one pair of numbers (how many rows are heavy
+        and the light rows' weight), which the data-dependent size of ``H``
+        needs. Returns the compute context (for :meth:`_finish`).
+        """
         ctx = compute_context(self.device, X)
         xp = ctx.xp
         Xc = ctx.asarray(X)
@@ -256,50 +269,59 @@ class StreamingPCA(
         if not hasattr(self, "_V"):
             if k > d:
                 raise ValueError(f"n_components={k} must be at most n_features={d}.")
-            like = xp.zeros((1,), dtype=Xc.dtype)
-            self._V = orthonormalize(from_numpy(rng.standard_normal((d, k)), like))
-            self._C = xp.zeros((k, k), dtype=Xc.dtype)
-            self._H = xp.zeros((0, d), dtype=Xc.dtype)
-            self._sq_total = 0.0
-            self._lam = 0.0
+            # created next to X (its namespace, device and dtype)
+            self._V = orthonormalize(from_numpy(rng.standard_normal((d, k)), like=Xc))
+            self._C = from_numpy(np.zeros((k, k)), like=Xc)
+            self._H = from_numpy(np.zeros((0, d)), like=Xc)
+            self._sq_total = from_numpy(np.zeros(()), like=Xc)
+            self._lam = from_numpy(np.zeros(()), like=Xc)  # 0 until the first light chunk
             self._weight_seen = 0.0
             self.n_samples_seen_ = 0
-        V = xp.astype(ctx.asarray(self._V), Xc.dtype)
-        C = xp.astype(ctx.asarray(self._C), Xc.dtype)
-        H = xp.astype(ctx.asarray(self._H), Xc.dtype)
+        self._state_moves = ctx.moves
+        V, C, H, sq_total, lam_run = (
+            xp.astype(ctx.asarray(getattr(self, a)), Xc.dtype)
+            for a in ("_V", "_C", "_H", "_sq_total", "_lam")
+        )
 
         sq = xp.sum(Xc * Xc, axis=1)  # a row is heavy by its own norm, whatever its weight
         if sw is None:
-            Xw, wsq, w_chunk = Xc, sq, float(n)
+            Xw, wsq, w_chunk, wdev = Xc, sq, float(n), None
         else:
-            root = from_numpy(np.sqrt(sw), like=Xc)
-            Xw, wsq, w_chunk = Xc * root[:, None], sq * (root * root), float(sw.sum())
+            wdev = from_numpy(sw, like=Xc)
+            root = xp.sqrt(wdev)
+            Xw, wsq, w_chunk = Xc * root[:, None], sq * wdev, float(sw.sum())
         seen = self._weight_seen + w_chunk  # rows seen (their total weight)
         if seen <= 0:  # no row of positive weight yet: nothing to learn from
             self.n_samples_seen_ += n
-            return self
-        sq_total = self._sq_total + to_float(xp.sum(wsq))
-        heavy = sq >= self.heavy_ratio * (sq_total / seen)
-        if sw is not None:
-            heavy = heavy & (root > 0)
-        if self.max_heavy > 0 and bool(to_float(xp.any(heavy))):
-            H = xp.concat([H, Xw[heavy]], axis=0)
-            if H.shape[0] > self.max_heavy:  # keep the heaviest
-                order = xp.argsort(-xp.sum(H * H, axis=1), stable=True)
-                H = xp.take(H, order[: self.max_heavy], axis=0)
-            L = Xw[~heavy]
-            w_light = (
-                float(L.shape[0])
-                if sw is None
-                else float(sw[~np.asarray(to_numpy(heavy), dtype=bool)].sum())
+            return ctx
+        sq_total = sq_total + xp.sum(wsq)
+        L, w_light = Xw, w_chunk
+        if self.max_heavy > 0:
+            heavy = sq >= self.heavy_ratio * (sq_total / seen)
+            if sw is not None:
+                heavy = heavy & (wdev > 0)
+            light = xp.astype(~heavy, Xc.dtype)
+            w_rows = light if sw is None else light * wdev
+            # the one read of the chunk: the number of heavy rows, the light rows' weight
+            n_heavy, w_light = (
+                float(v)
+                for v in to_numpy(xp.stack([xp.sum(xp.astype(heavy, Xc.dtype)), xp.sum(w_rows)]))
             )
-        else:
-            L, w_light = Xw, w_chunk
-        if L.shape[0] > 0 and w_light > 0:
+            n_heavy = int(round(n_heavy))
+            if n_heavy:
+                first = xp.argsort(xp.astype(heavy, xp.int8), descending=True, stable=True)
+                H = xp.concat([H, xp.take(Xw, first[:n_heavy], axis=0)], axis=0)
+                if H.shape[0] > self.max_heavy:  # keep the heaviest
+                    order = xp.argsort(-xp.sum(H * H, axis=1), stable=True)
+                    H = xp.take(H, order[: self.max_heavy], axis=0)
+                L = Xw * light[:, None]  # heavy rows zeroed: the same L'L as dropping them
+                if n_heavy == n:
+                    w_light = 0.0
+        if w_light > 0:
             XV = L @ V
-            lam_chunk = to_float(xp.max(xp.linalg.svdvals(XV))) ** 2 / w_light
-            lam = lam_chunk if self._lam == 0.0 else self._lam
-            lam = max(lam, np.finfo(np.float64).tiny)
+            lam_chunk = xp.max(xp.linalg.svdvals(XV)) ** 2 / w_light
+            lam = xp.where(lam_run == 0.0, lam_chunk, lam_run)
+            lam = xp.where(lam > 0, lam, xp.ones_like(lam))  # (a zero chunk: any step will do)
             eta = self.learning_rate / (lam * seen)
             V_new = _oja_step(V, L, eta)
             # Light-row covariance along V, carried into the new basis.
@@ -307,16 +329,25 @@ class StreamingPCA(
             XVn = L @ V_new
             C = R @ C @ xp.matrix_transpose(R) + xp.matrix_transpose(XVn) @ XVn
             V = V_new
-            lam_now = to_float(xp.max(xp.linalg.eigvalsh(C))) / seen
-            self._lam = lam_now if self._lam == 0.0 else 0.5 * (self._lam + lam_now)
+            lam_now = xp.max(xp.linalg.eigvalsh(C)) / seen
+            lam_run = xp.where(lam_run == 0.0, lam_now, 0.5 * (lam_run + lam_now))
 
-        self._V, self._C, self._H = ctx.output(V), ctx.output(C), ctx.output(H)
-        self._sq_total = sq_total
+        self._V, self._C, self._H = V, C, H
+        self._sq_total, self._lam = sq_total, lam_run
         self._weight_seen = seen
         self.n_samples_seen_ += n
         self.n_heavy_ = int(H.shape[0])
+        return ctx
 
-        # Components: top eigenvectors of the covariance restricted to span([V, H']).
+    def _finish(self, ctx):
+        """Components from the state: once per call of ``fit`` / ``partial_fit``.
+
+        The top eigenvectors of the covariance restricted to ``span([V, H'])``.
+        """
+        if not hasattr(self, "_V") or self._weight_seen <= 0:
+            return self
+        xp = ctx.xp
+        V, C, H = (ctx.asarray(getattr(self, a)) for a in ("_V", "_C", "_H"))
         if H.shape[0] > 0:
             Q = orthonormalize(xp.concat([V, xp.matrix_transpose(H)], axis=1))
             P = xp.matrix_transpose(Q) @ V
@@ -324,12 +355,22 @@ class StreamingPCA(
             M = P @ C @ xp.matrix_transpose(P) + xp.matrix_transpose(HQ) @ HQ
         else:
             Q, M = V, C
+        k = self.n_components
         w, E = eigh_topk((M + xp.matrix_transpose(M)) / 2, k)
-        comps = xp.matrix_transpose(svd_flip(Q @ E))
-        self.components_ = ctx.output(comps)
-        self.explained_variance_ = ctx.output(w / seen)
+        self.components_ = ctx.output(xp.matrix_transpose(svd_flip(Q @ E)))
+        self.explained_variance_ = ctx.output(w / self._weight_seen)
         self._n_features_out = k
         return self
+
+    def __getstate__(self):
+        # The state lives where the computation runs (the GPU with device="gpu"); a
+        # pickle holds it on the host, and the next partial_fit moves it back.
+        state = super().__getstate__()
+        if state.get("_state_moves"):
+            for key in ("_V", "_C", "_H", "_sq_total", "_lam"):
+                if key in state:
+                    state[key] = to_numpy(state[key])
+        return state
 
     def transform(self, X):
         """Project onto the components: ``X @ components_.T``.

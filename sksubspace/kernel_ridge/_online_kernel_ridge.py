@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import compute_context, from_numpy, solve_triangular, to_numpy
+from .._backend import cho_solve, compute_context, device_of, solve_triangular, to_numpy
 from .._dask import is_dask_array, iter_aligned_row_blocks, reject_sample_weight
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
@@ -42,9 +42,15 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         w_t = \Big(\alpha I + \sum_{s \le t} \omega_s z_s z_s^\top\Big)^{-1}
         \sum_{s \le t} \omega_s z_s y_s,
 
-    kept with Sherman-Morrison updates (:math:`\omega_s` is the row's
-    ``sample_weight``, 1 by default: the weighted squared loss, a row of
-    weight 2 counting as the row twice; rows of weight 0 are skipped). A round costs :math:`O(m^2 + m d)`
+    kept as the ridge system itself, :math:`A = \alpha I + \sum \omega_s z_s
+    z_s^\top` and :math:`b = \sum \omega_s z_s y_s`, updated once per batch
+    (the same weights as the recursive Sherman-Morrison updates of its
+    rounds). :math:`\omega_s` is the row's ``sample_weight``, 1 by default:
+    the weighted squared loss, a row of weight 2 counting as the row twice;
+    rows of weight 0 are skipped. Whether a row joins the basis depends on
+    the rows that joined before it, so the joins are sequential (one read
+    from the device each); the rest of a batch is matrix products. A round
+    costs :math:`O(m^2 + m d)`
     for a basis of size :math:`m`; under a fast eigenvalue decay of the kernel
     (e.g. rbf) :math:`m` grows like :math:`\log^d T`, so the per-round cost
     does not grow with the stream. Predictions are
@@ -230,22 +236,24 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
             )
             if not sw.all():  # a row of weight 0 is not seen (nor joins the basis)
                 keep = np.flatnonzero(sw)
-                keep_x = from_numpy(keep, like=xp.zeros(1, dtype=xp.int64))
+                keep_x = xp.asarray(keep, device=device_of(Xc))
                 Xc, Y, sw = xp.take(Xc, keep_x, axis=0), xp.take(Y, keep_x, axis=0), sw[keep]
-        dev = getattr(Xc, "device", None)
+        dev = device_of(Xc)
         if reset:
             self._ravel = ravel
+            # A = alpha I + sum_s w_s z_s z_s' and b = sum_s w_s z_s y_s' (the ridge
+            # system of the coordinates): the weights are A^{-1} b
             self._state = {
                 "D": Xc[:0, ...],
                 "L": xp.zeros((0, 0), dtype=Xc.dtype, device=dev),
-                "P": xp.zeros((0, 0), dtype=Xc.dtype, device=dev),
-                "w": xp.zeros((0, Y.shape[1]), dtype=Xc.dtype, device=dev),
+                "A": xp.zeros((0, 0), dtype=Xc.dtype, device=dev),
+                "b": xp.zeros((0, Y.shape[1]), dtype=Xc.dtype, device=dev),
             }
             self.n_seen_ = 0
-        elif Y.shape[1] != self._state["w"].shape[1]:
+        elif Y.shape[1] != self._state["b"].shape[1]:
             raise ValueError(
                 f"y has {Y.shape[1]} targets but earlier calls to partial_fit had "
-                f"{self._state['w'].shape[1]}."
+                f"{self._state['b'].shape[1]}."
             )
         st = {k: ctx.asarray(v) for k, v in self._state.items()}
         params = self._params()
@@ -260,8 +268,12 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
                     f"{st['D'].shape[0]} ({time.perf_counter() - t0:.1f}s)"
                 )
         self._state = {k: ctx.output(v) for k, v in st.items()}
-        L, w = st["L"], st["w"]
-        coef = solve_triangular(L, w, lower=True, trans=True, xp=xp) if L.shape[0] else w
+        L, A, b = st["L"], st["A"], st["b"]
+        if L.shape[0]:
+            w = cho_solve(xp.linalg.cholesky(A), b, xp=xp)  # A is SPD (alpha I + ...)
+            coef = solve_triangular(L, w, lower=True, trans=True, xp=xp)
+        else:
+            coef = b
         if self._ravel:
             coef = xp.reshape(coef, (-1,))
         self.basis_ = ctx.output(st["D"])
@@ -270,60 +282,69 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         return self
 
     def _rounds(self, st, Xb, Yb, swb, xp, params):
-        """Sequential rounds over one batch; kernel coordinates computed for the batch at once.
+        """The rounds of one batch: sequential basis growth, then one batched update.
 
-        ``swb`` holds the rows' (positive) weights on the host.
+        ``swb`` holds the rows' (positive) weights on the host. The rounds are
+        sequential only where the algorithm is: whether a row joins the basis
+        (its ALD test) depends on the rows that joined before it, so each join
+        reads back one index (the next row of the batch whose ``delta`` exceeds
+        the threshold), found on the device. The recursive ridge updates of the
+        rounds are exact as one update of the batch: row ``s`` enters with its
+        coordinates at its own round (those in the elements that joined up to
+        it, old coordinates never change), ``A += Z_s W Z_s'`` and
+        ``b += Z_s W Y``. No other read: the batch costs one read per join plus
+        one.
         """
-        D, L, P, w = st["D"], st["L"], st["P"], st["w"]
-        b = Xb.shape[0]
-        kdiag = to_numpy(kernel_diag(Xb, self.kernel, **params))
-        if D.shape[0]:
+        D, L, A, bvec = st["D"], st["L"], st["A"], st["b"]
+        n_rows = Xb.shape[0]
+        dev = device_of(Xb)
+        m_old = D.shape[0]
+        kdiag = kernel_diag(Xb, self.kernel, **params)
+        if m_old:
             Kdb = pairwise_kernel(D, Xb, self.kernel, **params)  # (m, b)
             Z = solve_triangular(L, Kdb, lower=True, xp=xp)  # coordinates of the batch
         else:
-            Z = xp.zeros((0, b), dtype=Xb.dtype, device=getattr(Xb, "device", None))
-        Zh = np.asarray(to_numpy(Z), dtype=np.float64)
-        sq = np.sum(Zh * Zh, axis=0)  # ||z_j||^2 = k_D(x_j)' K_DD^{-1} k_D(x_j)
-        alpha = float(self.alpha)
-        for i in range(b):
-            delta = kdiag[i] - sq[i]
-            if delta > self.threshold or (D.shape[0] == 0 and kdiag[i] > 0):
-                # x_i joins the basis: one new coordinate for every row of the batch.
-                s = float(np.sqrt(delta))
-                xi = Xb[i : i + 1, ...]
-                kb = pairwise_kernel(xi, Xb, self.kernel, **params)[0, ...]
-                zi = Z[:, i]
-                new = (kb - zi @ Z) / s if Z.shape[0] else kb / s
-                m = D.shape[0]
-                L = _grow(L, zi, s, xp)
-                Z = xp.concat([Z, new[None, :]], axis=0)
-                newh = np.asarray(to_numpy(new), dtype=np.float64)
-                sq = sq + newh * newh
-                D = xp.concat([D, xi], axis=0)
-                P = _grow(
-                    P,
-                    xp.zeros((m,), dtype=P.dtype, device=getattr(P, "device", None)),
-                    1.0 / alpha,
-                    xp,
-                )
-                P = (P + xp.matrix_transpose(P)) / 2
-                w = xp.concat(
-                    [
-                        w,
-                        xp.zeros((1, w.shape[1]), dtype=w.dtype, device=getattr(w, "device", None)),
-                    ],
-                    axis=0,
-                )
-            if D.shape[0] == 0:
-                continue
-            z = Z[:, i]
-            Pz = P @ z
-            omega = float(swb[i])  # weighted Sherman-Morrison: P <- (P^-1 + omega z z')^-1
-            g = (omega * Pz) / (1.0 + omega * xp.sum(z * Pz))
-            err = Yb[i, :] - z @ w
-            w = w + g[:, None] * err[None, :]
-            P = P - g[:, None] * Pz[None, :]
-        st["D"], st["L"], st["P"], st["w"] = D, L, P, w
+            Z = xp.zeros((0, n_rows), dtype=Xb.dtype, device=dev)
+        sq = xp.sum(Z * Z, axis=0)  # ||z_j||^2 = k_D(x_j)' K_DD^{-1} k_D(x_j)
+        pos = xp.arange(n_rows, device=dev)
+        joined = []  # rows of the batch that joined the basis, in order
+        while True:
+            delta = kdiag - sq
+            # an empty basis takes the first row of nonzero norm, whatever the threshold
+            cand = delta > self.threshold if D.shape[0] else kdiag > 0
+            if joined:
+                cand = cand & (pos > joined[-1])
+            # the one read of the join: the next row that joins (n_rows: none)
+            i = int(xp.min(xp.where(cand, pos, n_rows)))
+            if i == n_rows:
+                break
+            # x_i joins the basis: one new coordinate for every row of the batch.
+            s = xp.sqrt(delta[i])
+            xi = Xb[i : i + 1, ...]
+            kb = pairwise_kernel(xi, Xb, self.kernel, **params)[0, ...]
+            zi = Z[:, i]
+            new = (kb - zi @ Z) / s if Z.shape[0] else kb / s
+            L = _grow(L, zi, s, xp)
+            Z = xp.concat([Z, new[None, :]], axis=0)
+            sq = sq + new * new
+            D = xp.concat([D, xi], axis=0)
+            joined.append(i)
+        m = D.shape[0]
+        if m:
+            # the new elements start from alpha I (no earlier row has their coordinate)
+            if m > m_old:
+                grown = float(self.alpha) * xp.eye(m, dtype=A.dtype, device=dev)
+                A = xp.concat([xp.concat([A, grown[:m_old, m_old:]], axis=1), grown[m_old:, :]])
+                zeros = xp.zeros((m - m_old, bvec.shape[1]), dtype=bvec.dtype, device=dev)
+                bvec = xp.concat([bvec, zeros], axis=0)
+            # element j counts for row s from the round it joined (-1: before the batch)
+            since = np.concatenate([np.full(m_old, -1), np.asarray(joined, dtype=np.int64)])
+            since = xp.asarray(since, device=dev)
+            Zs = xp.where(since[:, None] <= pos[None, :], Z, xp.zeros_like(Z))
+            Zw = Zs * xp.asarray(swb, dtype=Zs.dtype, device=dev)[None, :]
+            A = A + Zw @ xp.matrix_transpose(Zs)
+            bvec = bvec + Zw @ Yb
+        st["D"], st["L"], st["A"], st["b"] = D, L, A, bvec
 
     @uses_n_jobs
     def predict(self, X):
@@ -351,10 +372,9 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
 
 
 def _grow(L, row, corner, xp):
-    """``[[L, 0], [row', corner]]`` for a square ``L``."""
+    """``[[L, 0], [row', corner]]`` for a square ``L`` (``corner`` a 0-d array of its device)."""
     m = L.shape[0]
-    dev = getattr(L, "device", None)
-    top = xp.concat([L, xp.zeros((m, 1), dtype=L.dtype, device=dev)], axis=1)
-    corner_arr = xp.full((1, 1), corner, dtype=L.dtype, device=dev)
+    top = xp.concat([L, xp.zeros((m, 1), dtype=L.dtype, device=device_of(L))], axis=1)
+    corner_arr = xp.reshape(xp.astype(corner, L.dtype), (1, 1))
     bottom = xp.concat([xp.reshape(xp.astype(row, L.dtype), (1, m)), corner_arr], axis=1)
     return xp.concat([top, bottom], axis=0)

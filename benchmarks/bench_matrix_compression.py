@@ -284,17 +284,17 @@ def part_cospadi(mlp, X_train, X_test, y_test):
                 f"{errs[0]:>12.4f}{errs[1]:>12.4f}{wall:>8.2f}"
             )
             results[name] = (wall, net.score(X_test, y_test))
-        for name in ("data-aware SVD", "CoSpaDi"):
+        for name in ("plain SVD", "data-aware SVD"):
             ROWS.append(
                 comparison(
                     f"MLP on digits, {c:.0%} removed",
-                    ours=name,
-                    ours_time=results[name][0],
-                    peer="plain truncated SVD",
-                    peer_time=results["plain SVD"][0],
+                    ours="CoSpaDi",
+                    ours_time=results["CoSpaDi"][0],
+                    peer=f"{name} (truncated)",
+                    peer_time=results[name][0],
                     metric="test accuracy",
-                    ours_quality=results[name][1],
-                    peer_quality=results["plain SVD"][1],
+                    ours_quality=results["CoSpaDi"][1],
+                    peer_quality=results[name][1],
                 )
             )
 

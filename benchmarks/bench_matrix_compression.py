@@ -121,10 +121,10 @@ def part_incremental(repeats=3):
             print(f"  {'':<34}time ratio ours / this: {t_ours / wall:.2f}")
         errors[name], cpus[name] = err, cpu
     ours = "IncrementalTruncatedSVD (ours)"
-    for name in list(methods)[1:]:  # the thread setting is added by the parent
+    for name in list(methods)[1:]:  # the parent fills in {threads}
         ROWS.append(
             comparison(
-                f"{n:,} x {d}, rank {k}, blocks of {block} (CPU time)",
+                f"{n:,} x {d}, rank {k}, blocks of {block}, {{threads}}, CPU time",
                 ours="IncrementalTruncatedSVD",
                 ours_time=cpus[ours],
                 peer=name,
@@ -138,7 +138,7 @@ def part_incremental(repeats=3):
 
 
 def run_child(threads, parts, label):
-    """Run ``parts`` in a child process; its rows, with ``label`` added to the workloads."""
+    """Run ``parts`` in a child process; its rows, with ``label`` as their ``{threads}``."""
     env = dict(os.environ)
     cmd = [sys.executable, __file__, "--child", *parts]
     cmd += ["--full"] if FULL else ["--quick"] if QUICK else []
@@ -155,7 +155,7 @@ def run_child(threads, parts, label):
         with open(rows_path) as f:
             rows = json.load(f)
     for row in rows:
-        row["workload"] += f", {label}"
+        row["workload"] = row["workload"].format(threads=label)
     return rows
 
 
@@ -287,7 +287,7 @@ def part_cospadi(mlp, X_train, X_test, y_test):
         for name in ("plain SVD", "data-aware SVD"):
             ROWS.append(
                 comparison(
-                    f"MLP on digits, {c:.0%} removed",
+                    f"MLP on digits, {c:.0%} removed, {{threads}}",
                     ours="CoSpaDi",
                     ours_time=results["CoSpaDi"][0],
                     peer=f"{name} (truncated)",

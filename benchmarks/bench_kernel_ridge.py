@@ -37,6 +37,7 @@ import time
 import tracemalloc
 
 import numpy as np
+from _record import comparison, record
 from sklearn.kernel_ridge import KernelRidge as SkKernelRidge
 
 from sksubspace.kernel_ridge import KernelRidge
@@ -116,10 +117,24 @@ def main(n=10_000, repeats=3, big_n=0):
     print(f"sksubspace   KernelRidge: test MSE {mse_us:.6f}  fit {t_us:.2f}s  peak {m_us:.0f} MiB")
     print(f"max |prediction difference| {np.abs(sk.predict(Xt) - us.predict(Xt)).max():.2e}")
     print(f"time ratio ours/sklearn {t_us / t_sk:.2f}, memory ratio {m_us / m_sk:.2f}")
+    rows = [
+        comparison(
+            f"n={n:,}, d=10, rbf",
+            ours="KernelRidge",
+            ours_time=t_us,
+            peer="scikit-learn KernelRidge",
+            peer_time=t_sk,
+            metric="test MSE",
+            ours_quality=mse_us,
+            peer_quality=mse_sk,
+            higher_is_better=False,
+        )
+    ]
     X32 = X.astype(np.float32)
     t = time.perf_counter()
     KernelRidge(**kw).fit(X32, y.astype(np.float32))
     print(f"sksubspace KernelRidge float32 fit at n={n}: {time.perf_counter() - t:.2f}s")
+    record(rows, family="Kernel regression")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """LSR through the smaller Gram matrix vs the textbook n x n closed form.
 
-Usage: PYTHONPATH=. python benchmarks/bench_lsr.py [--repeats 3]
+Usage: PYTHONPATH=. python benchmarks/bench_lsr.py [--repeats 3] [--quick]
+(``--quick``: one repetition).
 
 Data: the issue's problems, 10 subspaces of dim 5 in R^30, 300 unit-norm points
 each plus noise 0.05 (3,000 points), and 20 subspaces of dim 10 in R^100, 500
@@ -25,13 +26,16 @@ each and their temporaries), not the n x n matrix.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 
 import numpy as np
+from _record import comparison, record
 
 from sksubspace.cluster import LeastSquaresSubspaceClustering
 from sksubspace.cluster._base import affinity_from_representation
@@ -65,8 +69,9 @@ def measure(fn, X, k):
     return wall, cpu, peak, labels
 
 
-def child(repeats, mode):
+def child(repeats, mode, rows_path=None):
     print(f"--- {mode} ---", flush=True)
+    rows = []
     for name, (args, k) in PROBLEMS.items():
         X, y, _ = make_subspaces(*args, noise=0.05, random_state=0)
         methods = {"ours": ours}
@@ -88,26 +93,56 @@ def child(repeats, mode):
                 f"CPU {cpu:7.2f} s{ratio}  peak {peak:7.0f} MiB",
                 flush=True,
             )
+        if "n x n form" in runs:  # for the docs: CPU-time medians, ACC of the last run
+            med = {m: np.median([r[1] for r in rs]) for m, rs in runs.items()}
+            acc = {m: clustering_accuracy(y, rs[-1][3]) for m, rs in runs.items()}
+            rows.append(
+                comparison(
+                    f"{X.shape[0]:,} points, {mode} (CPU time)",
+                    ours="LeastSquaresSubspaceClustering",
+                    ours_time=med["ours"],
+                    peer="LSR1 n x n closed form",
+                    peer_time=med["n x n form"],
+                    metric="ACC",
+                    ours_quality=acc["ours"],
+                    peer_quality=acc["n x n form"],
+                )
+            )
+    if rows_path:
+        with open(rows_path, "w") as f:
+            json.dump(rows, f)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one repetition")
     parser.add_argument("--child", metavar="MODE")
+    parser.add_argument("--rows", help=argparse.SUPPRESS)  # child: where its rows go (JSON)
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = 1
     if args.child:
-        child(args.repeats, args.child)
+        child(args.repeats, args.child, args.rows)
         return
     print(__doc__.split("\n\n")[0])
     print(f"medians of {args.repeats}; shared machine")
-    me = [sys.executable, __file__, "--repeats", str(args.repeats), "--child"]
     one = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    subprocess.run(
-        ["taskset", "-c", "0", *me, "1 thread pinned to core 0"],
-        env={**os.environ, **one},
-        check=True,
-    )
-    subprocess.run([*me, f"all {os.cpu_count()} cores"], check=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows_path = os.path.join(tmp, "rows.json")
+        me = [sys.executable, __file__, "--repeats", str(args.repeats), "--rows", rows_path]
+        subprocess.run(
+            ["taskset", "-c", "0", *me, "--child", "1 thread pinned to core 0"],
+            env={**os.environ, **one},
+            check=True,
+        )
+        with open(rows_path) as f:
+            rows += json.load(f)
+        subprocess.run([*me, "--child", f"all {os.cpu_count()} cores"], check=True)
+        with open(rows_path) as f:
+            rows += json.load(f)
+    record(rows, family="Subspace clustering")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Compressing collections of matrices: incremental SVD, error-constrained grouping, CoSpaDi.
 
-Usage: PYTHONPATH=. python benchmarks/bench_matrix_compression.py [--full]
+Usage: PYTHONPATH=. python benchmarks/bench_matrix_compression.py [--full | --quick]
+(``--quick``: one repetition of part 1 instead of three).
 
 Three parts, all on NumPy:
 
@@ -29,17 +30,22 @@ The machine is shared with other jobs: timings are medians of interleaved
 repetitions, and ratios come from the same run.
 """
 
+import json
 import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 import warnings
 
 import numpy as np
+from _record import comparison, record
 
 FULL = "--full" in sys.argv
+QUICK = "--quick" in sys.argv
+ROWS = []  # this process's rows for the docs (see _record.py)
 
 
 def measure(fn):
@@ -103,6 +109,7 @@ def part_incremental(repeats=3):
     print(f"  X {n} x {d}, rank {k}, blocks of {block} rows; optimal rank-{k} error {optimal:.5f}")
     print(f"  {'method':<34}{'rel. error':>11}{'wall s':>9}{'cpu s':>8}{'peak MiB':>10}")
     t_ours = np.median([r[0] for r in runs["IncrementalTruncatedSVD (ours)"]])
+    errors, cpus = {}, {}
     for name, (_, M) in methods.items():
         V = runs[name][-1][3]
         err = np.linalg.norm(M - M @ V.T @ V) / np.linalg.norm(M)
@@ -112,17 +119,44 @@ def part_incremental(repeats=3):
         print(f"  {name:<34}{err:>11.5f}{wall:>9.3f}{cpu:>8.3f}{peak:>10.1f}")
         if name != "IncrementalTruncatedSVD (ours)":
             print(f"  {'':<34}time ratio ours / this: {t_ours / wall:.2f}")
+        errors[name], cpus[name] = err, cpu
+    ours = "IncrementalTruncatedSVD (ours)"
+    for name in list(methods)[1:]:  # the parent fills in {threads}
+        ROWS.append(
+            comparison(
+                f"{n:,} x {d}, rank {k}, blocks of {block}, {{threads}}, CPU time",
+                ours="IncrementalTruncatedSVD",
+                ours_time=cpus[ours],
+                peer=name,
+                peer_time=cpus[name],
+                metric="relative error",
+                ours_quality=errors[ours],
+                peer_quality=errors[name],
+                higher_is_better=False,
+            )
+        )
 
 
-def run_child(threads, parts):
+def run_child(threads, parts, label):
+    """Run ``parts`` in a child process; its rows, with ``label`` as their ``{threads}``."""
     env = dict(os.environ)
-    cmd = [sys.executable, __file__, "--child", *parts] + (["--full"] if FULL else [])
+    cmd = [sys.executable, __file__, "--child", *parts]
+    cmd += ["--full"] if FULL else ["--quick"] if QUICK else []
     if threads == 1:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = "1"
         cmd = ["taskset", "-c", "0", *cmd]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
-    print(out.stdout, end="")
+    with tempfile.TemporaryDirectory() as tmp:
+        rows_path = os.path.join(tmp, "rows.json")
+        out = subprocess.run(
+            [*cmd, "--rows", rows_path], env=env, capture_output=True, text=True, check=True
+        )
+        print(out.stdout, end="")
+        with open(rows_path) as f:
+            rows = json.load(f)
+    for row in rows:
+        row["workload"] = row["workload"].format(threads=label)
+    return rows
 
 
 # ---------------------------------------------------------------------------
@@ -232,6 +266,7 @@ def part_cospadi(mlp, X_train, X_test, y_test):
         f"{'time s':>8}"
     )
     for c in (0.2, 0.3, 0.4, 0.5):
+        results = {}
         for name, compress in methods.items():
             net = copy.deepcopy(mlp)
             errs, wall = [], 0.0
@@ -248,13 +283,27 @@ def part_cospadi(mlp, X_train, X_test, y_test):
                 f"  {c:>7.0%}  {name:<15}{net.score(X_test, y_test):>9.3f}"
                 f"{errs[0]:>12.4f}{errs[1]:>12.4f}{wall:>8.2f}"
             )
+            results[name] = (wall, net.score(X_test, y_test))
+        for name in ("plain SVD", "data-aware SVD"):
+            ROWS.append(
+                comparison(
+                    f"MLP on digits, {c:.0%} removed, {{threads}}",
+                    ours="CoSpaDi",
+                    ours_time=results["CoSpaDi"][0],
+                    peer=f"{name} (truncated)",
+                    peer_time=results[name][0],
+                    metric="test accuracy",
+                    ours_quality=results["CoSpaDi"][1],
+                    peer_quality=results[name][1],
+                )
+            )
 
 
 def main():
     warnings.simplefilter("ignore")
     if "--child" in sys.argv:
         if "incremental" in sys.argv:
-            part_incremental()
+            part_incremental(repeats=1 if QUICK else 3)
         if "mlp" in sys.argv:
             mlp, X_train, X_test, y_train, y_test = train_mlp()
             print(
@@ -265,14 +314,17 @@ def main():
             part_cospadi(mlp, X_train, X_test, y_test)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"  (peak RSS of this process: {peak:.0f} MiB)")
+        with open(sys.argv[sys.argv.index("--rows") + 1], "w") as f:
+            json.dump(ROWS, f)
         return
     print("The machine was shared with other jobs while this ran.")
     print("\n1. Incremental truncated SVD, every method at 1 thread pinned to one core")
-    run_child(1, ["incremental"])
+    rows = run_child(1, ["incremental"], "1 thread pinned")
     print(f"\n1. Incremental truncated SVD, every method at all {os.cpu_count()} cores")
-    run_child(None, ["incremental"])
+    rows += run_child(None, ["incremental"], f"all {os.cpu_count()} cores")
     print("\nParts 2 and 3 at 1 thread pinned to one core (times are per fit)")
-    run_child(1, ["mlp"])
+    rows += run_child(1, ["mlp"], "1 thread pinned")
+    record(rows, family="Compressing collections of matrices")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import sys
 import time
 
 import numpy as np
+from _record import comparison, record
 from sklearn.cluster import KMeans, SpectralClustering
 from sklearn.compose import ColumnTransformer
 from sklearn.metrics import normalized_mutual_info_score
@@ -83,6 +84,22 @@ def main(per_cluster=100, seeds=5):
             f"  {name:34s} ACC {np.median(acc):.3f} (min {np.min(acc):.3f})  NMI "
             f"{np.median(nmi):.3f}  fit {t:6.2f}s  time / SpectralClustering {t / ref:5.1f}"
         )
+    ours = "MultiRepresentation (X + sensors)"
+    rows = [
+        comparison(
+            f"{K} x {per_cluster} samples, 2 sensors, 30% corrupted each",
+            ours="MultiRepresentationSubspaceClustering",
+            ours_time=np.median(results[ours][2]),
+            peer=name,
+            peer_time=np.median(times),
+            metric="ACC (median)",
+            ours_quality=np.median(results[ours][0]),
+            peer_quality=np.median(acc),
+        )
+        for name, (acc, _, times) in results.items()
+        if name != ours
+    ]
+    record(rows, family="Subspace clustering")
 
 
 if __name__ == "__main__":

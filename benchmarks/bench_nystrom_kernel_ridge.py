@@ -69,6 +69,7 @@ import sys
 import time
 
 import numpy as np
+from _record import comparison, record
 
 GAMMA, PENALTY = 0.1, 1e-7
 
@@ -150,6 +151,7 @@ def main(
     n=100_000, M=2000, repeats=1, dtype="float64", big_n=0, big_M=5000, solvers="sklearn,falkon"
 ):
     solvers = solvers.split(",")
+    rows = []
     if n:
         print(f"n={n} d=10 M={M} rbf gamma={GAMMA} penalty={PENALTY} {dtype}, median of {repeats}")
         sk = None
@@ -169,12 +171,26 @@ def main(
                 f"fit-memory ratio {(us['peak'] - us['base']) / (sk['peak'] - sk['base']):.3f}",
                 flush=True,
             )
+            rows.append(
+                comparison(
+                    f"n={n:,}, d=10, M={M:,}, {dtype}",
+                    ours=f"NystromKernelRidge {s}",
+                    ours_time=us["time"],
+                    peer="scikit-learn Nystroem + Ridge",
+                    peer_time=sk["time"],
+                    metric="test MSE",
+                    ours_quality=us["mse"],
+                    peer_quality=sk["mse"],
+                    higher_is_better=False,
+                )
+            )
     if big_n:
         for s in solvers:
             if s == "sklearn":
                 continue
             big = run(s, big_n, big_M, "float32", verbose=1)
             print(_row(f"large n={big_n} M={big_M} float32 {s}", big), flush=True)
+    record(rows, family="Kernel regression")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ within 5 degrees of the batch fit; near-linear time.
 import time
 
 import numpy as np
+from _record import comparison, record
 from sklearn.decomposition import PCA
 
 from sksubspace.decomposition import OutlierRobustPCA
@@ -67,6 +68,7 @@ def main(sizes=(10_000, 40_000, 160_000, 640_000)):
         f"{'PCA s':>8}{'filt s':>8}{'irls s':>8}{'filt/PCA':>9}{'irls/PCA':>9}"
         f"{'irls it':>8}{'irls s/1e5':>11}"
     )
+    rows = []
     for n in sizes:
         X, B, _ = adversarial(n)
         t_pca, pca = median_time(lambda X=X: PCA(5, svd_solver="full").fit(X))
@@ -81,6 +83,20 @@ def main(sizes=(10_000, 40_000, 160_000, 640_000)):
             f"{angle(si.components_, B):>10.2f}{t_pca:>8.3f}{t_f:>8.3f}{t_i:>8.3f}"
             f"{t_f / t_pca:>9.2f}{t_i / t_pca:>9.2f}{irls.n_iter_:>8}{t_i / n * 1e5:>11.3f}"
         )
+        for method, t, est in (("filter", t_f, filt), ("irls", t_i, irls)):
+            rows.append(
+                comparison(
+                    f"n={n:,}, d=50, 10% adversarial outliers",
+                    ours=f"OutlierRobustPCA {method}",
+                    ours_time=t,
+                    peer="scikit-learn PCA",
+                    peer_time=t_pca,
+                    metric="largest angle to the true subspace (deg)",
+                    ours_quality=angle(est.components_, B),
+                    peer_quality=angle(pca.components_, B),
+                    higher_is_better=False,
+                )
+            )
     n = sizes[1]
     X, B, outlier = adversarial(n)
     ref = PCA(5).fit(X[~outlier])
@@ -96,6 +112,7 @@ def main(sizes=(10_000, 40_000, 160_000, 640_000)):
             f"{int(est.inlier_mask_[outlier].sum()):>15}{err:>18.3f}"
             f"{angle(est.components_, ref.components_.T):>8.2f}"
         )
+    record(rows, family="Robust PCA")
 
 
 if __name__ == "__main__":

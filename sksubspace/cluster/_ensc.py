@@ -18,6 +18,9 @@ from ._base import BaseSubspaceClustering, _block_size, _normalize_rows, _top_in
 #: entries of the (block x n_samples) correlation arrays of one block of points
 _ENSC_BLOCK_ENTRIES = 2**21
 
+#: fraction of nonzeros in a violated active set above which the block's sets double
+_GROW = 0.75
+
 
 def _take_rows(A, idx, xp):
     """``A[i, idx[i, j]]`` for every row ``i`` (take_along_axis in any namespace)."""
@@ -190,7 +193,7 @@ def enet_representation(
     ``penalty = 1 / lambda``). Points are processed in
     blocks (memory O(block x n_samples)); each point's problem is solved on a
     small active set (``support_size`` points, started at the most correlated
-    ones; a block's sets double when one is full of nonzeros and still
+    ones; a block's sets double when one is three-quarters nonzeros and still
     violated) exactly, by the shared active-set solver
     (:func:`sksubspace._lasso.lasso_gram`: compiled, problem by problem, on
     the host; batched elsewhere; warm-started from the previous round); then
@@ -261,10 +264,11 @@ def enet_representation(
             score = r @ Xn_t
             score = np.abs(score, out=score) if is_numpy(xp) else xp.abs(score)
             cand, score = _violators(score, thr, S, valid, ids, s, xp)
-            full = (valid & (c != 0)).sum(axis=1) >= S.shape[1]
-            if S.shape[1] < n - 1 and bool((full & (cand[:, 0] >= 0)).any()):
-                # an active set full of nonzeros is still violated: the block's
-                # sets double (the solution has more nonzeros than support_size)
+            crowded = (valid & (c != 0)).sum(axis=1) >= _GROW * S.shape[1]
+            if S.shape[1] < n - 1 and bool((crowded & (cand[:, 0] >= 0)).any()):
+                # an active set mostly nonzeros is still violated: the block's
+                # sets double, to leave room for the violators (the solution
+                # has about as many nonzeros as support_size, or more)
                 grow = ((0, 0), (0, min(2 * S.shape[1], n - 1) - S.shape[1]))
                 S, valid, c = np.pad(S, grow), np.pad(valid, grow), np.pad(c, grow)
             S, valid, c, more, full = _next_support(S, valid, c, cand, score, thr)
@@ -360,7 +364,7 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
         Coefficients kept per point (the largest in magnitude).
     support_size : int, default=50
         Initial size of each point's active set; a block's sets double when
-        one is full of nonzeros and still violated (solutions with more
+        one is three-quarters nonzeros and still violated (solutions with more
         nonzeros, e.g. in many dimensions), so it only trades rounds for
         work per round.
     max_iter : int, default=40

@@ -353,12 +353,25 @@ def load_benchmark_results(doc_dir=DOC_DIR):
     return results
 
 
+# Below this, a lower-is-better measure (a relative error, a distance) is at float64
+# round-off level: two such values are ties, whatever their ratio (float32 round-off,
+# near 1e-7, is not: it can decide a comparison).
+ROUNDOFF = 1e-9
+
+
 def _quality_sign(row, rtol=0.01):
-    """+1 when ours is better than the peer, -1 when worse, 0 within ``rtol`` (or unknown)."""
+    """+1 when ours is better than the peer, -1 when worse, 0 within ``rtol`` (or unknown).
+
+    Two values of a lower-is-better measure that are both below
+    :data:`ROUNDOFF` are equal (both at round-off level).
+    """
     ours, peer = row.get("ours_quality"), row.get("peer_quality")
     if ours is None or peer is None:
         return 0
-    diff = (ours - peer) * (1 if row.get("higher_is_better", True) else -1)
+    higher = row.get("higher_is_better", True)
+    if not higher and max(abs(ours), abs(peer)) <= ROUNDOFF:
+        return 0
+    diff = (ours - peer) * (1 if higher else -1)
     if abs(diff) <= rtol * max(abs(ours), abs(peer), 1e-300):
         return 0
     return 1 if diff > 0 else -1
@@ -369,42 +382,59 @@ def _ratio_text(ratios):
     return f"{lo:.3g}x" if lo == hi else f"{lo:.3g}-{hi:.3g}x"
 
 
+def _workloads(n):
+    return {1: "the workload", 2: "both workloads"}.get(n, f"all {n} workloads")
+
+
 def benchmark_verdict(rows):
-    """One sentence per peer, from the numbers: faster or slower, better or worse quality."""
-    peers = {}
+    """One clause per peer (per our method and peer when a script times several of ours).
+
+    Written from the numbers: faster or slower (how often, the range of the
+    time ratio ours/peer), and better, as good or worse quality, naming every
+    workload where ours is worse.
+    """
+    several = len({r["ours"] for r in rows}) > 1
+    groups = {}
     for r in rows:
-        peers.setdefault(r["peer"], []).append(r)
+        groups.setdefault((r["ours"] if several else None, r["peer"]), []).append(r)
     parts = []
-    for peer, group in peers.items():
+    for (ours, peer), group in groups.items():
         ratios = [r["ours_time"] / r["peer_time"] for r in group]
         n, faster = len(group), sum(x < 1 for x in ratios)
         if faster == n:
-            speed = f"faster on {'all ' + str(n) if n > 1 else 'the'} workload{'s' * (n > 1)}"
+            speed = f"faster on {_workloads(n)}"
         elif faster == 0:
-            speed = f"slower on {'all ' + str(n) if n > 1 else 'the'} workload{'s' * (n > 1)}"
+            speed = f"slower on {_workloads(n)}"
         else:
-            speed = f"faster on {faster} of {n} workloads"
-        text = f"against {peer}: {speed} (time ratio ours/peer {_ratio_text(ratios)})"
-        signs = [_quality_sign(r) for r in group if r.get("ours_quality") is not None]
+            speed = f"faster on {faster} of {n} workloads, slower on {n - faster}"
+        who = f"{ours} against {peer}" if ours else f"against {peer}"
+        text = f"{who}: {speed} (time ratio ours/peer {_ratio_text(ratios)})"
+        signs = [_quality_sign(r) for r in group if r.get("peer_quality") is not None]
         if signs:
             metric = group[0].get("metric") or "quality"
             worse = [r for r in group if _quality_sign(r) < 0]
             if worse:
-                text += f"; lower {metric} on " + ", ".join(
-                    f"{r['workload']} ({r['ours']}: {r['ours_quality']:.4g} vs "
-                    f"{r['peer_quality']:.4g})"
+                text += f"; worse {metric} on " + ", ".join(
+                    f"{r['workload']} ({r['ours_quality']:.4g} vs {r['peer_quality']:.4g})"
                     for r in worse
                 )
             elif all(x > 0 for x in signs):
                 text += f"; better {metric}"
-            else:
+            elif any(x > 0 for x in signs):
                 text += f"; {metric} as good or better"
+            else:
+                text += f"; same {metric}"
         parts.append(text)
     return "Verdict: " + "; ".join(parts) + "." if parts else ""
 
 
 def benchmark_figure(name, data, path):
-    """Draw ``path``: time ratio ours/peer (left) and quality (right), one row per comparison."""
+    """Draw ``path``: time ratio ours/peer (left) and quality (right), one row per comparison.
+
+    The quality panel shows ours and the peer as two markers per row (log
+    scale when the values span more than two decades, as errors do), one
+    panel per quality measure when a script reports several.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -414,57 +444,102 @@ def benchmark_figure(name, data, path):
     labels = [f"{r['ours']} vs {r['peer']}\n{r['workload']}" for r in rows]
     ratios = [r["ours_time"] / r["peer_time"] for r in rows]
     y = list(range(len(rows)))[::-1]
-    height = 1.0 + 0.55 * len(rows)
-    fig, (ax_t, ax_q) = plt.subplots(
-        1, 2, figsize=(11, height), sharey=True, layout="constrained", width_ratios=(1.2, 1)
+    metrics = list(dict.fromkeys(r.get("metric") or "quality" for r in rows if _has_quality(r)))
+    height = 1.2 + 0.6 * len(rows)
+    fig, axes = plt.subplots(
+        1,
+        1 + max(len(metrics), 1),
+        figsize=(12 + 2.5 * max(len(metrics) - 1, 0), height),
+        sharey=True,
+        layout="constrained",
+        width_ratios=(1.3, *([1] * max(len(metrics), 1))),
     )
+    ax_t, q_axes = axes[0], axes[1:]
     colors = ["#2a7d2a" if x < 1 else "#b03030" for x in ratios]
     # bars from 1 (equal time): to the left when ours is faster, to the right when slower
     ax_t.barh(y, [x - 1.0 for x in ratios], left=1.0, color=colors, height=0.6)
     ax_t.axvline(1.0, color="k", lw=1)
     ax_t.set_xscale("log")
     lo, hi = min(ratios + [1.0]), max(ratios + [1.0])
-    ax_t.set_xlim(lo / 3, hi * 3)
+    ax_t.set_xlim(lo / 4, hi * 4)
     for yi, x in zip(y, ratios, strict=True):
         ax_t.text(x, yi, f" {x:.3g}x ", va="center", ha="left" if x >= 1 else "right", fontsize=8)
     ax_t.set_yticks(y, labels, fontsize=8)
+    ax_t.set_ylim(-0.7, len(rows) - 0.3)
     ax_t.set_xlabel("time ratio ours / peer (log; < 1: ours faster)")
-    ax_t.set_title("Time", fontsize=10)
+    ax_t.set_title("Time (green: ours faster, red: slower)", fontsize=10)
 
-    quality = [(yi, r) for yi, r in zip(y, rows, strict=True) if r.get("ours_quality") is not None]
-    if quality:
-        metrics = sorted({r.get("metric") or "quality" for _, r in quality})
-        for yi, r in quality:
-            ax_q.barh(yi + 0.15, r["ours_quality"], height=0.3, color="#1f5fa8")
-            ax_q.text(
-                r["ours_quality"], yi + 0.15, f" {r['ours_quality']:.4g}", va="center", fontsize=7
-            )
-            if r.get("peer_quality") is not None:
-                ax_q.barh(yi - 0.15, r["peer_quality"], height=0.3, color="#999999")
-                ax_q.text(
-                    r["peer_quality"],
-                    yi - 0.15,
-                    f" {r['peer_quality']:.4g}",
-                    va="center",
-                    fontsize=7,
-                )
-        ax_q.set_xlabel(" / ".join(metrics) + " (blue: ours, grey: peer)")
-        ax_q.margins(x=0.25)
-    else:
-        ax_q.text(
+    if not metrics:
+        ax = q_axes[0]
+        ax.text(
             0.5,
             0.5,
             "no quality measure recorded",
             ha="center",
             va="center",
-            transform=ax_q.transAxes,
+            transform=ax.transAxes,
         )
-        ax_q.set_xticks([])
-    ax_q.set_title("Quality", fontsize=10)
+        ax.set_xticks([])
+        ax.set_title("Quality", fontsize=10)
+    for ax, metric in zip(q_axes, metrics, strict=False):
+        pts = [
+            (yi, r)
+            for yi, r in zip(y, rows, strict=True)
+            if _has_quality(r) and (r.get("metric") or "quality") == metric
+        ]
+        values = [
+            v for _, r in pts for v in (r["ours_quality"], r.get("peer_quality")) if v is not None
+        ]
+        positive = [v for v in values if v > 0]
+        log = len(positive) == len(values) and max(positive) / min(positive) > 100
+        for yi, r in pts:
+            ax.plot(r["ours_quality"], yi, "o", color="#1f5fa8", ms=7, zorder=3)
+            if r.get("peer_quality") is not None:
+                ax.plot(r["peer_quality"], yi, "D", color="#888888", ms=6, zorder=2)
+                ax.plot(
+                    [r["ours_quality"], r["peer_quality"]],
+                    [yi, yi],
+                    color="#cccccc",
+                    lw=1,
+                    zorder=1,
+                )
+            text = f"{r['ours_quality']:.3g}"
+            if r.get("peer_quality") is not None:
+                text += f" vs {r['peer_quality']:.3g}"
+            ax.annotate(
+                text,
+                (r["ours_quality"], yi),
+                xytext=(0, 7),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+            )
+        for yi, r in zip(y, rows, strict=True):
+            if not _has_quality(r):
+                ax.text(
+                    0.02,
+                    yi,
+                    "not measured",
+                    va="center",
+                    fontsize=7,
+                    color="#888888",
+                    transform=ax.get_yaxis_transform(),
+                )
+        if log:
+            ax.set_xscale("log")
+        ax.margins(x=0.15)
+        better = "higher" if pts[0][1].get("higher_is_better", True) else "lower"
+        ax.set_xlabel(f"{metric}{' (log)' if log else ''}: {better} is better", fontsize=9)
+        ax.set_title("Quality (blue circle: ours, grey diamond: peer)", fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"{name}: ours against each peer ({data.get('mode', '?')} mode)", fontsize=11)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def _has_quality(row):
+    return row.get("ours_quality") is not None
 
 
 # Order of the families in the summary table (others follow, by name).
@@ -483,15 +558,16 @@ def benchmarks_summary(results):
         key=lambda f: (SUMMARY_ORDER.index(f) if f in SUMMARY_ORDER else len(SUMMARY_ORDER), f),
     )
     lines = [
-        ".. list-table:: One row per family: the peer that comes closest to us in time",
-        "   (the largest median time ratio ours/peer over its workloads) and how we compare.",
+        ".. list-table:: One row per family: its strongest peer (the best quality against",
+        "   ours, then the closest to us in time: the largest median time ratio ours/peer),",
+        "   our time ratio to it (below 1: ours faster) and how our quality compares.",
         "   :header-rows: 1",
-        "   :widths: 18 24 26 18 14",
+        "   :widths: 18 24 24 20 14",
         "   :class: bench-summary",
         "",
         "   * - Family",
         "     - Benchmarks",
-        "     - Closest peer",
+        "     - Strongest peer",
         "     - Time ratio ours/peer",
         "     - Quality",
     ]
@@ -502,20 +578,27 @@ def benchmarks_summary(results):
         for _, data in families[family]:
             for r in data["rows"]:
                 by_peer.setdefault(r["peer"], []).append(r)
+        # the strongest peer: the best quality against ours (how often it wins
+        # minus how often it loses), then the closest to us in time
         peer, rows = max(
             by_peer.items(),
-            key=lambda kv: statistics.median(r["ours_time"] / r["peer_time"] for r in kv[1]),
+            key=lambda kv: (
+                -sum(_quality_sign(r) for r in kv[1]) / len(kv[1]),
+                statistics.median(r["ours_time"] / r["peer_time"] for r in kv[1]),
+            ),
         )
         ratios = [r["ours_time"] / r["peer_time"] for r in rows]
         signs = [_quality_sign(r) for r in rows if r.get("ours_quality") is not None]
         if not signs:
             quality = "not measured"
         elif any(x < 0 for x in signs):
-            quality = f"lower on {sum(x < 0 for x in signs)} of {len(signs)}"
+            quality = f"ours worse on {sum(x < 0 for x in signs)} of {len(signs)}"
         elif all(x > 0 for x in signs):
-            quality = "better"
+            quality = "ours better"
+        elif any(x > 0 for x in signs):
+            quality = "ours as good or better"
         else:
-            quality = "as good or better"
+            quality = "the same"
         links = ", ".join(f":ref:`{name}`" for name, _ in families[family])
         lines += [
             f"   * - {family}",

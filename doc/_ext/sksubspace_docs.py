@@ -287,7 +287,7 @@ def families_table():
     lines = [
         ".. list-table::",
         "   :header-rows: 1",
-        "   :widths: 14 23 37 26",
+        "   :widths: 14 24 36 26",
         "   :class: feature-table",
         "",
         "   * - Family",
@@ -611,6 +611,17 @@ def benchmarks_summary(results):
     return lines + [""]
 
 
+# Words of benchmark names written as acronyms in their section titles.
+ACRONYMS = {"pca": "PCA", "svd": "SVD", "lsr": "LSR", "ssc": "SSC", "lrr": "LRR", "omp": "OMP"}
+
+
+def benchmark_title(name):
+    """Section title of ``bench_<name>``: ``bench_ssc_lrr`` -> "SSC LRR"."""
+    words = name.removeprefix("bench_").split("_")
+    words = [ACRONYMS.get(w, w) for w in words]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
+
 def benchmarks_include(root=ROOT, doc_dir=DOC_DIR, figures=False):
     """reStructuredText: the summary table, then one section per benchmark script.
 
@@ -630,7 +641,7 @@ def benchmarks_include(root=ROOT, doc_dir=DOC_DIR, figures=False):
     for script in scripts:
         name = script.stem
         lines += [f".. _{name}:", ""]
-        lines += _heading(name.removeprefix("bench_").replace("_", " ").capitalize(), "-")
+        lines += _heading(benchmark_title(name), "-")
         lines += [f"Script: ``benchmarks/{script.name}``", ""]
         doc = _script_docstring(script)
         if doc:

@@ -143,13 +143,13 @@ def child(repeats, tensorly, threads, sizes):
                 flush=True,
             )
         peers = [m for m in errs if not m.startswith("ours")]
-        rows += [
+        rows += [  # CPU times (all threads): on a shared machine the steadier measure
             comparison(
-                f"{name}, {label}",
+                f"{name}, {label} (CPU time)",
                 ours=m.removeprefix("ours "),
-                ours_time=np.median(walls[m]),
+                ours_time=np.median(cpus[m]),
                 peer=p,
-                peer_time=np.median(walls[p]),
+                peer_time=np.median(cpus[p]),
                 metric="relative error of L",
                 ours_quality=errs[m],
                 peer_quality=errs[p],

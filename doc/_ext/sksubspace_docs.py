@@ -527,7 +527,7 @@ def benchmark_figure(name, data, path):
                 )
         if log:
             ax.set_xscale("log")
-        ax.margins(x=0.15)
+        ax.margins(x=0.25)
         better = "higher" if pts[0][1].get("higher_is_better", True) else "lower"
         ax.set_xlabel(f"{metric}{' (log)' if log else ''}: {better} is better", fontsize=9)
         ax.set_title("Quality (blue circle: ours, grey diamond: peer)", fontsize=10)

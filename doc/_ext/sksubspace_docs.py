@@ -377,9 +377,14 @@ def _quality_sign(row, rtol=0.01):
     return 1 if diff > 0 else -1
 
 
+def _ratio(x):
+    """A time ratio for people: 3 significant digits, no exponent (0.0031, 4,190)."""
+    return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}" if x >= 1e-4 else f"{x:.1e}"
+
+
 def _ratio_text(ratios):
     lo, hi = min(ratios), max(ratios)
-    return f"{lo:.3g}x" if lo == hi else f"{lo:.3g}-{hi:.3g}x"
+    return f"{_ratio(lo)}x" if lo == hi else f"{_ratio(lo)}-{_ratio(hi)}x"
 
 
 def _workloads(n):
@@ -463,7 +468,9 @@ def benchmark_figure(name, data, path):
     lo, hi = min(ratios + [1.0]), max(ratios + [1.0])
     ax_t.set_xlim(lo / 4, hi * 4)
     for yi, x in zip(y, ratios, strict=True):
-        ax_t.text(x, yi, f" {x:.3g}x ", va="center", ha="left" if x >= 1 else "right", fontsize=8)
+        ax_t.text(
+            x, yi, f" {_ratio(x)}x ", va="center", ha="left" if x >= 1 else "right", fontsize=8
+        )
     ax_t.set_yticks(y, labels, fontsize=8)
     ax_t.set_ylim(-0.7, len(rows) - 0.3)
     ax_t.set_xlabel("time ratio ours / peer (log; < 1: ours faster)")
@@ -604,7 +611,7 @@ def benchmarks_summary(results):
             f"   * - {family}",
             f"     - {links}",
             f"     - {peer}",
-            f"     - {statistics.median(ratios):.3g}x"
+            f"     - {_ratio(statistics.median(ratios))}x"
             + (f" (median; {_ratio_text(ratios)})" if len(ratios) > 1 else ""),
             f"     - {quality}",
         ]

@@ -391,7 +391,7 @@ def _workloads(n):
     return {1: "the workload", 2: "both workloads"}.get(n, f"all {n} workloads")
 
 
-def benchmark_verdict(rows):
+def benchmark_verdict_clauses(rows):
     """One clause per peer (per our method and peer when a script times several of ours).
 
     Written from the numbers: faster or slower (how often, the range of the
@@ -430,6 +430,12 @@ def benchmark_verdict(rows):
             else:
                 text += f"; same {metric}"
         parts.append(text)
+    return parts
+
+
+def benchmark_verdict(rows):
+    """The verdict as one sentence (:func:`benchmark_verdict_clauses` joined)."""
+    parts = benchmark_verdict_clauses(rows)
     return "Verdict: " + "; ".join(parts) + "." if parts else ""
 
 
@@ -446,15 +452,15 @@ def benchmark_figure(name, data, path):
     import matplotlib.pyplot as plt
 
     rows = data["rows"]
-    labels = [f"{r['ours']} vs {r['peer']}\n{r['workload']}" for r in rows]
+    labels = [_wrap(f"{r['ours']} vs {r['peer']}") + "\n" + _wrap(r["workload"]) for r in rows]
     ratios = [r["ours_time"] / r["peer_time"] for r in rows]
     y = list(range(len(rows)))[::-1]
     metrics = list(dict.fromkeys(r.get("metric") or "quality" for r in rows if _has_quality(r)))
-    height = 1.2 + 0.6 * len(rows)
+    height = 1.2 + 0.2 * sum(label.count("\n") + 1 for label in labels)
     fig, axes = plt.subplots(
         1,
         1 + max(len(metrics), 1),
-        figsize=(12 + 2.5 * max(len(metrics) - 1, 0), height),
+        figsize=(10 + 2.5 * max(len(metrics) - 1, 0), height),
         sharey=True,
         layout="constrained",
         width_ratios=(1.3, *([1] * max(len(metrics), 1))),
@@ -541,8 +547,15 @@ def benchmark_figure(name, data, path):
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"{name}: ours against each peer ({data.get('mode', '?')} mode)", fontsize=11)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=130)
     plt.close(fig)
+
+
+def _wrap(text, width=44):
+    """``text`` on lines of at most ``width`` characters (a figure's row label)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def _has_quality(row):
@@ -657,8 +670,12 @@ def benchmarks_include(root=ROOT, doc_dir=DOC_DIR, figures=False):
             lines += [""]
         if name in results:
             data = results[name]
-            verdict = benchmark_verdict(data["rows"]).removeprefix("Verdict:")
-            lines += [f"**Verdict:**{verdict}", ""]
+            clauses = benchmark_verdict_clauses(data["rows"])
+            if len(clauses) == 1:
+                lines += [f"**Verdict:** {clauses[0]}.", ""]
+            else:
+                lines += ["**Verdict:**", ""] + [f"* {c[0].upper()}{c[1:]}." for c in clauses]
+                lines += [""]
             png = Path(doc_dir) / "benchmarks" / "generated" / f"{name}.png"
             json_path = Path(doc_dir) / "benchmarks" / f"{name}.json"
             if figures and (not png.is_file() or png.stat().st_mtime < json_path.stat().st_mtime):

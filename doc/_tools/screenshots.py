@@ -207,9 +207,11 @@ def default_pages(html_dir):
     """(name, path) of the home, benchmarks, one gallery example and one API page."""
     pages = [("home", html_dir / "index.html"), ("benchmarks", html_dir / "benchmarks/index.html")]
     examples = sorted((html_dir / "auto_examples").glob("*/plot_*.html"))
+    # an example with formulas if there is one, else the digits clustering example
     with_math = [p for p in examples if 'class="math' in p.read_text(errors="replace")]
+    digits = [p for p in examples if p.name == "plot_digits.html"]
     if examples:
-        pages.append(("gallery_example", (with_math or examples)[0]))
+        pages.append(("gallery_example", (with_math or digits or examples)[0]))
     api = html_dir / "api/generated/sksubspace.decomposition.RobustPCA.html"
     if not api.is_file():
         api = next(iter(sorted((html_dir / "api/generated").glob("*.html"))), None)

@@ -450,6 +450,7 @@ def benchmark_figure(name, data, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     rows = data["rows"]
     labels = [_wrap(f"{r['ours']} vs {r['peer']}") + "\n" + _wrap(r["workload"]) for r in rows]
@@ -460,7 +461,7 @@ def benchmark_figure(name, data, path):
     fig, axes = plt.subplots(
         1,
         1 + max(len(metrics), 1),
-        figsize=(10 + 2.5 * max(len(metrics) - 1, 0), height),
+        figsize=(9 + 2.5 * max(len(metrics) - 1, 0), height),
         sharey=True,
         layout="constrained",
         width_ratios=(1.3, *([1] * max(len(metrics), 1))),
@@ -473,6 +474,12 @@ def benchmark_figure(name, data, path):
     ax_t.set_xscale("log")
     lo, hi = min(ratios + [1.0]), max(ratios + [1.0])
     ax_t.set_xlim(lo / 4, hi * 4)
+    # readable ticks on short ranges too (matplotlib would label the minor ticks)
+    ticks = [t for t in _RATIO_TICKS if lo / 4 <= t <= hi * 4]
+    if hi / lo > 100:  # wide range: powers of ten only
+        ticks = [t for t in ticks if f"{t:g}".strip("0.").startswith("1")]
+    ax_t.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax_t.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     for yi, x in zip(y, ratios, strict=True):
         ax_t.text(
             x, yi, f" {_ratio(x)}x ", va="center", ha="left" if x >= 1 else "right", fontsize=8
@@ -540,18 +547,21 @@ def benchmark_figure(name, data, path):
                 )
         if log:
             ax.set_xscale("log")
-        ax.margins(x=0.25)
+        ax.margins(x=0.35)
         better = "higher" if pts[0][1].get("higher_is_better", True) else "lower"
         ax.set_xlabel(f"{metric}{' (log)' if log else ''}: {better} is better", fontsize=9)
-        ax.set_title("Quality (blue circle: ours, grey diamond: peer)", fontsize=10)
+        ax.set_title("Quality (blue: ours, grey: peer)", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"{name}: ours against each peer ({data.get('mode', '?')} mode)", fontsize=11)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=130)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def _wrap(text, width=44):
+_RATIO_TICKS = [10.0**k * m for k in range(-5, 5) for m in (1, 2, 5)]
+
+
+def _wrap(text, width=40):
     """``text`` on lines of at most ``width`` characters (a figure's row label)."""
     import textwrap
 

@@ -656,7 +656,7 @@ def benchmarks_include(root=ROOT, doc_dir=DOC_DIR, figures=False):
     """reStructuredText: the summary table, then one section per benchmark script.
 
     With ``figures``, also draws ``benchmarks/generated/<name>.png`` for every
-    script with recorded rows (when its JSON is newer than the figure).
+    script with recorded rows (when its JSON or this module is newer than the figure).
     """
     scripts = benchmark_scripts(root)
     if not scripts:
@@ -688,7 +688,9 @@ def benchmarks_include(root=ROOT, doc_dir=DOC_DIR, figures=False):
                 lines += [""]
             png = Path(doc_dir) / "benchmarks" / "generated" / f"{name}.png"
             json_path = Path(doc_dir) / "benchmarks" / f"{name}.json"
-            if figures and (not png.is_file() or png.stat().st_mtime < json_path.stat().st_mtime):
+            # redrawn when its rows or this drawing code changed since
+            newest = max(json_path.stat().st_mtime, Path(__file__).stat().st_mtime)
+            if figures and (not png.is_file() or png.stat().st_mtime < newest):
                 benchmark_figure(name, data, png)
             lines += [
                 f".. figure:: generated/{name}.png",

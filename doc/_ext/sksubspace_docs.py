@@ -549,7 +549,9 @@ def benchmark_figure(name, data, path):
             ax.set_xscale("log")
         ax.margins(x=0.35)
         better = "higher" if pts[0][1].get("higher_is_better", True) else "lower"
-        ax.set_xlabel(f"{metric}{' (log)' if log else ''}: {better} is better", fontsize=9)
+        ax.set_xlabel(
+            _wrap(f"{metric}{' (log)' if log else ''}: {better} is better", 36), fontsize=9
+        )
         ax.set_title("Quality (blue: ours, grey: peer)", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"{name}: ours against each peer ({data.get('mode', '?')} mode)", fontsize=11)

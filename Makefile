@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: tour test test-device lint bench bench-quick doc clean gpu-check
+.PHONY: tour test test-device lint bench bench-quick doc doc-screenshots clean gpu-check
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ bench-quick: $(VENV)/.bench
 ## doc: the documentation site into doc/_build/html (API reference, gallery, benchmarks); warnings are errors
 doc: $(VENV)/.doc
 	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html doc doc/_build/html
+
+## doc-screenshots: headless Chromium screenshots of the built site (home, benchmarks, one example,
+## one API page) into doc/_build/screenshots, failing on raw LaTeX, missing images or wide tables
+doc-screenshots:
+	$(PYTHON) doc/_tools/screenshots.py
 
 ## gpu-check: every estimator on CuPy vs NumPy (answers, times, crossover); says so and exits 0 without a GPU
 # Uses the machine's own Python (a GPU machine's image carries CuPy; a fresh venv would not).

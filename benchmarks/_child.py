@@ -17,6 +17,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 
@@ -96,3 +97,36 @@ def peak_mib(fn):
 def report(**fields):
     """Print the child's RESULT line (JSON)."""
     print("RESULT " + json.dumps(fields), flush=True)
+
+
+ROWS_ENV = "SKSUBSPACE_BENCH_CHILD_ROWS"
+
+
+def collect_rows():
+    """In the parent, before starting children: a file they append their rows to.
+
+    Sets ``SKSUBSPACE_BENCH_CHILD_ROWS`` in ``os.environ`` (children started
+    with a copy of it inherit it); read the rows back with :func:`read_rows`.
+    """
+    fd, path = tempfile.mkstemp(prefix="bench_rows_", suffix=".jsonl")
+    os.close(fd)
+    os.environ[ROWS_ENV] = path
+    return path
+
+
+def send_rows(rows):
+    """In a child: append ``rows`` (``_record.comparison`` dicts) for the parent, if it asked."""
+    path = os.environ.get(ROWS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+
+
+def read_rows(path):
+    """In the parent: the rows the children sent (in order); removes the file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+    finally:
+        os.unlink(path)
+        os.environ.pop(ROWS_ENV, None)

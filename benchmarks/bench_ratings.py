@@ -22,7 +22,10 @@ pinned to one core (surprise is single-threaded Cython); ours is also timed at
 all cores. Peak memory: tracemalloc peak of our fit, peak RSS of the peer
 process.
 
-Usage: ``PYTHONPATH=. python benchmarks/bench_ratings.py [--splits 5] [--full]
+``--quick`` (the docs' quick run): 3 splits and no fancyimpute (at ~70 s a split
+it would take most of the run; ``bench_soft_impute.py`` compares it on planted data).
+
+Usage: ``PYTHONPATH=. python benchmarks/bench_ratings.py [--splits 5] [--full | --quick]
 [--peer-python /work/venvs/ratings/bin/python]``
 """
 
@@ -42,6 +45,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _movielens import load_ml100k  # noqa: E402
+from _record import comparison, record  # noqa: E402
 
 from sksubspace.impute import SoftImpute  # noqa: E402
 
@@ -102,7 +106,7 @@ def run_peers(d, names, python, workdir, seed):
         return json.load(f)
 
 
-def main(n_splits=5, full=False, peer_python=None):
+def main(n_splits=5, full=False, peer_python=None, fancyimpute=True):
     data = load_ml100k()
     if data is None:
         print("MovieLens-100K not found: pip download --no-deps recbole==1.2.1 -d /work/ext/wheels")
@@ -136,7 +140,8 @@ def main(n_splits=5, full=False, peer_python=None):
             for name, params in ours.items():
                 add(name, run_ours(d, 1, **params))
             if have_peers:
-                names = peers_all + (["fancyimpute"] if full or seed == 0 else [])
+                first = fancyimpute and seed == 0
+                names = peers_all + (["fancyimpute"] if full or first else [])
                 for name, res in run_peers(d, names, peer_python, workdir, seed).items():
                     add(name if name != "fancyimpute" else "fancyimpute SoftImpute()", res)
         all_cores = sorted(os.sched_getaffinity(0) | set(range(os.cpu_count() or 1)))
@@ -162,6 +167,25 @@ def main(n_splits=5, full=False, peer_python=None):
             f"{name:<40}{med['rmse']:8.4f}{med['mae']:8.4f}{wall}{cpu}{mem}{len(runs):>7}  {note}"
         )
     base = results.get("SoftImpute() [defaults]")
+    if base:
+        record(
+            [
+                comparison(
+                    f"MovieLens-100K 80/20, {len(runs)} split(s), 1 thread, pinned (CPU time)",
+                    ours="SoftImpute() [defaults]",
+                    ours_time=np.median([r["cpu"] for r in base]),
+                    peer=name,
+                    peer_time=np.median([r["cpu"] for r in runs]),
+                    metric="test RMSE",
+                    ours_quality=np.median([r["rmse"] for r in base]),
+                    peer_quality=np.median([r["rmse"] for r in runs]),
+                    higher_is_better=False,
+                )
+                for name, runs in results.items()
+                if "cpu" in runs[0] and not name.startswith("SoftImpute")
+            ],
+            family="Matrix completion",
+        )
     for peer in ("BaselineOnly", "SVD"):
         if base and peer in results:
             ours_t = [r["wall"] for r in base]
@@ -185,9 +209,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--splits", type=int, default=5)
     parser.add_argument("--full", action="store_true", help="SVDpp, fancyimpute on every split")
+    parser.add_argument("--quick", action="store_true", help="3 splits, no fancyimpute")
     parser.add_argument(
         "--peer-python",
         default=os.environ.get("SKSUBSPACE_PEER_PYTHON", "/work/venvs/ratings/bin/python"),
     )
     args = parser.parse_args()
-    main(args.splits, args.full, args.peer_python)
+    splits = 3 if args.quick and args.splits == parser.get_default("splits") else args.splits
+    main(splits, args.full, args.peer_python, fancyimpute=not args.quick)

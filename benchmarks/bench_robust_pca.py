@@ -24,7 +24,8 @@ same run are what to read. ``--tall`` adds the 20000 x 500 tall case and
 20% missing entries (ours only); ``--tensorly`` adds
 ``tensorly.decomposition.robust_pca`` (slow: full SVDs).
 
-Usage: ``PYTHONPATH=. python benchmarks/bench_robust_pca.py [--repeats 3]``
+Usage: ``PYTHONPATH=. python benchmarks/bench_robust_pca.py [--repeats 3] [--quick]``
+(``--quick``: the 500 x 500 matrix only, for the docs' quick run).
 """
 
 import argparse
@@ -36,7 +37,8 @@ import sys
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _child import peak_mib, timed  # noqa: E402
+from _child import collect_rows, peak_mib, read_rows, send_rows, timed  # noqa: E402
+from _record import comparison, record  # noqa: E402
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 SIZES = ((500, 25), (1000, 50))
@@ -95,7 +97,7 @@ def methods_for(D, rank, tensorly):
     return methods
 
 
-def child(repeats, tensorly):
+def child(repeats, tensorly, threads, sizes):
     import numpy as np
 
     from sksubspace.datasets import make_low_rank_sparse
@@ -105,7 +107,9 @@ def child(repeats, tensorly):
         f"{'matrix':<22}{'method':<27}{'wall s':>8}{'cpu s':>8}{'/svd':>7}{'/rpca':>7}"
         f"{'MiB':>6}{'rel err L':>11}{'rank':>6}{'iters':>6}"
     )
-    for n, rank in SIZES:
+    label = "1 thread, pinned" if threads == 1 else f"all {threads} cores"
+    rows = []
+    for n, rank in sizes:
         D, L, _ = make_low_rank_sparse(n, n, rank, corruption=0.05, random_state=0)
         name = f"{n}x{n} rank {rank}"
         methods = methods_for(D, rank, tensorly)
@@ -124,6 +128,7 @@ def child(repeats, tensorly):
                 cpus[m].append(c)
         t_svd = float(np.median(walls["numpy.linalg.svd"]))
         t_ref = float(np.median(walls.get("rpca (AccAltProj, r+1)", [np.nan])))
+        errs = {}
         for m, (fn, unpack) in methods.items():
             t = float(np.median(walls[m]))
             if unpack is None:
@@ -131,11 +136,30 @@ def child(repeats, tensorly):
             else:
                 Lh, rk, it = unpack(outs[m])
                 err, mib = relative_error(Lh, L), peak_mib(fn)
+                errs[m] = err
             print(
                 f"{name:<22}{m:<27}{t:>8.3f}{np.median(cpus[m]):>8.2f}{t / t_svd:>7.2f}"
                 f"{t / t_ref:>7.2f}{mib:>6.0f}{err:>11.2e}{rk:>6}{it:>6}",
                 flush=True,
             )
+        peers = [m for m in errs if not m.startswith("ours")]
+        rows += [  # CPU times (all threads): on a shared machine the steadier measure
+            comparison(
+                f"{name}, {label} (CPU time)",
+                ours=m.removeprefix("ours "),
+                ours_time=np.median(cpus[m]),
+                peer=p,
+                peer_time=np.median(cpus[p]),
+                metric="relative error of L",
+                ours_quality=errs[m],
+                peer_quality=errs[p],
+                higher_is_better=False,
+            )
+            for p in peers
+            for m in errs
+            if m.startswith("ours")
+        ]
+    send_rows(rows)
 
 
 def tall_and_missing():
@@ -157,7 +181,8 @@ def tall_and_missing():
             )
 
 
-def main(repeats, tall, tensorly):
+def main(repeats, tall, tensorly, quick):
+    rows_file = collect_rows()
     ncpu = len(os.sched_getaffinity(0))
     print(
         "robust PCA: sksubspace RobustPCA vs PyPI rpca (AccAltProj); numpy.linalg.svd as the unit"
@@ -171,7 +196,9 @@ def main(repeats, tall, tensorly):
         print(f"\n== both at {label} ==", flush=True)
         env = dict(os.environ, **{v: str(threads) for v in THREAD_VARS})
         args = [sys.executable, __file__, "--child", str(threads), "--repeats", str(repeats)]
-        subprocess.run(args + (["--tensorly"] if tensorly else []), env=env, check=True)
+        args += ["--tensorly"] if tensorly else []
+        subprocess.run(args + (["--quick"] if quick else []), env=env, check=True)
+    record(read_rows(rows_file), family="Robust PCA")
     if tall:
         print("\n== larger cases, library default threads ==", flush=True)
         tall_and_missing()
@@ -182,11 +209,12 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--tall", action="store_true")
     parser.add_argument("--tensorly", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="the 500 x 500 matrix only")
     parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         if args.child == 1:
             os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-        child(args.repeats, args.tensorly)
+        child(args.repeats, args.tensorly, args.child, SIZES[:1] if args.quick else SIZES)
     else:
-        main(args.repeats, args.tall, args.tensorly)
+        main(args.repeats, args.tall, args.tensorly, args.quick)

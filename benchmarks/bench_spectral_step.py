@@ -1,6 +1,8 @@
 """The spectral step: ours vs scikit-learn's ``spectral_clustering`` on the same graphs.
 
-Usage: PYTHONPATH=. python benchmarks/bench_spectral_step.py [--full] [--repeats 3]
+Usage: PYTHONPATH=. python benchmarks/bench_spectral_step.py [--full | --quick] [--repeats 3]
+
+(``--quick``, the docs' quick run: 2 repeats.)
 
 Graphs: the TSC affinity (``n_neighbors=10``) of the issue's problem, 10
 subspaces of dim 5 in R^30, 300 unit-norm points each plus noise 0.05 (3,000
@@ -56,6 +58,10 @@ from sksubspace.cluster._spectral import normalized_affinity, spectral_clusterin
 from sksubspace.cluster._tsc import tsc_representation
 from sksubspace.datasets import make_subspaces
 from sksubspace.metrics import clustering_accuracy
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _child import collect_rows, read_rows, send_rows  # noqa: E402
+from _record import comparison, record  # noqa: E402
 
 PROBLEMS = {
     "3k": (10, 5, 30, 300),
@@ -135,6 +141,7 @@ def child(path, repeats, mode):
     data = np.load(path)
     keys = sorted({k.rsplit("|", 1)[0] for k in data.files}, key=lambda s: (len(s), s))
     print(f"--- {mode} ---", flush=True)
+    records = []
     for key in keys:
         y = data[key + "|y"]
         n = y.size
@@ -147,37 +154,55 @@ def child(path, repeats, mode):
         t_peer = np.median([r[0] for r in rows["sklearn"]])
         c_peer = np.median([r[1] for r in rows["sklearn"]])
         print(f"{key.replace('|', ', ')}: n={n}, n_clusters={k}", flush=True)
+        acc = {}
         for name, runs in rows.items():
             wall = np.median([r[0] for r in runs])
             cpu = np.median([r[1] for r in runs])
             peak = max(r[2] for r in runs) / 2**20
             labels, ev = runs[-1][3], runs[-1][4]
+            acc[name] = clustering_accuracy(y, labels)
             print(
-                f"  {name:14s} ACC {clustering_accuracy(y, labels):.3f}  "
+                f"  {name:14s} ACC {acc[name]:.3f}  "
                 f"zero eigenvalues {int(np.sum(ev < 1e-6)):2d}/{k}  "
                 f"wall {wall:7.2f} s  CPU {cpu:7.2f} s  "
                 f"wall ratio to sklearn {wall / t_peer:5.2f}  CPU ratio {cpu / c_peer:5.2f}  "
                 f"peak {peak:6.0f} MiB",
                 flush=True,
             )
+        records.append(
+            comparison(
+                f"{key.replace('|', ', ')}, n={n}, {mode} (CPU time)",
+                ours="spectral step",
+                ours_time=np.median([r[1] for r in rows["ours"]]),
+                peer="sklearn spectral_clustering",
+                peer_time=c_peer,
+                metric="clustering accuracy",
+                ours_quality=acc["ours"],
+                peer_quality=acc["sklearn"],
+            )
+        )
+    send_rows(records)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true", help="add the 50,000-point graph")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="2 repeats")
+    parser.add_argument("--repeats", type=int, default=None, help="default 3 (2 with --quick)")
     parser.add_argument("--child", nargs=2, metavar=("PATH", "MODE"))
     args = parser.parse_args()
+    repeats = args.repeats or (2 if args.quick else 3)
     if args.child:
-        child(args.child[0], args.repeats, args.child[1])
+        child(args.child[0], repeats, args.child[1])
         return
     names = ["3k", "10k"] + ["50k"] * args.full
     print(__doc__.split("\n\n")[0])
-    print(f"graphs: {', '.join(names)}; medians of {args.repeats}; shared machine")
+    print(f"graphs: {', '.join(names)}; medians of {repeats}; shared machine")
+    rows_file = collect_rows()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "graphs.npz")
         make_graphs(names, path)
-        me = [sys.executable, __file__, "--repeats", str(args.repeats), "--child", path]
+        me = [sys.executable, __file__, "--repeats", str(repeats), "--child", path]
         one = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
         subprocess.run(
             ["taskset", "-c", "0", *me, "1 thread pinned to core 0"],
@@ -185,6 +210,7 @@ def main():
             check=True,
         )
         subprocess.run([*me, f"all {os.cpu_count()} cores"], check=True)
+    record(read_rows(rows_file), family="Subspace clustering")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ scikit-learn KMeans 0.6 s, ACC 0.23 (KSubspaces / KMeans time ratio 12.7).
 """
 
 import argparse
+import os
 import resource
+import sys
 import time
 import tracemalloc
 
@@ -22,6 +24,9 @@ from sklearn.cluster import KMeans, SpectralClustering
 from sksubspace.cluster import ElasticNetSubspaceClustering, KSubspaces, OMPSubspaceClustering
 from sksubspace.datasets import make_subspaces
 from sksubspace.metrics import clustering_accuracy
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _record import comparison, record  # noqa: E402
 
 
 def run(name, est, X, y):
@@ -52,19 +57,43 @@ def main():
     X, y, _ = make_subspaces(20, 10, 100, args.per_subspace, noise=0.05, random_state=0)
     print(f"data: {X.shape[0]} points, 20 subspaces of dim 10 in R^100, noise 0.05")
     k = 20
-    t_omp, _ = run("OMPSubspaceClustering", OMPSubspaceClustering(k, random_state=0), X, y)
-    t_en, _ = run(
-        "ElasticNetSubspaceClustering", ElasticNetSubspaceClustering(k, random_state=0), X, y
-    )
-    t_ks, _ = run("KSubspaces", KSubspaces(k, subspace_dim=10, random_state=0), X, y)
-    t_km, _ = run("sklearn KMeans", KMeans(k, n_init=10, random_state=0), X, y)
+    ours = {
+        "OMPSubspaceClustering": run(
+            "OMPSubspaceClustering", OMPSubspaceClustering(k, random_state=0), X, y
+        ),
+        "ElasticNetSubspaceClustering": run(
+            "ElasticNetSubspaceClustering", ElasticNetSubspaceClustering(k, random_state=0), X, y
+        ),
+        "KSubspaces": run("KSubspaces", KSubspaces(k, subspace_dim=10, random_state=0), X, y),
+    }
+    peers = {"KMeans": run("sklearn KMeans", KMeans(k, n_init=10, random_state=0), X, y)}
     if args.spectral:
-        run(
+        peers["SpectralClustering"] = run(
             "sklearn SpectralClustering",
             SpectralClustering(k, affinity="nearest_neighbors", n_neighbors=10, random_state=0),
             X,
             y,
         )
+    record(
+        [
+            comparison(
+                f"{X.shape[0]} points, 20 subspaces of dim 10 in R^100",
+                ours=name,
+                ours_time=t,
+                peer=peer,
+                peer_time=t_p,
+                metric="clustering accuracy",
+                ours_quality=acc,
+                peer_quality=acc_p,
+            )
+            for name, (t, acc) in ours.items()
+            for peer, (t_p, acc_p) in peers.items()
+        ],
+        family="Subspace clustering",
+    )
+    t_omp = ours["OMPSubspaceClustering"][0]
+    t_en = ours["ElasticNetSubspaceClustering"][0]
+    t_ks, t_km = ours["KSubspaces"][0], peers["KMeans"][0]
     if t_en is not None:
         print(f"time ratio EnSC / SSC-OMP: {t_en / t_omp:.2f}")
     print(f"time ratio SSC-OMP / KMeans: {t_omp / t_km:.2f}")

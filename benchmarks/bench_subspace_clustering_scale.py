@@ -44,12 +44,16 @@ work arrays.) At 100,000 points (``--per-subspace 5000 --methods ensc``)::
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _record import comparison, record  # noqa: E402
 
 N_SUBSPACES, DIM, AMBIENT, NOISE = 20, 10, 100, 0.05
 
@@ -130,6 +134,25 @@ def main():
             f"  ACC {r['acc']:.4f}{note}",
             flush=True,
         )
+    rows = []
+    for ours in ("ensc", "omp"):
+        for peer in ("kmeans", "spectral"):
+            # a peer run on a subsample is printed, not compared: not the same data
+            if ours in results and peer in results and results[peer]["n"] == n:
+                o, p = results[ours], results[peer]
+                rows.append(
+                    comparison(
+                        f"{n} points, 20 subspaces of dim 10",
+                        ours=NAMES[ours],
+                        ours_time=o["seconds"],
+                        peer=NAMES[peer],
+                        peer_time=p["seconds"],
+                        metric="clustering accuracy",
+                        ours_quality=o["acc"],
+                        peer_quality=p["acc"],
+                    )
+                )
+    record(rows, family="Subspace clustering")
     if "ensc" in results and "omp" in results:
         print(
             f"time ratio EnSC / SSC-OMP: {results['ensc']['seconds'] / results['omp']['seconds']:.2f}"

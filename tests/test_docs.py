@@ -187,6 +187,59 @@ def test_benchmarks_page_lists_every_script():
         assert (f"literalinclude:: {script.stem}.txt" in text) == recorded.is_file()
 
 
+def _row(workload, ours_time, peer_time, ours_q, peer_q, peer="P", ours="ours", higher=True):
+    return dict(
+        workload=workload,
+        ours=ours,
+        ours_time=ours_time,
+        peer=peer,
+        peer_time=peer_time,
+        metric="err" if not higher else "acc",
+        ours_quality=ours_q,
+        peer_quality=peer_q,
+        higher_is_better=higher,
+    )
+
+
+def test_benchmark_verdict_says_where_we_lose():
+    rows = [
+        _row("small", 1.0, 2.0, 0.9, 0.8),
+        _row("large", 3.0, 1.0, 0.5, 0.9),
+    ]
+    verdict = sksubspace_docs.benchmark_verdict(rows)
+    assert "faster on 1 of 2 workloads, slower on 1" in verdict
+    assert "0.5-3x" in verdict
+    assert "worse acc on large (0.5 vs 0.9)" in verdict
+    # lower-is-better: a larger error is worse; both at float64 round-off is a tie
+    worse = sksubspace_docs.benchmark_verdict([_row("w", 1, 2, 0.2, 0.1, higher=False)])
+    assert "worse err on w" in worse and "slower" not in worse
+    tie = sksubspace_docs.benchmark_verdict([_row("w", 1, 2, 3e-15, 1e-15, higher=False)])
+    assert "same err" in tie
+    # several of our methods: one clause each
+    two = sksubspace_docs.benchmark_verdict(
+        [_row("w", 1, 2, 1, 1, ours="A"), _row("w", 4, 2, 1, 1, ours="B")]
+    )
+    assert "A against P: faster" in two and "B against P: slower" in two
+
+
+def test_benchmark_summary_one_row_per_family_with_strongest_peer():
+    results = {
+        "bench_a": {
+            "family": "Robust PCA",
+            "rows": [
+                _row("w", 1.0, 10.0, 0.9, 0.5, peer="weak"),
+                _row("w", 1.0, 0.5, 0.9, 0.9, peer="strong"),
+            ],
+        },
+        "bench_b": {"family": "Subspace clustering", "rows": [_row("w", 1, 4, 1, 1)]},
+    }
+    text = "\n".join(sksubspace_docs.benchmarks_summary(results))
+    assert text.count("   * - ") == 3  # header and one row per family
+    assert "Subspace clustering" in text.split("Robust PCA")[0]  # the landing page's order
+    robust = text.split("* - Robust PCA")[1]
+    assert "- strong" in robust and "2x" in robust and "the same" in robust
+
+
 GALLERY_DIRS = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and p.name[0] != "_")
 
 

@@ -287,7 +287,7 @@ def families_table():
     lines = [
         ".. list-table::",
         "   :header-rows: 1",
-        "   :widths: 14 23 37 26",
+        "   :widths: 14 24 36 26",
         "   :class: feature-table",
         "",
         "   * - Family",
@@ -353,118 +353,225 @@ def load_benchmark_results(doc_dir=DOC_DIR):
     return results
 
 
+# Below this, a lower-is-better measure (a relative error, a distance) is at float64
+# round-off level: two such values are ties, whatever their ratio (float32 round-off,
+# near 1e-7, is not: it can decide a comparison).
+ROUNDOFF = 1e-9
+
+
 def _quality_sign(row, rtol=0.01):
-    """+1 when ours is better than the peer, -1 when worse, 0 within ``rtol`` (or unknown)."""
+    """+1 when ours is better than the peer, -1 when worse, 0 within ``rtol`` (or unknown).
+
+    Two values of a lower-is-better measure that are both below
+    :data:`ROUNDOFF` are equal (both at round-off level).
+    """
     ours, peer = row.get("ours_quality"), row.get("peer_quality")
     if ours is None or peer is None:
         return 0
-    diff = (ours - peer) * (1 if row.get("higher_is_better", True) else -1)
+    higher = row.get("higher_is_better", True)
+    if not higher and max(abs(ours), abs(peer)) <= ROUNDOFF:
+        return 0
+    diff = (ours - peer) * (1 if higher else -1)
     if abs(diff) <= rtol * max(abs(ours), abs(peer), 1e-300):
         return 0
     return 1 if diff > 0 else -1
 
 
+def _ratio(x):
+    """A time ratio for people: 3 significant digits, no exponent (0.0031, 4,190)."""
+    return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}" if x >= 1e-4 else f"{x:.1e}"
+
+
 def _ratio_text(ratios):
     lo, hi = min(ratios), max(ratios)
-    return f"{lo:.3g}x" if lo == hi else f"{lo:.3g}-{hi:.3g}x"
+    return f"{_ratio(lo)}x" if lo == hi else f"{_ratio(lo)}-{_ratio(hi)}x"
 
 
-def benchmark_verdict(rows):
-    """One sentence per peer, from the numbers: faster or slower, better or worse quality."""
-    peers = {}
+def _workloads(n):
+    return {1: "the workload", 2: "both workloads"}.get(n, f"all {n} workloads")
+
+
+def benchmark_verdict_clauses(rows):
+    """One clause per peer (per our method and peer when a script times several of ours).
+
+    Written from the numbers: faster or slower (how often, the range of the
+    time ratio ours/peer), and better, as good or worse quality, naming every
+    workload where ours is worse.
+    """
+    several = len({r["ours"] for r in rows}) > 1
+    groups = {}
     for r in rows:
-        peers.setdefault(r["peer"], []).append(r)
+        groups.setdefault((r["ours"] if several else None, r["peer"]), []).append(r)
     parts = []
-    for peer, group in peers.items():
+    for (ours, peer), group in groups.items():
         ratios = [r["ours_time"] / r["peer_time"] for r in group]
         n, faster = len(group), sum(x < 1 for x in ratios)
         if faster == n:
-            speed = f"faster on {'all ' + str(n) if n > 1 else 'the'} workload{'s' * (n > 1)}"
+            speed = f"faster on {_workloads(n)}"
         elif faster == 0:
-            speed = f"slower on {'all ' + str(n) if n > 1 else 'the'} workload{'s' * (n > 1)}"
+            speed = f"slower on {_workloads(n)}"
         else:
-            speed = f"faster on {faster} of {n} workloads"
-        text = f"against {peer}: {speed} (time ratio ours/peer {_ratio_text(ratios)})"
-        signs = [_quality_sign(r) for r in group if r.get("ours_quality") is not None]
+            speed = f"faster on {faster} of {n} workloads, slower on {n - faster}"
+        who = f"{ours} against {peer}" if ours else f"against {peer}"
+        text = f"{who}: {speed} (time ratio ours/peer {_ratio_text(ratios)})"
+        signs = [_quality_sign(r) for r in group if r.get("peer_quality") is not None]
         if signs:
             metric = group[0].get("metric") or "quality"
             worse = [r for r in group if _quality_sign(r) < 0]
             if worse:
-                text += f"; lower {metric} on " + ", ".join(
-                    f"{r['workload']} ({r['ours']}: {r['ours_quality']:.4g} vs "
-                    f"{r['peer_quality']:.4g})"
+                text += f"; worse {metric} on " + ", ".join(
+                    f"{r['workload']} ({r['ours_quality']:.4g} vs {r['peer_quality']:.4g})"
                     for r in worse
                 )
             elif all(x > 0 for x in signs):
                 text += f"; better {metric}"
-            else:
+            elif any(x > 0 for x in signs):
                 text += f"; {metric} as good or better"
+            else:
+                text += f"; same {metric}"
         parts.append(text)
+    return parts
+
+
+def benchmark_verdict(rows):
+    """The verdict as one sentence (:func:`benchmark_verdict_clauses` joined)."""
+    parts = benchmark_verdict_clauses(rows)
     return "Verdict: " + "; ".join(parts) + "." if parts else ""
 
 
 def benchmark_figure(name, data, path):
-    """Draw ``path``: time ratio ours/peer (left) and quality (right), one row per comparison."""
+    """Draw ``path``: time ratio ours/peer (left) and quality (right), one row per comparison.
+
+    The quality panel shows ours and the peer as two markers per row (log
+    scale when the values span more than two decades, as errors do), one
+    panel per quality measure when a script reports several.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     rows = data["rows"]
-    labels = [f"{r['ours']} vs {r['peer']}\n{r['workload']}" for r in rows]
+    labels = [_wrap(f"{r['ours']} vs {r['peer']}") + "\n" + _wrap(r["workload"]) for r in rows]
     ratios = [r["ours_time"] / r["peer_time"] for r in rows]
     y = list(range(len(rows)))[::-1]
-    height = 1.0 + 0.55 * len(rows)
-    fig, (ax_t, ax_q) = plt.subplots(
-        1, 2, figsize=(11, height), sharey=True, layout="constrained", width_ratios=(1.2, 1)
+    metrics = list(dict.fromkeys(r.get("metric") or "quality" for r in rows if _has_quality(r)))
+    height = 1.2 + 0.2 * sum(label.count("\n") + 1 for label in labels)
+    fig, axes = plt.subplots(
+        1,
+        1 + max(len(metrics), 1),
+        figsize=(9 + 2.5 * max(len(metrics) - 1, 0), height),
+        sharey=True,
+        layout="constrained",
+        width_ratios=(1.3, *([1] * max(len(metrics), 1))),
     )
+    ax_t, q_axes = axes[0], axes[1:]
     colors = ["#2a7d2a" if x < 1 else "#b03030" for x in ratios]
     # bars from 1 (equal time): to the left when ours is faster, to the right when slower
     ax_t.barh(y, [x - 1.0 for x in ratios], left=1.0, color=colors, height=0.6)
     ax_t.axvline(1.0, color="k", lw=1)
     ax_t.set_xscale("log")
     lo, hi = min(ratios + [1.0]), max(ratios + [1.0])
-    ax_t.set_xlim(lo / 3, hi * 3)
+    ax_t.set_xlim(lo / 4, hi * 4)
+    # readable ticks on short ranges too (matplotlib would label the minor ticks)
+    ticks = [t for t in _RATIO_TICKS if lo / 4 <= t <= hi * 4]
+    if hi / lo > 100:  # wide range: powers of ten only
+        ticks = [t for t in ticks if f"{t:g}".strip("0.").startswith("1")]
+    ax_t.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax_t.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     for yi, x in zip(y, ratios, strict=True):
-        ax_t.text(x, yi, f" {x:.3g}x ", va="center", ha="left" if x >= 1 else "right", fontsize=8)
+        ax_t.text(
+            x, yi, f" {_ratio(x)}x ", va="center", ha="left" if x >= 1 else "right", fontsize=8
+        )
     ax_t.set_yticks(y, labels, fontsize=8)
+    ax_t.set_ylim(-0.7, len(rows) - 0.3)
     ax_t.set_xlabel("time ratio ours / peer (log; < 1: ours faster)")
-    ax_t.set_title("Time", fontsize=10)
+    ax_t.set_title("Time (green: ours faster, red: slower)", fontsize=10)
 
-    quality = [(yi, r) for yi, r in zip(y, rows, strict=True) if r.get("ours_quality") is not None]
-    if quality:
-        metrics = sorted({r.get("metric") or "quality" for _, r in quality})
-        for yi, r in quality:
-            ax_q.barh(yi + 0.15, r["ours_quality"], height=0.3, color="#1f5fa8")
-            ax_q.text(
-                r["ours_quality"], yi + 0.15, f" {r['ours_quality']:.4g}", va="center", fontsize=7
-            )
-            if r.get("peer_quality") is not None:
-                ax_q.barh(yi - 0.15, r["peer_quality"], height=0.3, color="#999999")
-                ax_q.text(
-                    r["peer_quality"],
-                    yi - 0.15,
-                    f" {r['peer_quality']:.4g}",
-                    va="center",
-                    fontsize=7,
-                )
-        ax_q.set_xlabel(" / ".join(metrics) + " (blue: ours, grey: peer)")
-        ax_q.margins(x=0.25)
-    else:
-        ax_q.text(
+    if not metrics:
+        ax = q_axes[0]
+        ax.text(
             0.5,
             0.5,
             "no quality measure recorded",
             ha="center",
             va="center",
-            transform=ax_q.transAxes,
+            transform=ax.transAxes,
         )
-        ax_q.set_xticks([])
-    ax_q.set_title("Quality", fontsize=10)
+        ax.set_xticks([])
+        ax.set_title("Quality", fontsize=10)
+    for ax, metric in zip(q_axes, metrics, strict=False):
+        pts = [
+            (yi, r)
+            for yi, r in zip(y, rows, strict=True)
+            if _has_quality(r) and (r.get("metric") or "quality") == metric
+        ]
+        values = [
+            v for _, r in pts for v in (r["ours_quality"], r.get("peer_quality")) if v is not None
+        ]
+        positive = [v for v in values if v > 0]
+        log = len(positive) == len(values) and max(positive) / min(positive) > 100
+        for yi, r in pts:
+            ax.plot(r["ours_quality"], yi, "o", color="#1f5fa8", ms=7, zorder=3)
+            if r.get("peer_quality") is not None:
+                ax.plot(r["peer_quality"], yi, "D", color="#888888", ms=6, zorder=2)
+                ax.plot(
+                    [r["ours_quality"], r["peer_quality"]],
+                    [yi, yi],
+                    color="#cccccc",
+                    lw=1,
+                    zorder=1,
+                )
+            text = f"{r['ours_quality']:.3g}"
+            if r.get("peer_quality") is not None:
+                text += f" vs {r['peer_quality']:.3g}"
+            ax.annotate(
+                text,
+                (r["ours_quality"], yi),
+                xytext=(0, 7),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+            )
+        for yi, r in zip(y, rows, strict=True):
+            if not _has_quality(r):
+                ax.text(
+                    0.02,
+                    yi,
+                    "not measured",
+                    va="center",
+                    fontsize=7,
+                    color="#888888",
+                    transform=ax.get_yaxis_transform(),
+                )
+        if log:
+            ax.set_xscale("log")
+        ax.margins(x=0.35)
+        better = "higher" if pts[0][1].get("higher_is_better", True) else "lower"
+        ax.set_xlabel(
+            _wrap(f"{metric}{' (log)' if log else ''}: {better} is better", 36), fontsize=9
+        )
+        ax.set_title("Quality (blue: ours, grey: peer)", fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"{name}: ours against each peer ({data.get('mode', '?')} mode)", fontsize=11)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+_RATIO_TICKS = [10.0**k * m for k in range(-5, 5) for m in (1, 2, 5)]
+
+
+def _wrap(text, width=40):
+    """``text`` on lines of at most ``width`` characters (a figure's row label)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def _has_quality(row):
+    return row.get("ours_quality") is not None
 
 
 # Order of the families in the summary table (others follow, by name).
@@ -483,15 +590,16 @@ def benchmarks_summary(results):
         key=lambda f: (SUMMARY_ORDER.index(f) if f in SUMMARY_ORDER else len(SUMMARY_ORDER), f),
     )
     lines = [
-        ".. list-table:: One row per family: the peer that comes closest to us in time",
-        "   (the largest median time ratio ours/peer over its workloads) and how we compare.",
+        ".. list-table:: One row per family: its strongest peer (the best quality against",
+        "   ours, then the closest to us in time: the largest median time ratio ours/peer),",
+        "   our time ratio to it (below 1: ours faster) and how our quality compares.",
         "   :header-rows: 1",
-        "   :widths: 18 24 26 18 14",
+        "   :widths: 18 24 24 20 14",
         "   :class: bench-summary",
         "",
         "   * - Family",
         "     - Benchmarks",
-        "     - Closest peer",
+        "     - Strongest peer",
         "     - Time ratio ours/peer",
         "     - Quality",
     ]
@@ -502,37 +610,55 @@ def benchmarks_summary(results):
         for _, data in families[family]:
             for r in data["rows"]:
                 by_peer.setdefault(r["peer"], []).append(r)
+        # the strongest peer: the best quality against ours (how often it wins
+        # minus how often it loses), then the closest to us in time
         peer, rows = max(
             by_peer.items(),
-            key=lambda kv: statistics.median(r["ours_time"] / r["peer_time"] for r in kv[1]),
+            key=lambda kv: (
+                -sum(_quality_sign(r) for r in kv[1]) / len(kv[1]),
+                statistics.median(r["ours_time"] / r["peer_time"] for r in kv[1]),
+            ),
         )
         ratios = [r["ours_time"] / r["peer_time"] for r in rows]
         signs = [_quality_sign(r) for r in rows if r.get("ours_quality") is not None]
         if not signs:
             quality = "not measured"
         elif any(x < 0 for x in signs):
-            quality = f"lower on {sum(x < 0 for x in signs)} of {len(signs)}"
+            quality = f"ours worse on {sum(x < 0 for x in signs)} of {len(signs)}"
         elif all(x > 0 for x in signs):
-            quality = "better"
+            quality = "ours better"
+        elif any(x > 0 for x in signs):
+            quality = "ours as good or better"
         else:
-            quality = "as good or better"
+            quality = "the same"
         links = ", ".join(f":ref:`{name}`" for name, _ in families[family])
         lines += [
             f"   * - {family}",
             f"     - {links}",
             f"     - {peer}",
-            f"     - {statistics.median(ratios):.3g}x"
+            f"     - {_ratio(statistics.median(ratios))}x"
             + (f" (median; {_ratio_text(ratios)})" if len(ratios) > 1 else ""),
             f"     - {quality}",
         ]
     return lines + [""]
 
 
+# Words of benchmark names written as acronyms in their section titles.
+ACRONYMS = {"pca": "PCA", "svd": "SVD", "lsr": "LSR", "ssc": "SSC", "lrr": "LRR", "omp": "OMP"}
+
+
+def benchmark_title(name):
+    """Section title of ``bench_<name>``: ``bench_ssc_lrr`` -> "SSC LRR"."""
+    words = name.removeprefix("bench_").split("_")
+    words = [ACRONYMS.get(w, w) for w in words]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
+
 def benchmarks_include(root=ROOT, doc_dir=DOC_DIR, figures=False):
     """reStructuredText: the summary table, then one section per benchmark script.
 
     With ``figures``, also draws ``benchmarks/generated/<name>.png`` for every
-    script with recorded rows (when its JSON is newer than the figure).
+    script with recorded rows (when its JSON or this module is newer than the figure).
     """
     scripts = benchmark_scripts(root)
     if not scripts:
@@ -547,7 +673,7 @@ def benchmarks_include(root=ROOT, doc_dir=DOC_DIR, figures=False):
     for script in scripts:
         name = script.stem
         lines += [f".. _{name}:", ""]
-        lines += _heading(name.removeprefix("bench_").replace("_", " ").capitalize(), "-")
+        lines += _heading(benchmark_title(name), "-")
         lines += [f"Script: ``benchmarks/{script.name}``", ""]
         doc = _script_docstring(script)
         if doc:
@@ -556,11 +682,17 @@ def benchmarks_include(root=ROOT, doc_dir=DOC_DIR, figures=False):
             lines += [""]
         if name in results:
             data = results[name]
-            verdict = benchmark_verdict(data["rows"]).removeprefix("Verdict:")
-            lines += [f"**Verdict:**{verdict}", ""]
+            clauses = benchmark_verdict_clauses(data["rows"])
+            if len(clauses) == 1:
+                lines += [f"**Verdict:** {clauses[0]}.", ""]
+            else:
+                lines += ["**Verdict:**", ""] + [f"* {c[0].upper()}{c[1:]}." for c in clauses]
+                lines += [""]
             png = Path(doc_dir) / "benchmarks" / "generated" / f"{name}.png"
             json_path = Path(doc_dir) / "benchmarks" / f"{name}.json"
-            if figures and (not png.is_file() or png.stat().st_mtime < json_path.stat().st_mtime):
+            # redrawn when its rows or this drawing code changed since
+            newest = max(json_path.stat().st_mtime, Path(__file__).stat().st_mtime)
+            if figures and (not png.is_file() or png.stat().st_mtime < newest):
                 benchmark_figure(name, data, png)
             lines += [
                 f".. figure:: generated/{name}.png",

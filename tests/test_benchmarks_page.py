@@ -100,10 +100,13 @@ def test_verdict_says_where_we_lose():
         _row("small", 0.1, "Other", 1.0, 0.99, 0.99),
     ]
     verdict = sksubspace_docs.benchmark_verdict(rows)
-    assert "against Peer: faster on 1 of 2 workloads (time ratio ours/peer 0.5-3x)" in verdict
-    assert "lower accuracy on large (Ours: 0.8 vs 0.95)" in verdict
+    assert (
+        "against Peer: faster on 1 of 2 workloads, slower on 1 (time ratio ours/peer 0.5-3x)"
+        in verdict
+    )
+    assert "worse accuracy on large (0.8 vs 0.95)" in verdict
     assert "against Other: faster on the workload (time ratio ours/peer 0.1x)" in verdict
-    assert "as good or better" in verdict  # equal within 1% against Other
+    assert "same accuracy" in verdict  # equal within 1% against Other
     errors = [_row("w", 2.0, "P", 1.0, 1e-3, 1e-2, higher=False)]
     assert "slower on the workload" in sksubspace_docs.benchmark_verdict(errors)
     assert "better accuracy" in sksubspace_docs.benchmark_verdict(errors)
@@ -122,7 +125,7 @@ def test_summary_has_one_row_per_family_with_the_closest_peer():
     text = "\n".join(lines)
     assert text.count("   * - ") == 3  # header + 2 families
     rpca = text.split("* - Robust PCA")[1].split("* - ")[0]
-    assert "Faster" in rpca and "1x (median; 0.9-1.1x)" in rpca and "lower on 1 of 1" in rpca
+    assert "Faster" in rpca and "1x (median; 0.9-1.1x)" in rpca and "ours worse on 1 of 1" in rpca
     assert text.index("Robust PCA") < text.index("Foundation")  # the landing page's order
 
 

@@ -660,6 +660,9 @@ def batched_omp(
     numpy = is_numpy(xp)
     step = max(1, min(n, _OMP_BLOCK_ENTRIES * (1 if numpy else 8) // width))
 
+    if numpy and use_gram and _omp_kernel() is not None:
+        return _omp_gram_host(X, D, K, tol, exclude, gram, verbose, desc)
+
     def run(start, stop):
         ex_block = None if exclude is None else exclude[start:stop]
         return _omp_block(X[start:stop, :], D, K, tol, ex_block, gram, xp)
@@ -674,6 +677,68 @@ def batched_omp(
         desc=desc or "batched OMP",
     )
     return xp.concat([p[0] for p in parts]), xp.concat([p[1] for p in parts])
+
+
+def _omp_kernel():
+    """The compiled host kernel of the Gram form, or None when Numba is missing."""
+    global _OMP_HOST
+    if _OMP_HOST is False:
+        try:
+            from ._omp_numba import omp_gram_host
+        except ImportError:  # pragma: no cover - numba is a dependency
+            omp_gram_host = None
+        _OMP_HOST = omp_gram_host
+    return _OMP_HOST
+
+
+_OMP_HOST = False  # not looked up yet
+_OMP_HOST_BLOCK_ENTRIES = 1 << 16  # correlations per block of the kernel: 512 KiB, in L2
+
+
+def _omp_gram_host(X, D, K, tol, exclude, gram, verbose, desc):
+    """:func:`batched_omp` in the Gram form on NumPy: the compiled kernel over blocks.
+
+    Each block of signals makes its correlations ``X D'`` (one product, in
+    the input dtype) and the kernel pursues its signals one at a time, in
+    float64, into the shared outputs; blocks run on host threads (the kernel
+    releases the GIL).
+    """
+    n = X.shape[0]
+    n_atoms = D.shape[0]
+    gram = np.ascontiguousarray(gram)
+    Dt = D.T
+    eps = float(np.finfo(X.dtype).eps)
+    ban = np.full(n, -1, np.int64) if exclude is None else np.asarray(exclude, dtype=np.int64)
+    indices = np.full((n, K), -1, dtype=np.int64)
+    coefs = np.zeros((n, K), dtype=X.dtype)
+    has_tol = tol is not None
+    tol = float(tol) if has_tol else 0.0
+    kernel = _omp_kernel()
+
+    def run(start, stop):
+        Xb = X[start:stop]
+        kernel(
+            Xb @ Dt,
+            gram,
+            np.einsum("ij,ij->i", Xb, Xb),
+            K,
+            tol,
+            has_tol,
+            ban[start:stop],
+            eps,
+            indices[start:stop],
+            coefs[start:stop],
+        )
+
+    step = max(1, _OMP_HOST_BLOCK_ENTRIES // n_atoms)
+    threaded_block_map(
+        run,
+        row_blocks(n, step),
+        effective_n_threads(),
+        verbose=verbose,
+        desc=desc or "batched OMP",
+    )
+    return indices, coefs
 
 
 def _omp_block(X, D, K, tol, exclude, gram, xp):
@@ -707,7 +772,7 @@ def _omp_block(X, D, K, tol, exclude, gram, xp):
     )  # inverse Cholesky factor of the chosen atoms
     coefs = xp.zeros((n, K), dtype=X.dtype, **device_kw(X))
     rsq = xp.sum(X * X, axis=1)  # squared residual norms
-    tiny = eps * eps * rsq
+    tiny = eps * rsq  # |<r, d_j>|^2 <= eps |x|^2 |d_j|^2: r is zero to rounding
     active = rsq > (tol if tol is not None else 0.0)
     for t in range(K):
         if not bool(to_float(xp.any(active))):
@@ -731,8 +796,8 @@ def _omp_block(X, D, K, tol, exclude, gram, xp):
                 l = xp.sum(E[:, :t, :] * v[:, None, :], axis=2)  # <d_j, e_s>
             nsq = dj_sq - xp.sum(l * l, axis=1)
         # an atom already in the span (to rounding) ends the pursuit, as in scikit-learn;
-        # so does a residual orthogonal to every atom
-        ok = active & (nsq > eps * dj_sq) & (cj * cj > tiny)
+        # so does a residual that is zero to rounding (all its correlations are)
+        ok = active & (nsq > eps * dj_sq) & (cj * cj > tiny * dj_sq)
         inv = xp.where(ok, 1.0 / xp.sqrt(xp.where(ok, nsq, xp.ones_like(nsq))), xp.zeros_like(nsq))
         zt = cj * inv  # <x, e_t> = <r, d_j> / ||d_j - its projection||
         M[:, t, t] = inv

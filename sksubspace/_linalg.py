@@ -23,12 +23,14 @@ The spectral step of the clustering family lives in
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg
 from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
 
 from ._backend import (
     cho_solve,
@@ -610,6 +612,11 @@ def batched_omp(
       ``R D'`` (memory O(block x n_atoms), for dictionaries too large for a
       Gram matrix, such as all points in self-expressive clustering).
 
+    On NumPy input the Gram form runs a compiled kernel instead
+    (:mod:`sksubspace._omp_numba`, Numba): after the block's product ``X D'``,
+    signal by signal in cache, in float64; same picks and stopping rules. The
+    residual form stays batched there (its steps are BLAS products already).
+
     Parameters
     ----------
     X : array of shape (n_signals, n_features)
@@ -652,16 +659,15 @@ def batched_omp(
     # holds the (n_atoms, n_atoms) Gram matrix: worth it for small dictionaries
     # reused by many signals.
     use_gram = gram is not None or (n_atoms <= 2048 and n >= n_atoms and 4 * K <= d)
+    numpy = is_numpy(xp)
+    if numpy and use_gram and _omp_kernel() is not None:
+        return _omp_gram_host(X, D, K, tol, exclude, gram, verbose, desc)
     if use_gram and gram is None:
         gram = D @ xp.matrix_transpose(D)
     # Blocks of signals: on NumPy about _OMP_BLOCK_ENTRIES correlations
     # (cache-sized) shared among host threads; elsewhere 8 times more, in turn.
     width = n_atoms if use_gram else n_atoms + (K + 2) * d
-    numpy = is_numpy(xp)
     step = max(1, min(n, _OMP_BLOCK_ENTRIES * (1 if numpy else 8) // width))
-
-    if numpy and use_gram and _omp_kernel() is not None:
-        return _omp_gram_host(X, D, K, tol, exclude, gram, verbose, desc)
 
     def run(start, stop):
         ex_block = None if exclude is None else exclude[start:stop]
@@ -705,8 +711,15 @@ def _omp_gram_host(X, D, K, tol, exclude, gram, verbose, desc):
     """
     n = X.shape[0]
     n_atoms = D.shape[0]
-    gram = np.ascontiguousarray(gram)
+    step = max(1, _OMP_HOST_BLOCK_ENTRIES // n_atoms)
+    n_threads = min(effective_n_threads(), -(-n // step))
     Dt = D.T
+    if gram is None:
+        # one small product; a threaded BLAS would wake its pool for it, whose
+        # threads then spin on the cores the blocks run on
+        with threadpool_limits(limits=1, user_api="blas") if n_threads > 1 else nullcontext():
+            gram = D @ Dt
+    gram = np.ascontiguousarray(gram)
     eps = float(np.finfo(X.dtype).eps)
     ban = np.full(n, -1, np.int64) if exclude is None else np.asarray(exclude, dtype=np.int64)
     indices = np.full((n, K), -1, dtype=np.int64)
@@ -730,11 +743,10 @@ def _omp_gram_host(X, D, K, tol, exclude, gram, verbose, desc):
             coefs[start:stop],
         )
 
-    step = max(1, _OMP_HOST_BLOCK_ENTRIES // n_atoms)
     threaded_block_map(
         run,
         row_blocks(n, step),
-        effective_n_threads(),
+        n_threads,
         verbose=verbose,
         desc=desc or "batched OMP",
     )

@@ -22,6 +22,7 @@ The spectral step of the clustering family lives in
 
 from __future__ import annotations
 
+import functools
 import math
 from contextlib import nullcontext
 
@@ -685,19 +686,16 @@ def batched_omp(
     return xp.concat([p[0] for p in parts]), xp.concat([p[1] for p in parts])
 
 
+@functools.cache
 def _omp_kernel():
-    """The compiled host kernel of the Gram form, or None when Numba is missing."""
-    global _OMP_HOST
-    if _OMP_HOST is False:
-        try:
-            from ._omp_numba import omp_gram_host
-        except ImportError:  # pragma: no cover - numba is a dependency
-            omp_gram_host = None
-        _OMP_HOST = omp_gram_host
-    return _OMP_HOST
+    """The compiled host kernel of the Gram form (imported on first use), or None without Numba."""
+    try:
+        from ._omp_numba import omp_gram_host
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
+    return omp_gram_host
 
 
-_OMP_HOST = False  # not looked up yet
 _OMP_HOST_BLOCK_ENTRIES = 1 << 16  # correlations per block of the kernel: 512 KiB, in L2
 
 

@@ -658,10 +658,16 @@ def batched_omp(
     # The Gram form pays O(t n_atoms) per step (sparse-dense products) against
     # O(d n_atoms) for a product with the residuals (dense, at BLAS speed), and
     # holds the (n_atoms, n_atoms) Gram matrix: worth it for small dictionaries
-    # reused by many signals.
-    use_gram = gram is not None or (n_atoms <= 2048 and n >= n_atoms and 4 * K <= d)
+    # reused by many signals. With the compiled kernel (NumPy), a step is
+    # cheap enough for the Gram form to win whenever forming the Gram matrix
+    # (n_atoms^2 d flops) costs no more than the K products with the
+    # residuals (K n n_atoms d).
     numpy = is_numpy(xp)
-    if numpy and use_gram and _omp_kernel() is not None:
+    kernel = numpy and _omp_kernel() is not None
+    use_gram = gram is not None or (
+        n_atoms <= 2048 and (n * K >= n_atoms if kernel else n >= n_atoms and 4 * K <= d)
+    )
+    if kernel and use_gram:
         return _omp_gram_host(X, D, K, tol, exclude, gram, verbose, desc)
     if use_gram and gram is None:
         gram = D @ xp.matrix_transpose(D)

@@ -1,14 +1,15 @@
-"""Batched OMP in its Gram form: the compiled host kernel and the batched array path.
+"""Batched OMP on NumPy: the compiled Gram-form kernel, the batched array path.
 
-Both paths run every test (the ``host_path`` fixture), against scikit-learn's
-``orthogonal_mp_gram`` and against each other.
+Both paths run the Gram-form tests (the ``host_path`` fixture), against
+scikit-learn's ``orthogonal_mp_gram`` and against each other; few signals on
+many atoms take the residual form, also against scikit-learn.
 """
 
 import warnings
 
 import numpy as np
 import pytest
-from sklearn.linear_model import orthogonal_mp_gram
+from sklearn.linear_model import orthogonal_mp, orthogonal_mp_gram
 
 import sksubspace._linalg as la
 
@@ -136,3 +137,26 @@ def test_kernel_and_batched_paths_agree(monkeypatch):
             assert out[1].dtype == dtype
             atol = 1e-10 if dtype == np.float64 else 1e-4
             np.testing.assert_allclose(out[1], ref[1], atol=atol)
+
+
+def test_few_signals_on_many_atoms_take_the_residual_form(monkeypatch):
+    # forming the Gram matrix would cost more than the pursuit: no kernel
+    def gram_form(*args):
+        raise AssertionError("the Gram form ran")
+
+    monkeypatch.setattr(la, "_omp_gram_host", gram_form)
+    D, X = _random(n_atoms=300, n=8, seed=4)
+    ban = np.arange(8) * 7
+    assert np.all(np.sum(X * X, axis=1) > 5.0)
+    for kw, ref_kw in [
+        ({"n_nonzero_coefs": 5}, {"n_nonzero_coefs": 5}),
+        ({"tol": 5.0}, {"tol": 5.0}),  # every |x|^2 above it (scikit-learn picks one atom anyway)
+    ]:
+        idx, coef = la.batched_omp(X, D, exclude=ban, **kw)
+        codes = la.omp_codes_dense(idx, coef, 300)
+        for i, b in enumerate(ban):
+            keep = np.flatnonzero(np.arange(300) != b)
+            ref = np.zeros(300)
+            ref[keep] = orthogonal_mp(D[keep].T, X[i], **ref_kw)
+            np.testing.assert_array_equal(codes[i] != 0, ref != 0)
+            np.testing.assert_allclose(codes[i], ref, atol=1e-10)

@@ -61,7 +61,7 @@ def omp_gram_host(A0, G, sqnorm, K, tol, has_tol, exclude, eps, indices, coefs):
         if not rsq > (tol if has_tol else 0.0):
             continue
         tiny = eps * rsq
-        ban = exclude[i]
+        ban = exclude[i] if 0 <= exclude[i] < p else -1  # (no bounds checks in compiled code)
         for q in range(p):
             alpha[q] = A0[i, q]
         if ban >= 0:  # a banned atom has no correlation

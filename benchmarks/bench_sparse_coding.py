@@ -13,11 +13,14 @@ error, and how many patches get exactly scikit-learn's support
 (``orthogonal_mp_gram`` on the first 2,000 patches, computed here).
 ``batched_omp`` returns the chosen atoms and their coefficients, as SPAMS
 returns a sparse matrix; ``sparse_encode`` returns the dense (n, 256) array
-(41 MB here: filling fresh pages of it is most of the difference).
+(41 MB here: filling fresh pages of it is most of the difference). On NumPy
+``batched_omp`` runs a compiled kernel (Numba), whose import (LLVM) adds about
+95 MiB to our children's peak memory.
 
 SPAMS (``pip install spams-bin``) runs under this interpreter, or under
 ``--spams-python`` (a virtual environment that has it); without it only
-sksubspace runs.
+sksubspace runs. The recorded run uses an interpreter with both (project
+dependencies, Numba included, and ``spams-bin``) for the runner and the script.
 
     PYTHONPATH=. python benchmarks/bench_sparse_coding.py [--n 20000] [--repeats 5]
 """

@@ -22,13 +22,16 @@ The spectral step of the clustering family lives in
 
 from __future__ import annotations
 
+import functools
 import math
+from contextlib import nullcontext
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg
 from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
 
 from ._backend import (
     cho_solve,
@@ -610,6 +613,11 @@ def batched_omp(
       ``R D'`` (memory O(block x n_atoms), for dictionaries too large for a
       Gram matrix, such as all points in self-expressive clustering).
 
+    On NumPy input the Gram form runs a compiled kernel instead
+    (:mod:`sksubspace._omp_numba`, Numba): after the block's product ``X D'``,
+    signal by signal in cache, in float64; same picks and stopping rules. The
+    residual form stays batched there (its steps are BLAS products already).
+
     Parameters
     ----------
     X : array of shape (n_signals, n_features)
@@ -650,14 +658,22 @@ def batched_omp(
     # The Gram form pays O(t n_atoms) per step (sparse-dense products) against
     # O(d n_atoms) for a product with the residuals (dense, at BLAS speed), and
     # holds the (n_atoms, n_atoms) Gram matrix: worth it for small dictionaries
-    # reused by many signals.
-    use_gram = gram is not None or (n_atoms <= 2048 and n >= n_atoms and 4 * K <= d)
+    # reused by many signals. With the compiled kernel (NumPy), a step is
+    # cheap enough for the Gram form to win whenever forming the Gram matrix
+    # (n_atoms^2 d flops) costs no more than the K products with the
+    # residuals (K n n_atoms d).
+    numpy = is_numpy(xp)
+    kernel = numpy and _omp_kernel() is not None
+    use_gram = gram is not None or (
+        n_atoms <= 2048 and (n * K >= n_atoms if kernel else n >= n_atoms and 4 * K <= d)
+    )
+    if kernel and use_gram:
+        return _omp_gram_host(X, D, K, tol, exclude, gram, verbose, desc)
     if use_gram and gram is None:
         gram = D @ xp.matrix_transpose(D)
     # Blocks of signals: on NumPy about _OMP_BLOCK_ENTRIES correlations
     # (cache-sized) shared among host threads; elsewhere 8 times more, in turn.
     width = n_atoms if use_gram else n_atoms + (K + 2) * d
-    numpy = is_numpy(xp)
     step = max(1, min(n, _OMP_BLOCK_ENTRIES * (1 if numpy else 8) // width))
 
     def run(start, stop):
@@ -674,6 +690,71 @@ def batched_omp(
         desc=desc or "batched OMP",
     )
     return xp.concat([p[0] for p in parts]), xp.concat([p[1] for p in parts])
+
+
+@functools.cache
+def _omp_kernel():
+    """The compiled host kernel of the Gram form (imported on first use), or None without Numba."""
+    try:
+        from ._omp_numba import omp_gram_host
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
+    return omp_gram_host
+
+
+_OMP_HOST_BLOCK_ENTRIES = 1 << 16  # correlations per block of the kernel: 512 KiB, in L2
+
+
+def _omp_gram_host(X, D, K, tol, exclude, gram, verbose, desc):
+    """:func:`batched_omp` in the Gram form on NumPy: the compiled kernel over blocks.
+
+    Each block of signals makes its correlations ``X D'`` (one product, in
+    the input dtype) and the kernel pursues its signals one at a time, in
+    float64, into the shared outputs; blocks run on host threads (the kernel
+    releases the GIL).
+    """
+    n = X.shape[0]
+    n_atoms = D.shape[0]
+    step = max(1, _OMP_HOST_BLOCK_ENTRIES // n_atoms)
+    n_threads = min(effective_n_threads(), -(-n // step))
+    Dt = D.T
+    if gram is None:
+        # one small product; a threaded BLAS would wake its pool for it, whose
+        # threads then spin on the cores the blocks run on
+        with threadpool_limits(limits=1, user_api="blas") if n_threads > 1 else nullcontext():
+            gram = D @ Dt
+    gram = np.ascontiguousarray(gram)
+    eps = float(np.finfo(X.dtype).eps)
+    ban = np.full(n, -1, np.int64) if exclude is None else np.asarray(exclude, dtype=np.int64)
+    indices = np.full((n, K), -1, dtype=np.int64)
+    coefs = np.zeros((n, K), dtype=X.dtype)
+    has_tol = tol is not None
+    tol = float(tol) if has_tol else 0.0
+    kernel = _omp_kernel()
+
+    def run(start, stop):
+        Xb = X[start:stop]
+        kernel(
+            Xb @ Dt,
+            gram,
+            np.einsum("ij,ij->i", Xb, Xb),
+            K,
+            tol,
+            has_tol,
+            ban[start:stop],
+            eps,
+            indices[start:stop],
+            coefs[start:stop],
+        )
+
+    threaded_block_map(
+        run,
+        row_blocks(n, step),
+        n_threads,
+        verbose=verbose,
+        desc=desc or "batched OMP",
+    )
+    return indices, coefs
 
 
 def _omp_block(X, D, K, tol, exclude, gram, xp):
@@ -707,7 +788,7 @@ def _omp_block(X, D, K, tol, exclude, gram, xp):
     )  # inverse Cholesky factor of the chosen atoms
     coefs = xp.zeros((n, K), dtype=X.dtype, **device_kw(X))
     rsq = xp.sum(X * X, axis=1)  # squared residual norms
-    tiny = eps * eps * rsq
+    tiny = eps * rsq  # |<r, d_j>|^2 <= eps |x|^2 |d_j|^2: r is zero to rounding
     active = rsq > (tol if tol is not None else 0.0)
     for t in range(K):
         if not bool(to_float(xp.any(active))):
@@ -731,8 +812,8 @@ def _omp_block(X, D, K, tol, exclude, gram, xp):
                 l = xp.sum(E[:, :t, :] * v[:, None, :], axis=2)  # <d_j, e_s>
             nsq = dj_sq - xp.sum(l * l, axis=1)
         # an atom already in the span (to rounding) ends the pursuit, as in scikit-learn;
-        # so does a residual orthogonal to every atom
-        ok = active & (nsq > eps * dj_sq) & (cj * cj > tiny)
+        # so does a residual that is zero to rounding (all its correlations are)
+        ok = active & (nsq > eps * dj_sq) & (cj * cj > tiny * dj_sq)
         inv = xp.where(ok, 1.0 / xp.sqrt(xp.where(ok, nsq, xp.ones_like(nsq))), xp.zeros_like(nsq))
         zt = cj * inv  # <x, e_t> = <r, d_j> / ||d_j - its projection||
         M[:, t, t] = inv

@@ -267,7 +267,8 @@ def test_principal_angles_batched_and_rotation_invariant():
 def test_batched_omp_matches_sklearn(ns):
     # Atoms of unequal norms (scikit-learn does not rescale them either); the
     # sparsity target takes the Gram form, the tolerance (up to 20 atoms) the
-    # residual form, and an explicit Gram matrix must change nothing.
+    # residual form (on NumPy the compiled kernel's Gram form takes both: see
+    # tests/test_omp_kernel.py), and an explicit Gram matrix must change nothing.
     rng = np.random.default_rng(0)
     D = rng.standard_normal((40, 20)) * rng.uniform(0.5, 2.0, (40, 1))
     X = rng.standard_normal((100, 20))

@@ -54,6 +54,11 @@ class _InMemoryOps:
     def persist(*arrays):
         return arrays
 
+    @staticmethod
+    def low_rank(L, U, s, Vt):
+        """``L = U diag(s) Vt`` after ``persist``: in memory, ``L`` already is it."""
+        return L
+
 
 class _NumpyALMWork:
     """The elementwise steps of the inexact ALM on NumPy, in place.
@@ -148,6 +153,7 @@ def _pcp_ialm(D, mask, lam, *, mu, rho, tol, max_iter, random_state, verbose, op
             Z = D - L - S
             # one pass: the new multiplier, the residual and (Dask) the left factor
             Y, norm_z, U = ops.persist(Y + mu * Z, xp.linalg.vector_norm(Z), U)
+            L = ops.low_rank(L, U, s, Vt)
         else:
             L, norm_z = work.dual_step(U * s, Vt, S, Y, mu)
         mu = mu * rho

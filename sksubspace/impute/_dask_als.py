@@ -28,10 +28,10 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_random_state
+from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backend import get_namespace
-from .._dask import as_row_chunked, import_dask_array, row_block_delayed, tree_sum
+from .._dask import as_row_chunked, import_dask_array, persist, row_block_delayed, tree_sum
 from .._linalg import safe_matmul
 from ._base import (
     DEFAULT_SHRINKAGE_RATIO,
@@ -198,8 +198,8 @@ def fit_dask(est, X):
     Xz = blk.X.map_blocks(_zero_filled_block, off_d, mean=mean, missing_values=mv, dtype=dtype)
     if est.init == "svd" or est.shrinkage is None:
         k = rank if est.init == "svd" else 1
-        u, s, v = da.linalg.svd_compressed(Xz, k, n_power_iter=4, seed=seed)
-        u, s, v = dask.persist(u, s, v)
+        u, s, v = da.linalg.svd_compressed(Xz, k, n_power_iter=4, seed=seed, compute=True)
+        u, s, v = persist(u, s, v)
         s, v = dask.compute(s, v)
         lam0 = float(s[0])
     lam = DEFAULT_SHRINKAGE_RATIO * lam0 if est.shrinkage is None else float(est.shrinkage)
@@ -222,7 +222,7 @@ def fit_dask(est, X):
             )
         ]
         A = blk.stack([r[0] for r in res], rank, dtype)
-        A, sums = dask.persist(A, tree_sum([r[1] for r in res]))
+        A, sums = persist(A, tree_sum([r[1] for r in res]))
         G, R, AA, ApA = sums.compute()
         # The column half-step, solved on the client as ridge_rows does it.
         scale = float(np.max(np.diag(AA))) if rank else 0.0
@@ -278,7 +278,7 @@ def fit_dask(est, X):
         )
         for i, (b, a) in enumerate(zip(blk.blocks, A_prev.to_delayed().ravel(), strict=True))
     ]
-    M = blk.stack(parts, rank, dtype).persist()
+    (M,) = persist(blk.stack(parts, rank, dtype))
     _, R = da.linalg.tsqr(M)
     _, s, vt = np.linalg.svd(R.compute())
     s_pos = np.where(s > 0, s, 1)
@@ -300,3 +300,54 @@ def transform_dask(est, X):
     """Lazy fold-in of the rows of a Dask array, block by block."""
     X = as_row_chunked(X)
     return X.map_blocks(_fold_block, est=est, dtype=est.components_.dtype)
+
+
+class DaskALSOps:
+    """SoftImpute on a row-chunked Dask array: the Dask side of its strategy.
+
+    Same methods as ``_InMemoryOps`` in ``_soft_impute``; ``fit`` runs
+    :func:`fit_dask` and sets the fitted attributes, ``fit_transform`` and
+    ``transform`` return lazy Dask arrays.
+    """
+
+    @staticmethod
+    def fit(est, X):
+        if est.shrinkage == "auto":
+            raise ValueError(
+                "shrinkage='auto' holds out observed entries in memory; for a Dask array "
+                "pass a float (e.g. the best_shrinkage of soft_impute_path on an in-memory "
+                "sample of rows) or None."
+            )
+        if est.center == "biases" or est.clip:
+            raise ValueError(
+                "center='biases' and clip=True are fitted in memory; for a Dask array use "
+                "center='both' (unregularized row and column effects), 'columns' or False, "
+                "and clip=False."
+            )
+        est.intercept_ = 0.0
+        U, s, Vt, mean, offsets = fit_dask(est, X)
+        est.n_features_in_ = int(X.shape[1])
+        if hasattr(est, "feature_names_in_"):
+            del est.feature_names_in_
+        est.rank_ = int(s.shape[0])
+        est.mean_ = mean
+        est.row_offsets_ = offsets
+        est.components_ = Vt
+        est.singular_values_ = s
+        est.row_factors_ = U * s
+        return est
+
+    @staticmethod
+    def fit_transform(est, X):
+        DaskALSOps.fit(est, X)
+        return complete_dask(est, X)
+
+    @staticmethod
+    def transform(est, X):
+        check_is_fitted(est)
+        if X.ndim != 2 or X.shape[1] != est.n_features_in_:
+            raise ValueError(
+                f"X has shape {X.shape}, but {type(est).__name__} is expecting "
+                f"{est.n_features_in_} features as input."
+            )
+        return transform_dask(est, X)

@@ -80,19 +80,40 @@ def _zero_filled_block(Xb, offsets, mean, missing_values):
     return np.where(observed, Xb - mean - offsets, 0).astype(Xb.dtype)
 
 
+# A task works through its row block in slices of about this many entries: the
+# rows are independent and their normal equations add up, so the temporaries
+# (masks, centred values, products with the factors: about seven slices) take a
+# few MB whatever the chunk size.
+_SLICE_ENTRIES = 1 << 18
+
+
+def _row_slices(Xb):
+    n_rows, n_cols = Xb.shape
+    step = max(1, _SLICE_ENTRIES // max(1, n_cols))
+    return [slice(lo, min(n_rows, lo + step)) for lo in range(0, n_rows, step)]
+
+
 def _als_block(Xb, A_prev, B, ridge, mean, offsets, missing_values, row_step):
     """Row half-step on a block and its share of the column normal equations."""
-    obs = _observed_block(Xb, mean, offsets, missing_values)
-    W, Xc, Wt, Xct = obs.ridge_operands()
-    A = ridge_rows(W, Xc, B, ridge, _NP) if row_step else A_prev
-    G, R = normal_equations(Wt, Xct, A)
-    return A, (G, R, A.T @ A, A_prev.T @ A)
+    A = np.empty_like(A_prev)
+    sums = None
+    for rows in _row_slices(Xb):
+        obs = _observed_block(Xb[rows], mean, offsets[rows], missing_values)
+        W, Xc, Wt, Xct = obs.ridge_operands()
+        A[rows] = ridge_rows(W, Xc, B, ridge, _NP) if row_step else A_prev[rows]
+        G, R = normal_equations(Wt, Xct, A[rows])
+        part = (G, R, A[rows].T @ A[rows], A_prev[rows].T @ A[rows])
+        sums = part if sums is None else tuple(a + b for a, b in zip(sums, part, strict=True))
+    return A, sums
 
 
 def _threshold_block(Xb, A, B, Qb, Rb, mean, offsets, missing_values):
     """``X* Qb = P_Omega(X - A B') Qb + A Rb'`` on a block (``B = Qb Rb``)."""
-    obs = _observed_block(Xb, mean, offsets, missing_values)
-    return safe_matmul(obs.residual(A, B), Qb) + A @ Rb.T
+    out = np.empty((Xb.shape[0], Qb.shape[1]), dtype=A.dtype)
+    for rows in _row_slices(Xb):
+        obs = _observed_block(Xb[rows], mean, offsets[rows], missing_values)
+        out[rows] = safe_matmul(obs.residual(A[rows], B), Qb) + A[rows] @ Rb.T
+    return out
 
 
 def _fold_block(Xb, est):
@@ -205,7 +226,12 @@ def fit_dask(est, X):
     lam = DEFAULT_SHRINKAGE_RATIO * lam0 if est.shrinkage is None else float(est.shrinkage)
     est.shrinkage_ = lam
 
-    def sweep(A_prev, B, row_step):
+    def sweep(state, B, row_step):
+        """One pass: ``state["A"]`` becomes the new row factors, returned with ``B`` and sums.
+
+        The previous row factors are dropped before the pass is waited for, so
+        each of their blocks is freed as soon as its task has run.
+        """
         ridge = lam
         res = [
             dask.delayed(_als_block, pure=True, nout=2)(
@@ -214,47 +240,50 @@ def fit_dask(est, X):
             for i, (b, a, B_d, mean_d) in enumerate(
                 zip(
                     blk.blocks,
-                    A_prev.to_delayed().ravel(),
+                    state["A"].to_delayed().ravel(),
                     [dask.delayed(B)] * len(blk.blocks),
                     [dask.delayed(mean)] * len(blk.blocks),
                     strict=True,
                 )
             )
         ]
-        A = blk.stack([r[0] for r in res], rank, dtype)
-        A, sums = persist(A, tree_sum([r[1] for r in res]))
+        state["A"], sums = persist(
+            blk.stack([r[0] for r in res], rank, dtype), tree_sum([r[1] for r in res])
+        )
+        del res
         G, R, AA, ApA = sums.compute()
         # The column half-step, solved on the client as ridge_rows does it.
         scale = float(np.max(np.diag(AA))) if rank else 0.0
         ridge = max(lam, 1e-10 * max(scale, 1e-300))
         G = G + ridge * np.eye(rank, dtype=dtype)
         B_new = np.linalg.solve(G, R[:, :, None])[:, :, 0].astype(dtype, copy=False)
-        return A, B_new, AA, ApA
+        return B_new, AA, ApA
 
     if est.init == "svd":
         p = n_obs / float(m * n)
         d = s / max(p, 1e-12)
-        A_prev = (u * np.sqrt(d)).rechunk((blk.row_chunks, rank))
+        state = {"A": (u * np.sqrt(d)).rechunk((blk.row_chunks, rank))}
+        del u
         B = (v.T * np.sqrt(d)).astype(dtype)
         AA_prev = np.diag(d).astype(dtype)
     else:
         gen = da.random.default_rng(seed)
-        A_prev = gen.standard_normal((m, rank), chunks=(blk.row_chunks, rank)).astype(dtype)
-        A_prev = A_prev / math.sqrt(m)
+        A0 = gen.standard_normal((m, rank), chunks=(blk.row_chunks, rank)).astype(dtype)
+        state = {"A": A0 / math.sqrt(m)}
         # V = 0 at the start: fit the column factors to the random row factors first.
-        A_prev, B, AA_prev, _ = sweep(A_prev, None, row_step=False)
+        B, AA_prev, _ = sweep(state, None, row_step=False)
     B_prev = B if est.init == "svd" else np.zeros_like(B)  # Z_0 = 0 for "random"
 
     converged = False
     n_iter = 0
     for n_iter in range(1, est.max_iter + 1):
-        A, B_new, AA, ApA = sweep(A_prev, B, row_step=True)
+        B_new, AA, ApA = sweep(state, B, row_step=True)
         BB = B_new.T @ B_new
         n1 = float(np.trace(AA_prev @ (B_prev.T @ B_prev)))
         n2 = float(np.trace(AA @ BB))
         cross = float(np.trace(ApA @ (B_new.T @ B_prev)))
         change = math.sqrt(max(n1 + n2 - 2 * cross, 0.0) / max(n1, 1e-300))
-        A_prev, AA_prev, B_prev, B = A, AA, B_new, B_new
+        AA_prev, B_prev, B = AA, B_new, B_new
         if est.verbose:
             print(f"[SoftImpute exact_als, dask] iter {n_iter}: relative change {change:.3e}")
         if change < est.tol:
@@ -276,7 +305,7 @@ def fit_dask(est, X):
         dask.delayed(_threshold_block, pure=True)(
             b, a, B_d, Qb_d, Rb_d, mean_d, blk.rows(offsets, i), mv
         )
-        for i, (b, a) in enumerate(zip(blk.blocks, A_prev.to_delayed().ravel(), strict=True))
+        for i, (b, a) in enumerate(zip(blk.blocks, state["A"].to_delayed().ravel(), strict=True))
     ]
     (M,) = persist(blk.stack(parts, rank, dtype))
     _, R = da.linalg.tsqr(M)

@@ -184,6 +184,30 @@ def _center(blk, mode, missing_values, dtype, n_alternations=10):
     return mean, offsets, int(np.sum(counts))
 
 
+def _top_svd(Xz, k, seed):
+    """The top ``k`` singular triplets of a row-chunked Dask array: ``(u, s, v)``, ``u`` lazy.
+
+    Tall (the usual case): exact, from ``dask.array.linalg.svd`` (tsqr: one QR
+    per row block, the n x n factors stacked on one worker), and
+    ``u = Xz v' / s`` blockwise: one pass, and nothing of size n_samples is
+    kept but the result. Wide: ``svd_compressed`` with four power
+    iterations, each recomputing its input rather than keeping it.
+    """
+    import dask
+
+    da = import_dask_array()
+    m, n = Xz.shape
+    if m < n:
+        u, s, v = da.linalg.svd_compressed(Xz, k, n_power_iter=4, seed=seed, compute=True)
+        u, s, v = persist(u, s, v)
+        s, v = dask.compute(s, v)
+        return u, s, v
+    _, s, v = da.linalg.svd(Xz)
+    s, v = dask.compute(s, v)
+    s, v = s[:k], v[:k]
+    return Xz @ (v.T / np.where(s > 0, s, 1)).astype(Xz.dtype), s, v
+
+
 def fit_dask(est, X):
     """Fit ``est`` (a :class:`SoftImpute`) on a row-chunked Dask array.
 
@@ -215,13 +239,15 @@ def fit_dask(est, X):
     rng = check_random_state(est.random_state)
     seed = rng.randint(np.iinfo(np.int32).max)
 
-    off_d = da.from_array(offsets[:, None], chunks=(blk.row_chunks, 1))
-    Xz = blk.X.map_blocks(_zero_filled_block, off_d, mean=mean, missing_values=mv, dtype=dtype)
+    # The row offsets go to the workers once, as row blocks (not in every pass's graph).
+    (off_d,) = persist(da.from_array(offsets, chunks=(blk.row_chunks,)))
+    off_blocks = list(off_d.to_delayed().ravel())
+    Xz = blk.X.map_blocks(
+        _zero_filled_block, off_d[:, None], mean=mean, missing_values=mv, dtype=dtype
+    )
     if est.init == "svd" or est.shrinkage is None:
         k = rank if est.init == "svd" else 1
-        u, s, v = da.linalg.svd_compressed(Xz, k, n_power_iter=4, seed=seed, compute=True)
-        u, s, v = persist(u, s, v)
-        s, v = dask.compute(s, v)
+        u, s, v = _top_svd(Xz, k, seed)
         lam0 = float(s[0])
     lam = DEFAULT_SHRINKAGE_RATIO * lam0 if est.shrinkage is None else float(est.shrinkage)
     est.shrinkage_ = lam
@@ -235,7 +261,7 @@ def fit_dask(est, X):
         ridge = lam
         res = [
             dask.delayed(_als_block, pure=True, nout=2)(
-                b, a, B_d, ridge, mean_d, blk.rows(offsets, i), mv, row_step
+                b, a, B_d, ridge, mean_d, off_blocks[i], mv, row_step
             )
             for i, (b, a, B_d, mean_d) in enumerate(
                 zip(
@@ -302,9 +328,7 @@ def fit_dask(est, X):
     Qb, Rb = np.linalg.qr(B)
     Qb_d, Rb_d, B_d, mean_d = (dask.delayed(a) for a in (Qb, Rb, B, mean))
     parts = [
-        dask.delayed(_threshold_block, pure=True)(
-            b, a, B_d, Qb_d, Rb_d, mean_d, blk.rows(offsets, i), mv
-        )
+        dask.delayed(_threshold_block, pure=True)(b, a, B_d, Qb_d, Rb_d, mean_d, off_blocks[i], mv)
         for i, (b, a) in enumerate(zip(blk.blocks, state["A"].to_delayed().ravel(), strict=True))
     ]
     (M,) = persist(blk.stack(parts, rank, dtype))

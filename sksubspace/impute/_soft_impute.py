@@ -441,10 +441,12 @@ class SoftImpute(_BaseCompletion):
     ``dask.array.linalg.svd_compressed`` and the final thresholded SVD
     ``dask.array.linalg.tsqr``. The client holds ``O((n_samples +
     n_features r) r)`` numbers (the fitted row factors and the normal
-    equations); each worker one row block at a time. The iterates and the
-    stopping rule are those of the in-memory ``"exact_als"`` fit, so the two
-    agree to the tolerance (the random sketches of the initialization
-    differ). ``transform`` and ``fit_transform`` of a Dask array return lazy
+    equations); each worker its share of the row factors (the previous and
+    the next during a pass) and one row block at a time, worked through in
+    slices (the scaling guide gives the measured memory per worker). The
+    iterates and the stopping rule are those of the in-memory
+    ``"exact_als"`` fit, so the two agree to the tolerance (the random
+    sketches of the initialization differ). ``transform`` and ``fit_transform`` of a Dask array return lazy
     Dask arrays computed block by block. The blocks are computed with NumPy
     (``device`` does not apply); the other solvers do not accept Dask input.
     Runs on any Dask scheduler, e.g. a ``dask.distributed`` cluster. The

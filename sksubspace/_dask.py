@@ -32,6 +32,7 @@ __all__ = [
     "dask_svt",
     "DaskLowRankOps",
     "persist",
+    "gather_rows",
 ]
 
 _DASK_HELP = (
@@ -282,10 +283,12 @@ def persist(*collections):
     holds one more copy of it per iteration (RobustPCA: 11x its input per
     worker). Each result is rebuilt here from its own keys (futures on a
     ``dask.distributed`` cluster, NumPy blocks otherwise); earlier states are
-    freed as soon as nothing else refers to them. Non-Dask values pass through.
+    freed as soon as nothing else refers to them. ``Delayed`` values likewise;
+    other values pass through.
     """
     import dask
     from dask.core import flatten
+    from dask.delayed import Delayed
 
     out = []
     for c in dask.persist(*collections):
@@ -293,8 +296,23 @@ def persist(*collections):
             dsk = dict(c.__dask_graph__())
             own = {k: dsk[k] for k in flatten(c.__dask_keys__())}
             c = type(c)(own, c.name, c.chunks, meta=c._meta)
+        elif isinstance(c, Delayed):
+            c = Delayed(c.key, {c.key: dict(c.__dask_graph__())[c.key]})
         out.append(c)
     return tuple(out)
+
+
+def gather_rows(X):
+    """A row-chunked Dask array as one NumPy array, assembled in the calling process.
+
+    ``X.compute()`` on a ``dask.distributed`` cluster first concatenates every
+    block on one worker (its "finalize" task), which needs the whole result in
+    one worker's memory; here each block travels to the caller on its own.
+    """
+    import dask
+
+    blocks = dask.compute(*as_row_chunked(X).to_delayed().ravel())
+    return np.concatenate([np.asarray(b) for b in blocks], axis=0)
 
 
 # --- row-block computations shared by the estimators that accept Dask ---

@@ -31,7 +31,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backend import get_namespace
-from .._dask import as_row_chunked, import_dask_array, persist, row_block_delayed, tree_sum
+from .._dask import (
+    as_row_chunked,
+    gather_rows,
+    import_dask_array,
+    persist,
+    row_block_delayed,
+    tree_sum,
+)
 from .._linalg import safe_matmul
 from ._base import (
     DEFAULT_SHRINKAGE_RATIO,
@@ -331,11 +338,13 @@ def fit_dask(est, X):
         dask.delayed(_threshold_block, pure=True)(b, a, B_d, Qb_d, Rb_d, mean_d, off_blocks[i], mv)
         for i, (b, a) in enumerate(zip(blk.blocks, state["A"].to_delayed().ravel(), strict=True))
     ]
-    (M,) = persist(blk.stack(parts, rank, dtype))
+    # Two passes (R, then U) rather than a persisted M: the workers keep one
+    # n_samples x rank array (the row factors), not two.
+    M = blk.stack(parts, rank, dtype)
     _, R = da.linalg.tsqr(M)
     _, s, vt = np.linalg.svd(R.compute())
     s_pos = np.where(s > 0, s, 1)
-    U = (M @ (vt.T / s_pos)).compute()
+    U = gather_rows(M @ (vt.T / s_pos))
     U, s, Vt = factors_from(U, np.clip(s - lam, 0, None), vt @ Qb.T, _NP)
     return U, s, Vt, mean, offsets
 

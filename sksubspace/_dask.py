@@ -276,15 +276,16 @@ class DaskLowRankOps:
 def persist(*collections):
     """``dask.persist`` whose results hold only their own data.
 
-    A persisted Dask array still reaches, through the graph object it was
-    built from, the persisted arrays it was computed from: with dask 2026.8,
-    ``Y = (Y + 1).persist()`` in a loop keeps every earlier ``Y`` on the
-    workers, so an iterative solver that persists its state each iteration
-    holds one more copy of it per iteration (RobustPCA: 11x its input per
-    worker). Each result is rebuilt here from its own keys (futures on a
-    ``dask.distributed`` cluster, NumPy blocks otherwise); earlier states are
-    freed as soon as nothing else refers to them. ``Delayed`` values likewise;
-    other values pass through.
+    A persisted Dask array can still reach, through the graph objects it was
+    built from, the persisted arrays it was computed from (with dask 2026.8,
+    ``Y = (Y + 1).persist()`` in a loop on a ``distributed`` client kept every
+    earlier ``Y``), and an iterative solver that persists its state each
+    iteration would hold one more copy per iteration. Each result is rebuilt
+    here from its own keys (futures on a ``dask.distributed`` cluster, NumPy
+    blocks otherwise), so earlier states are freed as soon as nothing else
+    refers to them (the ALM loop must also drop its own lazy references:
+    :meth:`DaskLowRankOps.low_rank`). ``Delayed`` results likewise; other
+    values pass through.
     """
     import dask
     from dask.core import flatten

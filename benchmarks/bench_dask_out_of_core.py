@@ -1,57 +1,264 @@
-"""Fits whose input is larger than a Dask worker's memory limit.
+"""Worker memory of the Dask estimators on inputs larger than a worker's memory limit.
 
-A ``LocalCluster`` of 2 worker processes with a small ``memory_limit``
-(default 300 MB each) fits
+A ``LocalCluster`` of 2 worker processes (1 thread each, ``memory_limit``
+300 MB by default) fits each estimator that accepts a row-chunked Dask array
+on an input of ``--gb`` gigabytes (default 1.0; ``--gb 0.2`` is the quick
+mode). The inputs are planted problems written once to raw files on local
+disk and read block by block by the workers (no block exists in a worker
+before a task needs it, and reading is cheap enough that every pass over the
+data may re-read it):
 
-1. StreamingPCA on a lazily generated ~1 GB Dask array (``fit`` consumes the
-   row blocks one at a time: the input never exists as a whole anywhere), and
-   checks the top directions against the planted ones;
-2. RobustPCA on a lazily generated low-rank + sparse Dask array (blockwise
-   ALM: tsqr SVT, elementwise updates, the multiplier persisted across the
-   workers), and on a size that fits in memory compares it with the in-memory
-   fit of the same matrix.
+* StreamingPCA: Gaussian rows with two planted top directions;
+* RobustPCA (ialm): rank 3 plus 5% gross corruptions, on ``--rpca-gb``
+  (default a quarter of ``--gb``) and its own cluster of ``--rpca-memory-limit``
+  (default 1 GB) workers: its multiplier is a dense copy of the input, so
+  300 MB workers do not hold it (the scaling guide gives its need);
+* SoftImpute (exact_als): rank 5, half the entries missing (NaN).
+
+For each fit it prints the wall time, the peak resident memory (RSS, the
+whole process, sampled every 10 ms by a thread inside each worker) of the
+busiest worker and its RSS when idle (Python, Dask, NumPy, SciPy,
+scikit-learn and sksubspace imported: about 180 MB of any worker's limit),
+whether a worker was restarted (killed for memory), the need that the
+scaling guide's formula predicts, and the result's quality: the largest
+principal angle between the fitted components and the planted subspace (and,
+for SoftImpute, the relative error on the missing entries of the first
+block).
 
 Usage::
 
     PYTHONPATH=. python benchmarks/bench_dask_out_of_core.py [--gb 1.0]
-        [--memory-limit 300MB] [--rpca-rows 0] [--rpca-ref-rows 10000]
+        [--memory-limit 300MB] [--rpca-gb GB] [--rpca-memory-limit 1GB]
+        [--only streaming rpca softimpute]
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import tempfile
 import time
 
 import numpy as np
 
-
-def _lazy_low_rank_sparse(da, m, n, rank, *, rows_per_chunk, corruption=0.05, seed=0):
-    """``A @ B + S`` generated blockwise: no block exists before a worker needs it."""
-    rng = da.random.default_rng(seed)
-    A = rng.standard_normal((m, rank), chunks=(rows_per_chunk, rank))
-    B = np.random.default_rng(seed + 1).standard_normal((rank, n)) / np.sqrt(rank)
-    L = A @ B
-    hit = rng.random((m, n), chunks=(rows_per_chunk, n)) < corruption
-    S = da.where(hit, rng.uniform(-5.0, 5.0, size=(m, n), chunks=(rows_per_chunk, n)), 0.0)
-    return L + S, L
+ESTIMATORS = ("streaming", "rpca", "softimpute")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gb", type=float, default=1.0, help="StreamingPCA input size (GB)")
-    parser.add_argument("--memory-limit", default="300MB", help="per-worker memory limit")
-    parser.add_argument("--rpca-rows", type=int, default=0, help="rows of the big RobustPCA run")
-    parser.add_argument("--rpca-ref-rows", type=int, default=10_000)
-    args = parser.parse_args()
+# -- data: planted problems written to raw files, read back by block ---------------
+def _write_blocks(path, m, rows, make_block):
+    with open(path, "wb") as f:
+        for i, lo in enumerate(range(0, m, rows)):
+            make_block(i, lo, min(m, lo + rows)).astype(np.float64).tofile(f)
 
+
+def _read_block(path, lo, hi, n):
+    return np.fromfile(path, dtype=np.float64, count=(hi - lo) * n, offset=lo * n * 8).reshape(
+        hi - lo, n
+    )
+
+
+def _from_file(path, m, n, rows):
+    """The file as a row-chunked Dask array whose blocks are read by the tasks that need them."""
+    import dask
     import dask.array as da
+
+    read = dask.delayed(_read_block, pure=True)
+    blocks = [
+        da.from_delayed(read(path, lo, min(m, lo + rows), n), (min(m, lo + rows) - lo, n), float)
+        for lo in range(0, m, rows)
+    ]
+    return da.concatenate(blocks, axis=0)
+
+
+def _max_angle_deg(V, W):
+    """Largest principal angle (degrees) between the row spaces of ``V`` and ``W``."""
+    Qv = np.linalg.qr(np.asarray(V, dtype=float).T)[0]
+    Qw = np.linalg.qr(np.asarray(W, dtype=float).T)[0]
+    s = np.linalg.svd(Qv.T @ Qw, compute_uv=False)
+    return float(np.degrees(np.arccos(np.clip(s.min(), -1.0, 1.0))))
+
+
+# -- worker memory: a sampling thread in each worker process ----------------------
+def _start_sampler(dask_worker, interval=0.01):
+    import threading
+
+    import psutil
+
+    if hasattr(dask_worker, "_sks_rss"):
+        return os.getpid()
+    proc = psutil.Process()
+    state = {"peak": proc.memory_info().rss, "idle": proc.memory_info().rss}
+    dask_worker._sks_rss = state
+
+    def loop():
+        while True:
+            state["peak"] = max(state["peak"], proc.memory_info().rss)
+            time.sleep(interval)
+
+    threading.Thread(target=loop, daemon=True, name="sks-rss").start()
+    return os.getpid()
+
+
+def _import_runtime():
+    """What a worker imports for any sksubspace task (NumPy, SciPy, scikit-learn, sksubspace)."""
+    import sksubspace.decomposition  # noqa: F401
+    import sksubspace.impute  # noqa: F401
+    import sksubspace.kernel_ridge  # noqa: F401
+
+
+def _reset_peak(dask_worker):
+    import gc
+
+    import psutil
+
+    gc.collect()
+    rss = psutil.Process().memory_info().rss
+    dask_worker._sks_rss.update(peak=rss, idle=rss)
+    return os.getpid()
+
+
+def _read_peak(dask_worker):
+    state = getattr(dask_worker, "_sks_rss", None)
+    return None if state is None else (os.getpid(), state["idle"], state["peak"])
+
+
+class WorkerMemory:
+    """Peak RSS per worker over a ``with`` block; notices restarted workers."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __enter__(self):
+        self.client.run(_import_runtime)  # "idle" then includes the libraries' memory
+        self.client.run(_start_sampler)  # restarted workers need a new one
+        self.pids = set(self.client.run(_reset_peak).values())
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.elapsed = time.perf_counter() - self.t0
+        res = [r for r in self.client.run(_read_peak).values() if r is not None]
+        self.restarted = len(self.pids - {pid for pid, _, _ in res})
+        self.idle = max((idle for _, idle, _ in res), default=float("nan"))
+        self.peak = max((peak for _, _, peak in res), default=float("nan"))
+        print(self.line())
+        return False
+
+    def line(self):
+        out = (
+            f"  time {self.elapsed:.1f} s; worker RSS peak {self.peak / 1e6:.0f} MB "
+            f"(idle {self.idle / 1e6:.0f} MB)"
+        )
+        if self.restarted:
+            out += f"; {self.restarted} worker(s) restarted (killed for memory)"
+        return out
+
+
+# -- the fits ---------------------------------------------------------------------
+def bench_streaming(client, gb, tmp, limit):
+    from sksubspace.decomposition import StreamingPCA
+
+    n, rows = 100, 25_000
+    m = max(rows, int(gb * 1e9 / (8 * n)) // rows * rows)
+    scales = np.r_[3.0, 2.0, np.ones(n - 2)]
+    path = os.path.join(tmp, "streaming.f64")
+    _write_blocks(
+        path,
+        m,
+        rows,
+        lambda i, lo, hi: np.random.default_rng(i).standard_normal((hi - lo, n)) * scales,
+    )
+    X = _from_file(path, m, n, rows)
+    _header("StreamingPCA(n_components=2, batch_size=5000)", X, limit, rows)
+    with WorkerMemory(client) as mem:
+        est = StreamingPCA(n_components=2, batch_size=5_000, random_state=0).fit(X)
+    _predicted(mem, 2 * rows * n * 8, "R + 2b")
+    print(
+        f"  max angle to the planted top-2 directions: {_max_angle_deg(est.components_, np.eye(n)[:2]):.2f} deg"
+    )
+    os.remove(path)
+
+
+def bench_rpca(client, gb, tmp, limit):
+    from sksubspace.decomposition import RobustPCA
+
+    n, r, rows = 50, 3, 20_000
+    m = max(rows, int(gb * 1e9 / (8 * n)) // rows * rows)
+    B = np.random.default_rng(12345).standard_normal((r, n)) / np.sqrt(r)
+
+    def block(i, lo, hi):
+        g = np.random.default_rng(i)
+        L = g.standard_normal((hi - lo, r)) @ B
+        hit = g.random((hi - lo, n)) < 0.05
+        return L + np.where(hit, g.uniform(-5.0, 5.0, (hi - lo, n)), 0.0)
+
+    path = os.path.join(tmp, "rpca.f64")
+    _write_blocks(path, m, rows, block)
+    X = _from_file(path, m, n, rows)
+    _header("RobustPCA(method='ialm', tol=1e-6)", X, limit, rows)
+    with WorkerMemory(client) as mem:
+        est = RobustPCA(tol=1e-6, random_state=0).fit(X)
+    _predicted(mem, 4 * X.nbytes / 2 + 20 * rows * n * 8, "R + 4S/W + 20b")
+    print(
+        f"  {est.n_iter_} iterations, rank {est.rank_}; max angle to the planted "
+        f"rank-{r} row space: {_max_angle_deg(est.components_[:r], B):.2e} deg"
+    )
+    os.remove(path)
+
+
+def bench_softimpute(client, gb, tmp, limit):
+    from sksubspace.impute import SoftImpute
+
+    n, r, rows = 100, 5, 10_000
+    m = max(rows, int(gb * 1e9 / (8 * n)) // rows * rows)
+    B = np.random.default_rng(54321).standard_normal((r, n))
+
+    def truth(i, lo, hi):
+        return np.random.default_rng(i).standard_normal((hi - lo, r)) @ B
+
+    def block(i, lo, hi):
+        M = truth(i, lo, hi)
+        return np.where(np.random.default_rng(10**6 + i).random(M.shape) < 0.5, np.nan, M)
+
+    path = os.path.join(tmp, "softimpute.f64")
+    _write_blocks(path, m, rows, block)
+    X = _from_file(path, m, n, rows)
+    _header("SoftImpute(None, max_rank=10, center=False), 50% missing", X, limit, rows)
+    with WorkerMemory(client) as mem:
+        est = SoftImpute(None, max_rank=10, center=False, random_state=0).fit(X)
+    _predicted(mem, rows * n * 8 + 16 * m * 10 / 2 + 40e6, "R + b + 16mr/W + 40 MB")
+    X0, M0 = X.blocks[0].compute(), truth(0, 0, rows)
+    Z0 = est.row_factors_[:rows] @ est.components_ + est.mean_
+    miss = np.isnan(X0)
+    err = np.linalg.norm((Z0 - M0)[miss]) / np.linalg.norm(M0[miss])
+    print(
+        f"  {est.n_iter_} iterations, rank {est.rank_}; max angle to the planted rank-{r} "
+        f"row space {_max_angle_deg(est.components_[:r], B):.2e} deg; rel. error on the "
+        f"missing entries of block 0: {err:.1e}"
+    )
+    os.remove(path)
+
+
+def _predicted(mem, need, formula):
+    """The scaling guide's per-worker need (``R`` = the measured idle RSS) next to the peak."""
+    print(
+        f"  the guide's {formula}: {(mem.idle + need) / 1e6:.0f} MB per worker "
+        f"(measured peak {mem.peak / 1e6:.0f} MB)"
+    )
+
+
+def _header(what, X, limit, rows):
+    print(
+        f"\n[{what}] input {X.shape[0]} x {X.shape[1]} float64 = {X.nbytes / 1e9:.2f} GB "
+        f"({X.nbytes / limit:.1f}x a worker's memory limit), {X.numblocks[0]} row blocks of "
+        f"{rows} rows ({rows * X.shape[1] * 8 / 1e6:.0f} MB)"
+    )
+
+
+def _cluster(limit):
     from dask.distributed import Client, LocalCluster
-    from dask.utils import parse_bytes
 
-    from sksubspace.decomposition import RobustPCA, StreamingPCA
-
-    limit = parse_bytes(args.memory_limit)
     cluster = LocalCluster(
         n_workers=2,
         processes=True,
@@ -60,86 +267,48 @@ def main():
         dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
-    client = Client(cluster)
-    print(f"LocalCluster: 2 worker processes, memory_limit {limit / 1e6:.0f} MB each")
+    print(
+        f"\nLocalCluster: 2 worker processes x 1 thread, memory_limit {limit / 1e6:.0f} MB each "
+        "(the machine is shared with other jobs: times are indicative)"
+    )
+    return cluster, Client(cluster)
 
-    # ---------------------------------------------------------------- StreamingPCA
-    n_features = 100
-    rows_per_chunk = 25_000  # 20 MB blocks
-    n_rows = int(args.gb * 1e9 / (8 * n_features)) // rows_per_chunk * rows_per_chunk
-    scales = np.r_[3.0, 2.0, np.ones(n_features - 2)]
-    X = da.random.default_rng(0).standard_normal(
-        (n_rows, n_features), chunks=(rows_per_chunk, n_features)
-    )
-    X = X * scales
-    print(
-        f"\n[StreamingPCA] input {n_rows} x {n_features} float64 = {X.nbytes / 1e9:.2f} GB "
-        f"({X.nbytes / limit:.1f}x a worker's memory limit) in {X.numblocks[0]} row blocks"
-    )
-    t = time.perf_counter()
-    spca = StreamingPCA(n_components=2, batch_size=5_000, random_state=0).fit(X)
-    elapsed = time.perf_counter() - t
-    cos0, cos1 = abs(spca.components_[0, 0]), abs(spca.components_[1, 1])
-    print(f"  fit time {elapsed:.1f} s ({X.nbytes / 1e6 / elapsed:.0f} MB/s)")
-    print(f"  |cos| to the planted top-2 directions: {cos0:.5f}, {cos1:.5f}")
-    # reference on a smaller size: partial_fit over the Dask array equals
-    # partial_fit over its blocks in memory
-    Xs = X[: 20 * rows_per_chunk // 10]
-    ref = StreamingPCA(n_components=2, random_state=0)
-    for block in np.split(Xs.compute(), Xs.numblocks[0]):
-        ref.partial_fit(block)
-    got = StreamingPCA(n_components=2, random_state=0).partial_fit(Xs)
-    print(
-        f"  smaller size ({Xs.shape[0]} rows): max |dask - in-memory| of components "
-        f"{np.abs(got.components_ - ref.components_).max():.1e}"
-    )
 
-    # ---------------------------------------------------------------- RobustPCA
-    m_ref, n = args.rpca_ref_rows, 50
-    D, L = _lazy_low_rank_sparse(da, m_ref, n, 3, rows_per_chunk=m_ref // 4)
-    Dm, Lm = D.compute(), L.compute()
-    t = time.perf_counter()
-    mem = RobustPCA(tol=1e-6, random_state=0).fit(Dm)
-    t_mem = time.perf_counter() - t
-    t = time.perf_counter()
-    dsk = RobustPCA(tol=1e-6, random_state=0).fit(D)
-    low_rank = dsk.low_rank_.compute()
-    t_dask = time.perf_counter() - t
-    ref_norm = np.linalg.norm(mem.low_rank_)
-    print(
-        f"\n[RobustPCA] reference size {m_ref} x {n} ({D.nbytes / 1e6:.0f} MB), rank 3, 5% corrupted"
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gb", type=float, default=1.0, help="input size (GB)")
+    parser.add_argument("--memory-limit", default="300MB", help="per-worker memory limit")
+    parser.add_argument(
+        "--rpca-gb", type=float, default=None, help="RobustPCA's input (GB; default gb / 4)"
     )
-    print(
-        f"  in memory: {t_mem:.1f} s, {mem.n_iter_} iterations, rel. error of L vs truth "
-        f"{np.linalg.norm(mem.low_rank_ - Lm) / np.linalg.norm(Lm):.1e}"
+    parser.add_argument(
+        "--rpca-memory-limit",
+        default="1GB",
+        help="RobustPCA's per-worker limit (it needs about R + 4S/W + 20b, see the scaling guide)",
     )
-    print(
-        f"  Dask:      {t_dask:.1f} s, {dsk.n_iter_} iterations, rel. error of L vs truth "
-        f"{np.linalg.norm(low_rank - Lm) / np.linalg.norm(Lm):.1e}"
-    )
-    print(
-        f"  Dask vs in-memory: rel. difference of L {np.linalg.norm(low_rank - mem.low_rank_) / ref_norm:.1e}, "
-        f"time ratio {t_dask / t_mem:.1f}x"
-    )
+    parser.add_argument("--only", nargs="+", choices=ESTIMATORS, default=list(ESTIMATORS))
+    args = parser.parse_args()
 
-    if args.rpca_rows:
-        m = args.rpca_rows
-        D, L = _lazy_low_rank_sparse(da, m, n, 3, rows_per_chunk=20_000)
-        print(
-            f"\n[RobustPCA] input {m} x {n} = {D.nbytes / 1e6:.0f} MB "
-            f"({D.nbytes / limit:.1f}x a worker's memory limit), generated lazily"
-        )
-        t = time.perf_counter()
-        big = RobustPCA(tol=1e-6, random_state=0).fit(D)
-        elapsed = time.perf_counter() - t
-        err = da.linalg.norm(big.low_rank_ - L) / da.linalg.norm(L)
-        print(
-            f"  fit time {elapsed:.1f} s, {big.n_iter_} iterations, rank {big.rank_}, "
-            f"rel. error of L vs truth {float(err.compute()):.1e}"
-        )
+    from dask.utils import parse_bytes
 
-    client.close()
-    cluster.close()
+    runs = {"streaming": bench_streaming, "rpca": bench_rpca, "softimpute": bench_softimpute}
+    small = [name for name in args.only if name != "rpca"]
+    plan = []
+    if small:
+        plan.append((parse_bytes(args.memory_limit), args.gb, small))
+    if "rpca" in args.only:
+        rpca_gb = args.gb / 4 if args.rpca_gb is None else args.rpca_gb
+        plan.append((parse_bytes(args.rpca_memory_limit), rpca_gb, ["rpca"]))
+    with tempfile.TemporaryDirectory(prefix="sks-dask-") as tmp:
+        for limit, gb, names in plan:
+            cluster, client = _cluster(limit)
+            for name in names:
+                try:
+                    runs[name](client, gb, tmp, limit)
+                except Exception as exc:  # a KilledWorker is a result here, not a crash
+                    print(f"  FAILED: {type(exc).__name__}: {str(exc)[:300]}")
+            client.close()
+            cluster.close()
 
 
 if __name__ == "__main__":

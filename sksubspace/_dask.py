@@ -22,6 +22,7 @@ from ._validation import check_random_state
 
 __all__ = [
     "is_dask_array",
+    "pick_ops",
     "import_dask_array",
     "reject_sample_weight",
     "as_row_chunked",
@@ -30,12 +31,27 @@ __all__ = [
     "map_row_blocks",
     "dask_svt",
     "DaskLowRankOps",
+    "persist",
+    "gather_rows",
 ]
 
 _DASK_HELP = (
     "Dask arrays need the optional dask extra: `pip install sksubspace[dask]` "
     "(or `pip install 'dask[array,distributed]'`)."
 )
+
+
+def pick_ops(X, *, in_memory, dask):
+    """The strategy object that works on ``X``: ``dask`` for a Dask array, else ``in_memory``.
+
+    The one place where an estimator that declares ``_accepts_dask`` tells
+    Dask input from in-memory input: its ``fit`` (``partial_fit``,
+    ``transform``, ``predict``) asks once and calls the chosen object, whose
+    methods have the same names and signatures on both sides (RobustPCA's
+    ``_InMemoryOps`` / :class:`DaskLowRankOps` are the pattern). Every other
+    estimator never sees a Dask array: ``validate_data`` refuses it.
+    """
+    return dask if is_dask_array(X) else in_memory
 
 
 def reject_sample_weight(sample_weight, name):
@@ -210,7 +226,7 @@ def dask_svt(A, threshold, *, rank_guess=None, n_iter=2, random_state=None):
         U, s, Vt = randomized_svd(
             A, k, n_oversamples=max(10, k // 4), n_iter=n_iter, random_state=rng
         )
-        U, s, Vt = dask.persist(U, s, Vt)
+        U, s, Vt = persist(U, s, Vt)
         s, Vt = dask.compute(s, Vt)
         if k >= m or s[-1] <= threshold:
             break
@@ -244,9 +260,60 @@ class DaskLowRankOps:
 
     @staticmethod
     def persist(*arrays):
-        import dask
+        return persist(*arrays)
 
-        return dask.persist(*arrays)
+    @staticmethod
+    def low_rank(L, U, s, Vt):
+        """``L = U diag(s) Vt`` rebuilt from the persisted ``U``.
+
+        The ``L`` the iteration computed with reaches, through the lazy ``U``
+        of the SVT, back to every earlier iteration's multiplier: kept, it
+        would hold one copy of ``X`` per iteration on the workers.
+        """
+        return (U * s) @ Vt
+
+
+def persist(*collections):
+    """``dask.persist`` whose results hold only their own data.
+
+    A persisted Dask array can still reach, through the graph objects it was
+    built from, the persisted arrays it was computed from (with dask 2026.8,
+    ``Y = (Y + 1).persist()`` in a loop on a ``distributed`` client kept every
+    earlier ``Y``), and an iterative solver that persists its state each
+    iteration would hold one more copy per iteration. Each result is rebuilt
+    here from its own keys (futures on a ``dask.distributed`` cluster, NumPy
+    blocks otherwise), so earlier states are freed as soon as nothing else
+    refers to them (the ALM loop must also drop its own lazy references:
+    :meth:`DaskLowRankOps.low_rank`). ``Delayed`` results likewise; other
+    values pass through.
+    """
+    import dask
+    from dask.core import flatten
+    from dask.delayed import Delayed
+
+    out = []
+    for c in dask.persist(*collections):
+        if is_dask_array(c):
+            dsk = dict(c.__dask_graph__())
+            own = {k: dsk[k] for k in flatten(c.__dask_keys__())}
+            c = type(c)(own, c.name, c.chunks, meta=c._meta)
+        elif isinstance(c, Delayed):
+            c = Delayed(c.key, {c.key: dict(c.__dask_graph__())[c.key]})
+        out.append(c)
+    return tuple(out)
+
+
+def gather_rows(X):
+    """A row-chunked Dask array as one NumPy array, assembled in the calling process.
+
+    ``X.compute()`` on a ``dask.distributed`` cluster first concatenates every
+    block on one worker (its "finalize" task), which needs the whole result in
+    one worker's memory; here each block travels to the caller on its own.
+    """
+    import dask
+
+    blocks = dask.compute(*as_row_chunked(X).to_delayed().ravel())
+    return np.concatenate([np.asarray(b) for b in blocks], axis=0)
 
 
 # --- row-block computations shared by the estimators that accept Dask ---

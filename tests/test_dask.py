@@ -280,6 +280,63 @@ def test_robust_pca_on_dask_matches_in_memory(client):
     )
 
 
+def _held_futures(client, at_most, wait=10.0):
+    """The client's futures once the releases of dropped ones have gone through.
+
+    A dropped future is released by the client's event loop, so the count can
+    lag a moment behind; it is read again until it is at most ``at_most``.
+    """
+    import gc
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        gc.collect()
+        n = len(client.futures)
+        if n <= at_most or time.monotonic() > deadline:
+            return n
+        time.sleep(0.05)
+
+
+def test_iterations_do_not_pile_up_on_the_workers(client, monkeypatch):
+    """Persisted states are freed: memory per worker does not grow with the iterations."""
+    import gc
+
+    from sksubspace._dask import DaskLowRankOps, persist
+    from sksubspace.datasets import make_low_rank_sparse
+    from sksubspace.decomposition import RobustPCA
+
+    (Y,) = persist(da.zeros((40, 3), chunks=(10, 3)))
+    gc.collect()
+    held = len(client.futures)
+    for _ in range(5):
+        Y, total = persist(Y + 1, Y.sum())
+    del total
+    assert _held_futures(client, held) == held  # only the 4 blocks of the last Y
+    np.testing.assert_array_equal(Y.compute(), np.full((40, 3), 5.0))
+    del Y
+    gc.collect()
+    held = len(client.futures)
+    # RobustPCA's ALM loop: count what the client holds at each iteration's SVT.
+    counts = []
+    svt = DaskLowRankOps.svt
+
+    def counting_svt(*args, **kwargs):
+        counts.append(_held_futures(client, held + 20) - held)
+        return svt(*args, **kwargs)
+
+    monkeypatch.setattr(DaskLowRankOps, "svt", staticmethod(counting_svt))
+    X, _, _ = make_low_rank_sparse(240, 16, 2, corruption=0.05, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning at max_iter
+        est = RobustPCA(max_iter=6, random_state=0).fit(da.from_array(X, chunks=(60, 16)))
+    assert est.n_iter_ == 6 and len(counts) == 6
+    # This and the previous multiplier, the left factor (4 blocks each) and a few scalars,
+    # the same from the third iteration on; a loop that kept every multiplier held 4 more
+    # blocks per iteration (27 at the sixth).
+    assert max(counts) <= 20 and counts[-1] <= counts[2], counts
+
+
 def test_robust_pca_dask_refuses_gpu_switch():
     from sksubspace.decomposition import RobustPCA
 

@@ -15,8 +15,8 @@ from .._backend import compute_context, device_kw, get_namespace, is_numpy, to_f
 from .._dask import (
     DaskLowRankOps,
     as_row_chunked,
-    is_dask_array,
     map_row_blocks,
+    pick_ops,
     validate_dask_data,
 )
 from .._linalg import machine_eps, randomized_svd, soft_threshold, svd_flip, svt
@@ -53,6 +53,62 @@ class _InMemoryOps:
     @staticmethod
     def persist(*arrays):
         return arrays
+
+    @staticmethod
+    def low_rank(L, U, s, Vt):
+        """``L = U diag(s) Vt`` after ``persist``: in memory, ``L`` already is it."""
+        return L
+
+    # -- the estimator's input and output (RobustPCA's fit, transform) --
+    @staticmethod
+    def validate(est, X):
+        """``X`` on the compute device, and how small and n x d results leave."""
+        X = validate_data(est, X, allow_nan=True)
+        ctx = compute_context(est.device, X)
+        return ctx.asarray(X), ctx.output, ctx.output
+
+    @staticmethod
+    def transform(est, X):
+        X = validate_data(est, X, reset=False, allow_nan=True)
+        ctx = compute_context(est.device, X)
+        Xc = ctx.asarray(X)
+        mean = None if est.mean_ is None else ctx.asarray(est.mean_)
+        W = _robust_transform(Xc, ctx.asarray(est.components_), mean, est.transform_max_iter)
+        return ctx.output(W)
+
+    @staticmethod
+    def inverse_transform(est, X):
+        if isinstance(X, (list, tuple)):
+            X = np.asarray(X, dtype=float)
+        ctx = compute_context(est.device, X)
+        Z = ctx.asarray(X)
+        mean = None if est.mean_ is None else ctx.asarray(est.mean_)
+        return ctx.output(_inverse(Z, ctx.asarray(est.components_), mean))
+
+
+class _DaskOps(DaskLowRankOps):
+    """RobustPCA on a row-chunked Dask array: the ALM steps of
+    :class:`sksubspace._dask.DaskLowRankOps`, and lazy blockwise outputs."""
+
+    @staticmethod
+    def validate(est, X):
+        """Lazily checked ``X``; small results are computed, n x d ones stay lazy."""
+        Xc = validate_dask_data(est, X, allow_nan=True, device=est.device)
+        return Xc, _compute_host, lambda a: a
+
+    @staticmethod
+    def transform(est, X):
+        X = validate_dask_data(est, X, reset=False, allow_nan=True, device=est.device)
+        V = np.asarray(est.components_, dtype=X.dtype)
+        mean = None if est.mean_ is None else np.asarray(est.mean_, dtype=X.dtype)
+        func = functools.partial(_robust_transform, V=V, mean=mean, max_iter=est.transform_max_iter)
+        return map_row_blocks(func, X, est.rank_)
+
+    @staticmethod
+    def inverse_transform(est, X):
+        Z = as_row_chunked(X, name="X")
+        V, mean = np.asarray(est.components_), est.mean_
+        return map_row_blocks(functools.partial(_inverse, V=V, mean=mean), Z, V.shape[1])
 
 
 class _NumpyALMWork:
@@ -150,6 +206,7 @@ def _pcp_ialm(D, mask, lam, *, mu, rho, tol, max_iter, random_state, verbose, op
             Z = D - L - S
             # one pass: the new multiplier, the residual and (Dask) the left factor
             Y, norm_z, U = ops.persist(Y + mu * Z, xp.linalg.vector_norm(Z), U)
+            L = ops.low_rank(L, U, s, Vt)
         else:
             L, norm_z = work.dual_step(U * s, Vt, S, Y, mu)
         mu = mu * rho
@@ -696,15 +753,9 @@ class RobustPCA(
         X_new : ndarray of shape (n_samples, rank_)
             ``(L - mean_) @ components_.T``.
         """
-        if is_dask_array(X):  # larger than memory: blockwise on the workers
-            Xc = validate_dask_data(self, X, allow_nan=True, device=self.device)
-            xp, ops = get_namespace(Xc), DaskLowRankOps()
-            keep, host = ops.persist, _compute_host
-        else:
-            X = validate_data(self, X, allow_nan=True)
-            ctx = compute_context(self.device, X)
-            xp, ops, Xc = ctx.xp, _InMemoryOps, ctx.asarray(X)
-            keep, host = ops.persist, ctx.output
+        ops = pick_ops(X, in_memory=_InMemoryOps, dask=_DaskOps)
+        Xc, host, out = ops.validate(self, X)
+        xp, keep = get_namespace(Xc), ops.persist
         m, n = Xc.shape
         observed = xp.isfinite(Xc)
         any_observed, all_observed = ops.persist(xp.any(observed), xp.all(observed))
@@ -790,7 +841,6 @@ class RobustPCA(
 
         # n x d arrays stay in the input's kind (lazy Dask arrays for Dask
         # input); the small fitted attributes are in-memory arrays.
-        out = (lambda a: a) if ops is not _InMemoryOps else ctx.output
         self.low_rank_ = out(L)
         self.sparse_ = out(S)
         self.components_ = host(Vt)
@@ -817,20 +867,7 @@ class RobustPCA(
         X_new : ndarray of shape (n_samples, rank_)
         """
         check_is_fitted(self)
-        if is_dask_array(X):
-            X = validate_dask_data(self, X, reset=False, allow_nan=True, device=self.device)
-            V = np.asarray(self.components_, dtype=X.dtype)
-            mean = None if self.mean_ is None else np.asarray(self.mean_, dtype=X.dtype)
-            func = functools.partial(
-                _robust_transform, V=V, mean=mean, max_iter=self.transform_max_iter
-            )
-            return map_row_blocks(func, X, self.rank_)
-        X = validate_data(self, X, reset=False, allow_nan=True)
-        ctx = compute_context(self.device, X)
-        Xc = ctx.asarray(X)
-        mean = None if self.mean_ is None else ctx.asarray(self.mean_)
-        W = _robust_transform(Xc, ctx.asarray(self.components_), mean, self.transform_max_iter)
-        return ctx.output(W)
+        return pick_ops(X, in_memory=_InMemoryOps, dask=_DaskOps).transform(self, X)
 
     def inverse_transform(self, X):
         """Map coordinates back to the feature space: ``X @ components_ + mean_``.
@@ -844,16 +881,7 @@ class RobustPCA(
         X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        if is_dask_array(X):
-            Z = as_row_chunked(X, name="X")
-            V, mean = np.asarray(self.components_), self.mean_
-            return map_row_blocks(functools.partial(_inverse, V=V, mean=mean), Z, V.shape[1])
-        if isinstance(X, (list, tuple)):
-            X = np.asarray(X, dtype=float)
-        ctx = compute_context(self.device, X)
-        Z = ctx.asarray(X)
-        mean = None if self.mean_ is None else ctx.asarray(self.mean_)
-        return ctx.output(_inverse(Z, ctx.asarray(self.components_), mean))
+        return pick_ops(X, in_memory=_InMemoryOps, dask=_DaskOps).inverse_transform(self, X)
 
 
 def _robust_transform(X, V, mean, max_iter):

@@ -10,9 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import compute_context, from_numpy, get_namespace, to_numpy
 from .._dask import (
-    is_dask_array,
     iter_row_blocks,
     map_row_blocks,
+    pick_ops,
     reject_sample_weight,
     validate_dask_data,
 )
@@ -192,19 +192,8 @@ class StreamingPCA(
             if hasattr(self, name):
                 delattr(self, name)
         rng = check_random_state(self.random_state)
-        if is_dask_array(X):
-            reject_sample_weight(sample_weight, "StreamingPCA")
-            X = validate_dask_data(self, X, check_finite=False)
-            check_n_components(self.n_components, *X.shape)
-            blocks = X.to_delayed().ravel()
-            for b in rng.permutation(len(blocks)):
-                block = validate_data(self, blocks[b].compute(), reset=False)
-                ctx = self._partial_fit_shuffled(block, rng)
-            return self._finish(ctx)
-        X = validate_data(self, X)
-        check_n_components(self.n_components, *X.shape)
-        sw = _weights(sample_weight, X)
-        return self._finish(self._partial_fit_shuffled(X, rng, sw))
+        pick_ops(X, in_memory=_InMemoryOps, dask=_DaskOps).fit(self, X, sample_weight, rng)
+        return self
 
     def _partial_fit_shuffled(self, X, rng, sw=None):
         """Stream the rows of ``X`` in random order, in chunks of ``batch_size``.
@@ -240,16 +229,9 @@ class StreamingPCA(
         first = not hasattr(self, "_V")
         if first:
             self._validate_params()
-        if is_dask_array(X):
-            reject_sample_weight(sample_weight, "StreamingPCA")
-            X = validate_dask_data(self, X, reset=first, check_finite=False)
-            for block in iter_row_blocks(X):
-                self.partial_fit(block)
-            return self
-        X = validate_data(self, X, reset=first)
-        sw = _weights(sample_weight, X)
-        rng = check_random_state(self.random_state) if first else None
-        return self._finish(self._partial_fit(X, rng, sw))
+        ops = pick_ops(X, in_memory=_InMemoryOps, dask=_DaskOps)
+        ops.partial_fit(self, X, sample_weight, first)
+        return self
 
     def _partial_fit(self, X, rng, sw=None):
         """One chunk; ``sw`` the rows' weights on the host (None: all 1).
@@ -385,16 +367,7 @@ class StreamingPCA(
             A lazy Dask array (same row chunks) for Dask input.
         """
         check_is_fitted(self)
-        if is_dask_array(X):
-            X = validate_dask_data(self, X, reset=False, check_finite=False)
-            Vt = np.asarray(self.components_, dtype=X.dtype).T
-            return map_row_blocks(_Project(Vt), X, Vt.shape[1])
-        X = validate_data(self, X, reset=False)
-        ctx = compute_context(self.device, X)
-        xp = ctx.xp
-        Xc = ctx.asarray(X)
-        V = xp.astype(ctx.asarray(self.components_), Xc.dtype)
-        return ctx.output(Xc @ xp.matrix_transpose(V))
+        return pick_ops(X, in_memory=_InMemoryOps, dask=_DaskOps).transform(self, X)
 
     def inverse_transform(self, X):
         """Back to the input space: ``X @ components_`` (the projection of the data
@@ -410,16 +383,86 @@ class StreamingPCA(
             A lazy Dask array (same row chunks) for Dask input.
         """
         check_is_fitted(self)
-        k = self.components_.shape[0]
-        if is_dask_array(X):
-            if X.ndim != 2 or X.shape[1] != k:
-                raise ValueError(f"X must have shape (n_samples, {k}); got {tuple(X.shape)}.")
-            V = np.asarray(self.components_, dtype=X.dtype)
-            return map_row_blocks(_Project(V), X, V.shape[1])
-        X = check_codes(X, k)
-        ctx = compute_context(self.device, X)
+        return pick_ops(X, in_memory=_InMemoryOps, dask=_DaskOps).inverse_transform(self, X)
+
+
+class _InMemoryOps:
+    """StreamingPCA's steps that depend on where the data live: in memory.
+
+    :class:`_DaskOps` has the same methods for a row-chunked Dask array; the
+    estimator picks one of the two once per call (:func:`sksubspace._dask.pick_ops`).
+    """
+
+    @staticmethod
+    def fit(est, X, sample_weight, rng):
+        X = validate_data(est, X)
+        check_n_components(est.n_components, *X.shape)
+        est._finish(est._partial_fit_shuffled(X, rng, _weights(sample_weight, X)))
+
+    @staticmethod
+    def partial_fit(est, X, sample_weight, first):
+        X = validate_data(est, X, reset=first)
+        sw = _weights(sample_weight, X)
+        rng = check_random_state(est.random_state) if first else None
+        est._finish(est._partial_fit(X, rng, sw))
+
+    @staticmethod
+    def transform(est, X):
+        X = validate_data(est, X, reset=False)
+        ctx = compute_context(est.device, X)
+        xp = ctx.xp
+        Xc = ctx.asarray(X)
+        V = xp.astype(ctx.asarray(est.components_), Xc.dtype)
+        return ctx.output(Xc @ xp.matrix_transpose(V))
+
+    @staticmethod
+    def inverse_transform(est, X):
+        X = check_codes(X, est.components_.shape[0])
+        ctx = compute_context(est.device, X)
         Z = ctx.asarray(X)
-        return ctx.output(Z @ ctx.xp.astype(ctx.asarray(self.components_), Z.dtype))
+        return ctx.output(Z @ ctx.xp.astype(ctx.asarray(est.components_), Z.dtype))
+
+
+class _DaskOps:
+    """StreamingPCA on a row-chunked Dask array: the blocks are streamed one at a time.
+
+    ``fit`` visits the blocks in random order (each one computed only when it
+    is reached, then shuffled and streamed in memory); ``partial_fit``
+    streams them in order; ``transform`` / ``inverse_transform`` are lazy.
+    """
+
+    @staticmethod
+    def fit(est, X, sample_weight, rng):
+        reject_sample_weight(sample_weight, "StreamingPCA")
+        X = validate_dask_data(est, X, check_finite=False)
+        check_n_components(est.n_components, *X.shape)
+        blocks = X.to_delayed().ravel()
+        ctx = None
+        for b in rng.permutation(len(blocks)):
+            block = validate_data(est, blocks[b].compute(), reset=False)
+            ctx = est._partial_fit_shuffled(block, rng)
+        est._finish(ctx)
+
+    @staticmethod
+    def partial_fit(est, X, sample_weight, first):
+        reject_sample_weight(sample_weight, "StreamingPCA")
+        X = validate_dask_data(est, X, reset=first, check_finite=False)
+        for block in iter_row_blocks(X):
+            est.partial_fit(block)
+
+    @staticmethod
+    def transform(est, X):
+        X = validate_dask_data(est, X, reset=False, check_finite=False)
+        Vt = np.asarray(est.components_, dtype=X.dtype).T
+        return map_row_blocks(_Project(Vt), X, Vt.shape[1])
+
+    @staticmethod
+    def inverse_transform(est, X):
+        k = est.components_.shape[0]
+        if X.ndim != 2 or X.shape[1] != k:
+            raise ValueError(f"X must have shape (n_samples, {k}); got {tuple(X.shape)}.")
+        V = np.asarray(est.components_, dtype=X.dtype)
+        return map_row_blocks(_Project(V), X, V.shape[1])
 
 
 def _weights(sample_weight, X):

@@ -7,11 +7,11 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted, check_random_state
+from sklearn.utils.validation import check_random_state
 from threadpoolctl import threadpool_limits
 
 from .._backend import from_numpy, get_namespace, is_numpy, to_float
-from .._dask import is_dask_array
+from .._dask import pick_ops
 from .._linalg import randomized_svd, safe_matmul, safe_rmatmul
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import (
@@ -26,7 +26,7 @@ from ._base import (
     ridge_rows,
     svd_of_product,
 )
-from ._dask_als import complete_dask, fit_dask, transform_dask
+from ._dask_als import DaskALSOps
 
 _NP = get_namespace(np.empty(0))
 
@@ -242,6 +242,26 @@ def soft_impute_svd(
     return U, d, xp.matrix_transpose(V), n_iter, converged
 
 
+class _InMemoryOps:
+    """SoftImpute on in-memory data (NumPy, SciPy sparse, CuPy, any array API).
+
+    The shared machinery of :class:`_BaseCompletion`; ``DaskALSOps`` (in
+    ``_dask_als``) has the same three methods for a row-chunked Dask array.
+    """
+
+    @staticmethod
+    def fit(est, X):
+        return _BaseCompletion.fit(est, X)
+
+    @staticmethod
+    def fit_transform(est, X):
+        return _BaseCompletion.fit_transform(est, X)
+
+    @staticmethod
+    def transform(est, X):
+        return _BaseCompletion.transform(est, X)
+
+
 class SoftImpute(_BaseCompletion):
     r"""Matrix completion by nuclear-norm regularization (Soft-Impute).
 
@@ -422,10 +442,12 @@ class SoftImpute(_BaseCompletion):
     ``dask.array.linalg.svd_compressed`` and the final thresholded SVD
     ``dask.array.linalg.tsqr``. The client holds ``O((n_samples +
     n_features r) r)`` numbers (the fitted row factors and the normal
-    equations); each worker one row block at a time. The iterates and the
-    stopping rule are those of the in-memory ``"exact_als"`` fit, so the two
-    agree to the tolerance (the random sketches of the initialization
-    differ). ``transform`` and ``fit_transform`` of a Dask array return lazy
+    equations); each worker its share of the row factors (the previous and
+    the next during a pass) and one row block at a time, worked through in
+    slices (the scaling guide gives the measured memory per worker). The
+    iterates and the stopping rule are those of the in-memory
+    ``"exact_als"`` fit, so the two agree to the tolerance (the random
+    sketches of the initialization differ). ``transform`` and ``fit_transform`` of a Dask array return lazy
     Dask arrays computed block by block. The blocks are computed with NumPy
     (``device`` does not apply); the other solvers do not accept Dask input.
     Runs on any Dask scheduler, e.g. a ``dask.distributed`` cluster. The
@@ -635,58 +657,17 @@ class SoftImpute(_BaseCompletion):
             biases.row, biases.col = from_numpy(biases.row, like), from_numpy(biases.col, like)
         return U, d, V, None
 
-    def _fit_dask(self, X):
-        if self.shrinkage == "auto":
-            raise ValueError(
-                "shrinkage='auto' holds out observed entries in memory; for a Dask array "
-                "pass a float (e.g. the best_shrinkage of soft_impute_path on an in-memory "
-                "sample of rows) or None."
-            )
-        if self.center == "biases" or self.clip:
-            raise ValueError(
-                "center='biases' and clip=True are fitted in memory; for a Dask array use "
-                "center='both' (unregularized row and column effects), 'columns' or False, "
-                "and clip=False."
-            )
-        self.intercept_ = 0.0
-        U, s, Vt, mean, offsets = fit_dask(self, X)
-        self.n_features_in_ = int(X.shape[1])
-        if hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        self.rank_ = int(s.shape[0])
-        self.mean_ = mean
-        self.row_offsets_ = offsets
-        self.components_ = Vt
-        self.singular_values_ = s
-        self.row_factors_ = U * s
-
-    def _check_dask_features(self, X):
-        check_is_fitted(self)
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has shape {X.shape}, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        if is_dask_array(X):
-            self._fit_dask(X)
-            return self
-        return super().fit(X, y)
+        pick_ops(X, in_memory=_InMemoryOps, dask=DaskALSOps).fit(self, X)
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
-        if is_dask_array(X):
-            self._fit_dask(X)
-            return complete_dask(self, X)
-        return super().fit_transform(X, y)
+        return pick_ops(X, in_memory=_InMemoryOps, dask=DaskALSOps).fit_transform(self, X)
 
     def transform(self, X):
-        if is_dask_array(X):
-            self._check_dask_features(X)
-            return transform_dask(self, X)
-        return super().transform(X)
+        return pick_ops(X, in_memory=_InMemoryOps, dask=DaskALSOps).transform(self, X)
 
     fit.__doc__ = _BaseCompletion.fit.__doc__.replace(
         "the stored entries are the observed ones.",

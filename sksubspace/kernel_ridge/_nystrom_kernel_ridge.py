@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backend import as_index, compute_context, from_numpy, solve_triangular, to_float, to_numpy
-from .._dask import align_rows, as_row_chunked, is_dask_array, row_block_sum
+from .._dask import align_rows, as_row_chunked, pick_ops, row_block_sum
 from .._linalg import add_to_diagonal, cholesky, diagonal
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
@@ -300,15 +300,16 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         self : object
         """
         require_y(self, y)
-        data = self._fit_input(X, y)
+        ops = pick_ops(X, in_memory=_InMemoryOps, dask=_DaskOps)
+        data = ops.fit_input(self, X, y)
         xp = data.ctx.xp
         n = data.X.shape[0]
         row_scale, n_eff = None, n
         if sample_weight is not None:
-            if data.dask or self.solver != "falkon":
+            if not ops.takes_sample_weight or self.solver != "falkon":
                 raise ValueError(
                     "sample_weight is supported with solver='falkon' on in-memory input; "
-                    f"got solver={self.solver!r}{' and Dask input' if data.dask else ''}."
+                    f"got solver={self.solver!r}{'' if ops.takes_sample_weight else ' and Dask input'}."
                 )
             sw = _check_sample_weight(
                 to_numpy(sample_weight), np.empty((n, 0)), ensure_non_negative=True
@@ -327,9 +328,9 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         rng = check_random_state(self.random_state)
         params = self._params()
         t0 = time.perf_counter()
-        idx, C = self._fit_centers(data, M, rng, params)
+        idx, C = ops.centers(self, data, M, rng, params)
         L, T, A = _falkon_factors(C, float(self.penalty), self.kernel, params, xp)
-        Y = data.Y if data.dask else xp.astype(data.Y, xp.float64)
+        Y = data.Y
         if self.solver == "eigenpro":
             # EigenPro's batches are sized by the larger (sequential) block budget.
             batch_step = self.chunk_size or chunk_rows(n, M)
@@ -338,7 +339,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         else:
             if row_scale is not None:
                 Y = Y * row_scale[:, None]  # K' W y = (W^1/2 K)' (W^1/2 y)
-            KtK, b = self._normal_equations(data, Y, C, params, row_scale)
+            KtK, b = ops.normal_equations(self, data, Y, C, params, row_scale)
             if self.verbose:
                 print(f"[NystromKernelRidge] n={n} M={M} setup {time.perf_counter() - t0:.2f}s")
             coef, n_iter = self._falkon_solve(KtK, b, T, A, n_eff, xp, t0)
@@ -351,29 +352,6 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         self.dual_coef_ = data.ctx.output(coef)
         return self
 
-    def _fit_input(self, X, y):
-        """Validated ``X`` and ``Y`` (2-d), in memory or as Dask row chunks."""
-        if is_dask_array(X):
-            Xd, Yd = self._validate_dask(X, y)
-            ctx = compute_context(self.device, np.empty((1, 1), dtype=Xd.dtype))
-            return _FitInput(Xd, Yd, ctx, True, Yd.ndim == 1)
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
-        ctx = compute_context(self.device, X)
-        Xc = ctx.asarray(X)
-        Y = ctx.xp.astype(ctx.asarray(y), Xc.dtype)
-        ravel = Y.ndim == 1
-        if ravel:
-            Y = ctx.xp.reshape(Y, (-1, 1))
-        return _FitInput(Xc, Y, ctx, False, ravel)
-
-    def _fit_centers(self, data, M, rng, params):
-        """Indices of the ``M`` centers and their rows (only those reach the client for Dask)."""
-        if data.dask:
-            idx = np.sort(rng.choice(data.X.shape[0], size=M, replace=False))
-            return idx, np.asarray(data.X[idx].compute())
-        idx = self._select_centers(data.X, data.ctx.xp, M, rng, params)
-        return idx, data.ctx.xp.take(data.X, as_index(idx, data.X), axis=0)
-
     def _normal_equations(self, data, Y, C, params, row_scale=None):
         """``V -> K_nM' K_nM V`` and ``b = K_nM' Y`` (float64), precomputed or streamed.
 
@@ -382,27 +360,11 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
         every product streams the kernel blocks again. Dask input is computed
         blockwise on the workers that hold the row chunks.
         """
-        n, d = data.X.shape
+        n = data.X.shape[0]
         M = C.shape[0]
         xp = data.ctx.xp
-        precompute = self.precompute
-        if precompute == "auto":
-            # n M^2 / 2 flops of syrk (compute-bound) against the memory-bound passes of
-            # n M (d + ~30) each; the factor 4 is what this ratio measured on CPU.
-            precompute = M <= 4 * min(self.max_iter, 20) * (d + 30)
-        kw = dict(C=C, kernel=self.kernel, params=params)
-        if data.dask:
-            k = 1 if data.ravel else Y.shape[1]
-            if precompute:
-                Hb = row_block_sum(partial(_gram_block, **kw), data.X, Y)
-                H, b = Hb[:, :M], Hb[:, M:]
-                return (lambda V: H @ V), xp.reshape(b, (M, k))
-            b = row_block_sum(partial(_ktk_block, V=None, **kw), data.X, Y)
-            return (lambda V: row_block_sum(partial(_ktk_block, V=V, **kw), data.X)), xp.reshape(
-                b, (M, k)
-            )
         step = self.chunk_size or chunk_rows(n, M, budget=STREAM_ELEMENTS)
-        if precompute:
+        if self._precompute(data.X.shape[1], M):
             H, b = kernel_gram(
                 data.X,
                 C,
@@ -425,6 +387,14 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             **params,
         )
         return stream, stream(Y=Y)
+
+    def _precompute(self, d, M):
+        """Whether to form :math:`K_{nM}^\top K_{nM}` once rather than stream every product."""
+        if self.precompute != "auto":
+            return self.precompute
+        # n M^2 / 2 flops of syrk (compute-bound) against the memory-bound passes of
+        # n M (d + ~30) each; the factor 4 is what this ratio measured on CPU.
+        return M <= 4 * min(self.max_iter, 20) * (d + 30)
 
     def _falkon_solve(self, KtK, b, T, A, n, xp, t0):
         """FALKON's preconditioned conjugate gradient; returns ``(coef, n_iter)``.
@@ -457,31 +427,6 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
                 stacklevel=3,
             )
         return _b_apply(T, A, beta, xp), n_iter
-
-    def _validate_dask(self, X, y):
-        """Lazy checks of a Dask ``X`` (row chunks) and ``y``; sets ``n_features_in_``."""
-        if self.solver != "falkon" or self.center_selection != "uniform":
-            raise ValueError(
-                "Dask input is supported with solver='falkon' and center_selection='uniform'; "
-                f"got solver={self.solver!r}, center_selection={self.center_selection!r}."
-            )
-        if self.device == "gpu" or callable(self.kernel):
-            raise ValueError(
-                "Dask input is computed on the workers' CPUs with a named kernel; use "
-                "device=None/'cpu' and a string kernel."
-            )
-        X = as_row_chunked(X)
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        if X.shape[0] < 1 or X.shape[1] < 1:
-            raise ValueError(f"Found array with shape {X.shape}; at least one row and column.")
-        Y = align_rows(y, X)
-        if Y.dtype.kind not in "fiub":
-            raise ValueError(f"y must be numeric; got dtype {Y.dtype}.")
-        self.n_features_in_ = X.shape[1]
-        if hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        return X, Y
 
     def _fit_eigenpro(self, Xc, Y, C, L, xp, rng, params, step, t0):
         """EigenPro 3 iterations (``solver="eigenpro"``); ``L`` factors the jittered K_MM."""
@@ -542,27 +487,7 @@ class NystromKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Ba
             A lazy Dask array with the row chunks of ``X`` when ``X`` is one.
         """
         check_is_fitted(self)
-        if is_dask_array(X):
-            # Lazy: one kernel block per row chunk of X, computed where it lives.
-            X = as_row_chunked(X)
-            if X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                    f"{self.n_features_in_} features as input."
-                )
-            C, coef = to_numpy(self.centers_), to_numpy(self.dual_coef_)
-            fn = partial(_predict_block, C=C, coef=coef, kernel=self.kernel, params=self._params())
-            if coef.ndim == 1:
-                return X.map_blocks(fn, dtype=coef.dtype, chunks=(X.chunks[0],), drop_axis=1)
-            return X.map_blocks(fn, dtype=coef.dtype, chunks=(X.chunks[0], (coef.shape[1],)))
-        X = validate_data(self, X, reset=False)
-        ctx = compute_context(self.device, X)
-        Xc = ctx.asarray(X)
-        C = ctx.asarray(self.centers_)
-        coef = ctx.asarray(self.dual_coef_)
-        return ctx.output(
-            kernel_matmul(Xc, C, coef, self.kernel, chunk_size=self.chunk_size, **self._params())
-        )
+        return pick_ops(X, in_memory=_InMemoryOps, dask=_DaskOps).predict(self, X)
 
 
 class _FitInput(NamedTuple):
@@ -571,8 +496,126 @@ class _FitInput(NamedTuple):
     X: object
     Y: object
     ctx: object
-    dask: bool
     ravel: bool
+
+
+class _InMemoryOps:
+    """The steps of NystromKernelRidge that depend on where the data live: in memory.
+
+    :class:`_DaskOps` has the same methods for row-chunked Dask arrays;
+    ``fit`` and ``predict`` pick one of the two once
+    (:func:`sksubspace._dask.pick_ops`).
+    """
+
+    takes_sample_weight = True
+
+    @staticmethod
+    def fit_input(est, X, y):
+        """Validated ``X`` and 2-d float64 ``Y`` on the compute device."""
+        X, y = validate_data(est, X, y, multi_output=True, y_numeric=True)
+        ctx = compute_context(est.device, X)
+        Xc = ctx.asarray(X)
+        Y = ctx.xp.astype(ctx.asarray(y), Xc.dtype)
+        ravel = Y.ndim == 1
+        if ravel:
+            Y = ctx.xp.reshape(Y, (-1, 1))
+        return _FitInput(Xc, ctx.xp.astype(Y, ctx.xp.float64), ctx, ravel)
+
+    @staticmethod
+    def centers(est, data, M, rng, params):
+        """Indices of the ``M`` centers (``center_selection``) and their rows."""
+        idx = est._select_centers(data.X, data.ctx.xp, M, rng, params)
+        return idx, data.ctx.xp.take(data.X, as_index(idx, data.X), axis=0)
+
+    @staticmethod
+    def normal_equations(est, data, Y, C, params, row_scale):
+        return est._normal_equations(data, Y, C, params, row_scale)
+
+    @staticmethod
+    def predict(est, X):
+        X = validate_data(est, X, reset=False)
+        ctx = compute_context(est.device, X)
+        Xc = ctx.asarray(X)
+        C = ctx.asarray(est.centers_)
+        coef = ctx.asarray(est.dual_coef_)
+        return ctx.output(
+            kernel_matmul(Xc, C, coef, est.kernel, chunk_size=est.chunk_size, **est._params())
+        )
+
+
+class _DaskOps:
+    """NystromKernelRidge on row-chunked Dask arrays, computed where the blocks live.
+
+    Only the ``M`` center rows reach the client; the normal equations
+    :math:`K_{nM}^\top K_{nM}` and :math:`K_{nM}^\top Y` (or each streamed
+    product) are summed over the row blocks in a tree; ``predict`` is lazy.
+    """
+
+    takes_sample_weight = False
+
+    @staticmethod
+    def fit_input(est, X, y):
+        """Lazy checks of a Dask ``X`` (row chunks) and ``y``; sets ``n_features_in_``."""
+        if est.solver != "falkon" or est.center_selection != "uniform":
+            raise ValueError(
+                "Dask input is supported with solver='falkon' and center_selection='uniform'; "
+                f"got solver={est.solver!r}, center_selection={est.center_selection!r}."
+            )
+        if est.device == "gpu" or callable(est.kernel):
+            raise ValueError(
+                "Dask input is computed on the workers' CPUs with a named kernel; use "
+                "device=None/'cpu' and a string kernel."
+            )
+        X = as_row_chunked(X)
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        if X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"Found array with shape {X.shape}; at least one row and column.")
+        Y = align_rows(y, X)
+        if Y.dtype.kind not in "fiub":
+            raise ValueError(f"y must be numeric; got dtype {Y.dtype}.")
+        est.n_features_in_ = X.shape[1]
+        if hasattr(est, "feature_names_in_"):
+            del est.feature_names_in_
+        ctx = compute_context(est.device, np.empty((1, 1), dtype=X.dtype))
+        return _FitInput(X, Y, ctx, Y.ndim == 1)
+
+    @staticmethod
+    def centers(est, data, M, rng, params):
+        """``M`` uniformly drawn rows: the only rows of ``X`` that reach the client."""
+        idx = np.sort(rng.choice(data.X.shape[0], size=M, replace=False))
+        return idx, np.asarray(data.X[idx].compute())
+
+    @staticmethod
+    def normal_equations(est, data, Y, C, params, row_scale):
+        """As ``NystromKernelRidge._normal_equations``, one task per row block."""
+        M = C.shape[0]
+        xp = data.ctx.xp
+        k = 1 if data.ravel else Y.shape[1]
+        kw = dict(C=C, kernel=est.kernel, params=params)
+        if est._precompute(data.X.shape[1], M):
+            Hb = row_block_sum(partial(_gram_block, **kw), data.X, Y)
+            H, b = Hb[:, :M], Hb[:, M:]
+            return (lambda V: H @ V), xp.reshape(b, (M, k))
+        b = row_block_sum(partial(_ktk_block, V=None, **kw), data.X, Y)
+        return (lambda V: row_block_sum(partial(_ktk_block, V=V, **kw), data.X)), xp.reshape(
+            b, (M, k)
+        )
+
+    @staticmethod
+    def predict(est, X):
+        # Lazy: one kernel block per row chunk of X, computed where it lives.
+        X = as_row_chunked(X)
+        if X.shape[1] != est.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+                f"{est.n_features_in_} features as input."
+            )
+        C, coef = to_numpy(est.centers_), to_numpy(est.dual_coef_)
+        fn = partial(_predict_block, C=C, coef=coef, kernel=est.kernel, params=est._params())
+        if coef.ndim == 1:
+            return X.map_blocks(fn, dtype=coef.dtype, chunks=(X.chunks[0],), drop_axis=1)
+        return X.map_blocks(fn, dtype=coef.dtype, chunks=(X.chunks[0], (coef.shape[1],)))
 
 
 def _falkon_factors(C, lam, kernel, params, xp):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from numbers import Integral, Real
 
@@ -10,7 +11,12 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import cho_solve, compute_context, device_of, solve_triangular, to_numpy
-from .._dask import is_dask_array, iter_aligned_row_blocks, reject_sample_weight
+from .._dask import (
+    as_row_chunked,
+    iter_aligned_row_blocks,
+    pick_ops,
+    reject_sample_weight,
+)
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
 from ..utils._threads import uses_n_jobs
@@ -18,6 +24,57 @@ from ._base import KERNEL_CONSTRAINT, require_y
 from ._kernels import KernelParamsMixin, kernel_diag, kernel_matmul, pairwise_kernel
 
 __all__ = ["OnlineKernelRidge"]
+
+
+class _InMemoryOps:
+    """How OnlineKernelRidge learns from in-memory rows: one call of ``_partial_fit``.
+
+    :class:`_DaskOps` has the same method for a row-chunked Dask array.
+    ``fit`` forgets the stream first, so both serve ``fit`` and ``partial_fit``.
+    """
+
+    @staticmethod
+    def learn(est, X, y, sample_weight):
+        est._partial_fit(X, y, reset=not hasattr(est, "_state"), sample_weight=sample_weight)
+
+    @staticmethod
+    def predict(est, X):
+        X = validate_data(est, X, reset=False)
+        ctx = compute_context(est.device, X)
+        Xc = ctx.asarray(X)
+        coef = ctx.asarray(est.dual_coef_)
+        if est.n_basis_ == 0:
+            shape = (Xc.shape[0],) if coef.ndim == 1 else (Xc.shape[0], coef.shape[1])
+            return ctx.output(ctx.xp.zeros(shape, dtype=Xc.dtype))
+        return ctx.output(
+            kernel_matmul(Xc, ctx.asarray(est.basis_), coef, est.kernel, **est._params())
+        )
+
+
+class _DaskOps:
+    """OnlineKernelRidge on a row-chunked Dask array: its row blocks, in order, one at a time."""
+
+    @staticmethod
+    def learn(est, X, y, sample_weight):
+        reject_sample_weight(sample_weight, "OnlineKernelRidge")
+        require_y(est, y)
+        for Xb, yb in iter_aligned_row_blocks(X, y):
+            est._partial_fit(Xb, yb, reset=not hasattr(est, "_state"))
+
+    @staticmethod
+    def predict(est, X):
+        """Lazy: the in-memory ``predict`` of each row block, where the block lives."""
+        X = as_row_chunked(X)
+        if X.shape[1] != est.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+                f"{est.n_features_in_} features as input."
+            )
+        fn = functools.partial(_InMemoryOps.predict, est)
+        coef = est.dual_coef_
+        if coef.ndim == 1:
+            return X.map_blocks(fn, dtype=X.dtype, chunks=(X.chunks[0],), drop_axis=1)
+        return X.map_blocks(fn, dtype=X.dtype, chunks=(X.chunks[0], (coef.shape[1],)))
 
 
 class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
@@ -182,13 +239,8 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         for attr in ("basis_", "_state"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        if is_dask_array(X):
-            reject_sample_weight(sample_weight, "OnlineKernelRidge")
-            require_y(self, y)
-            for i, (Xb, yb) in enumerate(iter_aligned_row_blocks(X, y)):
-                self._partial_fit(Xb, yb, reset=i == 0)
-            return self
-        return self._partial_fit(X, y, reset=True, sample_weight=sample_weight)
+        pick_ops(X, in_memory=_InMemoryOps, dask=_DaskOps).learn(self, X, y, sample_weight)
+        return self
 
     @uses_n_jobs
     @_fit_context(prefer_skip_nested_validation=True)
@@ -209,15 +261,8 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
         -------
         self : object
         """
-        if is_dask_array(X):
-            reject_sample_weight(sample_weight, "OnlineKernelRidge")
-            require_y(self, y)
-            for Xb, yb in iter_aligned_row_blocks(X, y):
-                self._partial_fit(Xb, yb, reset=not hasattr(self, "_state"))
-            return self
-        return self._partial_fit(
-            X, y, reset=not hasattr(self, "_state"), sample_weight=sample_weight
-        )
+        pick_ops(X, in_memory=_InMemoryOps, dask=_DaskOps).learn(self, X, y, sample_weight)
+        return self
 
     def _partial_fit(self, X, y, reset, sample_weight=None):
         require_y(self, y)
@@ -352,23 +397,15 @@ class OnlineKernelRidge(KernelParamsMixin, MultiOutputMixin, RegressorMixin, Bas
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
 
         Returns
         -------
         y_pred : array of shape (n_samples,) or (n_samples, n_targets)
+            A lazy Dask array with the row chunks of ``X`` when ``X`` is one.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        ctx = compute_context(self.device, X)
-        Xc = ctx.asarray(X)
-        coef = ctx.asarray(self.dual_coef_)
-        if self.n_basis_ == 0:
-            shape = (Xc.shape[0],) if coef.ndim == 1 else (Xc.shape[0], coef.shape[1])
-            return ctx.output(ctx.xp.zeros(shape, dtype=Xc.dtype))
-        return ctx.output(
-            kernel_matmul(Xc, ctx.asarray(self.basis_), coef, self.kernel, **self._params())
-        )
+        return pick_ops(X, in_memory=_InMemoryOps, dask=_DaskOps).predict(self, X)
 
 
 def _grow(L, row, corner, xp):

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from .._backend import device_kw, from_numpy, is_numpy, to_numpy
+from .._backend import device_kw, from_numpy, has_float64, is_numpy, to_numpy
 from .._lasso import lasso_gram
 from .._sklearn_compat import Interval
 from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map, uses_n_jobs
@@ -20,17 +20,6 @@ _ENSC_BLOCK_ENTRIES = 2**21
 
 #: fraction of nonzeros in a violated active set above which the block's sets double
 _GROW = 0.75
-
-
-def _has_float64(xp, X):
-    """Whether namespace ``xp`` has float64 on ``X``'s device (array API inspection)."""
-    info = getattr(xp, "__array_namespace_info__", None)
-    if info is None:
-        return hasattr(xp, "float64")
-    try:
-        return "float64" in info().dtypes(device=getattr(X, "device", None), kind="real floating")
-    except Exception:  # an older namespace without the inspection API's dtypes()
-        return hasattr(xp, "float64")
 
 
 def _take_rows(A, idx, xp):
@@ -231,7 +220,7 @@ def enet_representation(
     # updates ``w w' / sigma`` with a tiny pivot lose the codes (clusterings of
     # 60 points agreed with float64 only at 0.85 ACC). The codes are float64 on
     # the host either way.
-    work = xp.float64 if _has_float64(xp, X) else X.dtype
+    work = xp.float64 if has_float64(xp, X) else X.dtype
     like_work = xp.zeros(1, dtype=work, **dev)
     # slack of the outer optimality test: correlations with the residual carry
     # rounding errors of ~1e3 eps relative (float32: ~1e-4)

@@ -383,3 +383,15 @@ def device_kw(x):
     if isinstance(x, np.ndarray) or sp.issparse(x) or is_cupy(x):
         return {}
     return {"device": _device_of(x)}
+
+
+def has_float64(xp, x=None) -> bool:
+    """Whether namespace ``xp`` has float64 (on ``x``'s device when given; array API inspection)."""
+    info = getattr(xp, "__array_namespace_info__", None)
+    if info is None:
+        return hasattr(xp, "float64")
+    try:
+        dtypes = info().dtypes(device=getattr(x, "device", None), kind="real floating")
+    except Exception:  # a namespace without the inspection API's dtypes()
+        return hasattr(xp, "float64")
+    return "float64" in dtypes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from sklearn.base import is_classifier, is_clusterer, is_outlier_detector, is_regressor
 
@@ -79,3 +81,69 @@ def estimator_kind(estimator):
     if is_outlier_detector(estimator):
         return "outlier"
     return "transformer"
+
+
+def array_api_float32():
+    """Whether the suite runs with ``--array-api-float32`` (conftest.py sets the variable).
+
+    Then the tests' float64 array-api-strict arrays become float32 while their
+    NumPy references stay float64.
+    """
+    return os.environ.get("SKSUBSPACE_ARRAY_API_FLOAT32", "") not in ("", "0")
+
+
+def array_api_device():
+    """The array-api-strict device named by ``--array-api-device`` (None: the default)."""
+    return os.environ.get("SKSUBSPACE_ARRAY_API_DEVICE") or None
+
+
+#: A float32 result against a float64 reference is off by about the problem's
+#: condition number times float32's eps; 1e3 eps (1.2e-4) by default.
+FLOAT32_EPS_FACTOR = 1e3
+
+
+def assert_allclose_ref(
+    actual, desired, *, rtol=1e-7, atol=0.0, err_msg="", dtype=None, factor=None
+):
+    """``assert_allclose`` of a result against a float64 reference, dtype-aware.
+
+    When the result was computed in float64 (the default run) the tolerances
+    are exactly ``rtol`` / ``atol``. When it was computed in a lower precision
+    (``dtype``, else the lower of ``actual``'s dtype and :func:`working_dtype`,
+    float32 under ``--array-api-float32``) they become at least ``factor``
+    (default :data:`FLOAT32_EPS_FACTOR`) times that dtype's eps, relative and
+    relative to the reference's largest entry: float32 rounding errors scale
+    with the problem, not with each entry.
+    """
+    actual = np.asarray(actual)
+    desired = np.asarray(desired)
+    if dtype is None:
+        dtype = max((actual.dtype, np.dtype(working_dtype())), key=_eps_or_zero)
+    work = np.dtype(dtype)
+    if work.kind in "fc" and np.finfo(work).eps > np.finfo(np.float64).eps:
+        slack = (FLOAT32_EPS_FACTOR if factor is None else factor) * float(np.finfo(work).eps)
+        scale = float(np.max(np.abs(desired))) if desired.size else 0.0
+        rtol, atol = max(rtol, slack), max(atol, slack * scale)
+    np.testing.assert_allclose(actual, desired, rtol=rtol, atol=atol, err_msg=err_msg)
+
+
+def tol_for(value, factor=None):
+    """A bound that float64 meets at ``value``, for the working dtype.
+
+    ``value`` in the default run; under ``--array-api-float32`` at least
+    ``factor`` (default :data:`FLOAT32_EPS_FACTOR`) times float32's eps.
+    """
+    if working_dtype() == np.float64:
+        return value
+    return max(
+        value, (FLOAT32_EPS_FACTOR if factor is None else factor) * float(np.finfo(np.float32).eps)
+    )
+
+
+def _eps_or_zero(dtype):
+    return float(np.finfo(dtype).eps) if np.dtype(dtype).kind in "fc" else 0.0
+
+
+def working_dtype():
+    """The dtype the tests' array-api-strict arrays are computed in."""
+    return np.float32 if array_api_float32() else np.float64

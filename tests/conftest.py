@@ -8,7 +8,9 @@ puts the array on that device, float64 data it converts without ``dtype=``
 becomes float32, and a test may read results back with ``np.asarray``. Calls
 from sksubspace itself are left alone, so an array the package creates
 without the input's device still fails ("arrays from two different devices"),
-and so does an implicit host copy::
+and so does an implicit host copy. Comparisons with float64 references go
+through ``tests/_helpers.py``'s ``assert_allclose_ref`` / ``tol_for``, which
+keep the given tolerances in float64 and scale them by float32's eps here::
 
     pytest tests/test_common.py -k strict --array-api-device=device1 --array-api-float32
 """
@@ -38,6 +40,11 @@ def pytest_configure(config):
     device = config.getoption("--array-api-device")
     float32 = config.getoption("--array-api-float32")
     if device or float32:
+        # tests/_helpers.py reads these (xdist workers see the same options)
+        if device:
+            os.environ["SKSUBSPACE_ARRAY_API_DEVICE"] = device
+        if float32:
+            os.environ["SKSUBSPACE_ARRAY_API_FLOAT32"] = "1"
         _redirect_array_api_strict(device, float32)
 
 

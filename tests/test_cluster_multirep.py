@@ -20,6 +20,8 @@ from sksubspace.cluster._spectral import normalized_affinity
 from sksubspace.datasets import make_multiview_subspaces, make_subspaces
 from sksubspace.metrics import clustering_accuracy
 
+from ._helpers import array_api_device, assert_allclose_ref
+
 
 def sensor(i, n_features=15):
     """The columns of sensor ``i`` (a picklable transformer)."""
@@ -191,8 +193,18 @@ def test_errors_on_bad_input():
         MultiRepresentationSubspaceClustering(OMPSubspaceClustering(n_nonzero=0)).fit(X)
 
 
-def test_array_api_strict_matches_numpy():
+def test_array_api_strict_matches_numpy(request):
     xs = pytest.importorskip("array_api_strict")
+    if array_api_device() not in (None, "CPU_DEVICE"):
+        request.applymarker(
+            pytest.mark.xfail(
+                raises=RuntimeError,
+                strict=True,
+                reason="the view is scikit-learn's PCA, which reads its input with NumPy "
+                "(array_api_dispatch off), and array-api-strict refuses to convert an array "
+                "on a non-CPU device",
+            )
+        )
     X, _, _ = make_subspaces(3, 2, 12, 20, noise=0.01, random_state=0)
     params = dict(transformers=[PCA(6, random_state=0)], n_clusters=3, refine_iter=3)
     base = LeastSquaresSubspaceClustering(store_matrices=True)
@@ -204,7 +216,7 @@ def test_array_api_strict_matches_numpy():
         A.toarray() if sp.issparse(A) else np.asarray(A)
         for A in (got.affinity_matrix_, ref.affinity_matrix_)
     ]
-    np.testing.assert_allclose(*dense, atol=1e-8)
+    assert_allclose_ref(*dense, atol=1e-8)
     pred = got.predict(xs.asarray(X))
     assert type(pred).__module__.startswith("array_api_strict")
     np.testing.assert_array_equal(clustering_accuracy(ref.predict(X), np.asarray(pred)), 1.0)

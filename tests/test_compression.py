@@ -15,6 +15,8 @@ from sksubspace.compression import (
     svd_update,
 )
 
+from ._helpers import assert_allclose_ref, tol_for
+
 
 def _projector(U):
     return U @ U.T
@@ -210,9 +212,12 @@ def test_bounds_array_api_strict():
     for method in ("weyl", "incremental"):
         ref = concat_svd_error_bounds(blocks, rank, method=method)
         got = concat_svd_error_bounds([xs.asarray(b) for b in blocks], rank, method=method)
-        np.testing.assert_allclose(got, ref, rtol=1e-8, atol=1e-12)
+        # the bounds are tails sqrt(||A||^2 - sum s_i^2), which cancel: float32
+        # loses ~||A||^2 / tail^2 more digits than the singular values
+        assert_allclose_ref(got, ref, rtol=1e-8, atol=1e-12, factor=1e4)
+    # the same cancellation: float32's relative error ~ eps / (2 err^2) ~ 3e-3 at err ~ 5e-3
     assert concat_svd_error([xs.asarray(b) for b in blocks], rank) == pytest.approx(
-        concat_svd_error(blocks, rank)
+        concat_svd_error(blocks, rank), rel=tol_for(1e-6, factor=3e4)
     )
 
 
@@ -319,7 +324,7 @@ def test_clustering_array_api_strict():
             [xs.asarray(A) for A in mats]
         )
         np.testing.assert_array_equal(np.asarray(got.labels_), ref.labels_)
-        np.testing.assert_allclose(got.group_errors_, ref.group_errors_, rtol=1e-8)
+        assert_allclose_ref(got.group_errors_, ref.group_errors_, rtol=1e-8)
         Z = got.transform([xs.asarray(A) for A in mats])
         assert isinstance(Z[0], type(xs.asarray([1.0])))
 
@@ -415,12 +420,12 @@ def test_compression_array_api_strict():
     X = rng.standard_normal((40, 10))
     A, B = low_rank_compress(xs.asarray(W), xs.asarray(X), rank=3)
     A0, B0 = low_rank_compress(W, X, rank=3)
-    np.testing.assert_allclose(np.asarray(A @ B), A0 @ B0, atol=1e-10)
+    assert_allclose_ref(np.asarray(A @ B), A0 @ B0, atol=1e-10)
     D, C = cospadi_compress(
         xs.asarray(W), xs.asarray(X), n_atoms=10, n_nonzero_coefs=10, random_state=0
     )
     assert isinstance(D, type(xs.asarray([1.0])))
-    assert _output_error(X, W, np.asarray(D @ C)) < 1e-8
+    assert _output_error(X, W, np.asarray(D @ C)) < tol_for(1e-8)
 
 
 @pytest.mark.gpu

@@ -788,7 +788,7 @@ def _omp_block(X, D, K, tol, exclude, gram, xp):
     )  # inverse Cholesky factor of the chosen atoms
     coefs = xp.zeros((n, K), dtype=X.dtype, **device_kw(X))
     rsq = xp.sum(X * X, axis=1)  # squared residual norms
-    tiny = eps * rsq  # |<r, d_j>|^2 <= eps |x|^2 |d_j|^2: r is zero to rounding
+    tiny = (64.0 * eps) ** 2 * rsq  # |<r, d_j>| <= 64 eps |x| |d_j|: r is zero to rounding
     active = rsq > (tol if tol is not None else 0.0)
     for t in range(K):
         if not bool(to_float(xp.any(active))):

@@ -60,7 +60,7 @@ def omp_gram_host(A0, G, sqnorm, K, tol, has_tol, exclude, eps, indices, coefs):
         rsq = float(sqnorm[i])
         if not rsq > (tol if has_tol else 0.0):
             continue
-        tiny = eps * rsq
+        tiny = (64.0 * eps) ** 2 * rsq  # |<r, d_j>| <= 64 eps |x| |d_j|: r is zero to rounding
         ban = exclude[i] if 0 <= exclude[i] < p else -1  # (no bounds checks in compiled code)
         for q in range(p):
             alpha[q] = A0[i, q]

@@ -15,6 +15,13 @@ data may re-read it):
   300 MB workers do not hold it (the scaling guide gives its need);
 * SoftImpute (exact_als): rank 5, half the entries missing (NaN).
 
+With ``--dask-ml``, StreamingPCA is also compared with dask-ml's
+``PCA(svd_solver="tsqr")`` on the same blocks and cluster (several passes and
+an exact answer against one pass; see the scaling guide on when to use
+which). It is not in the default run: dask-ml pulls in pyarrow, which pandas
+then imports in every worker (idle RSS about 180 -> 245 MB, above the 80%
+of 300 MB at which Dask pauses a worker), so give it ``--memory-limit 1GB``.
+
 For each fit it prints the wall time, the peak resident memory (RSS, the
 whole process, sampled every 10 ms by a thread inside each worker) of the
 busiest worker and its RSS when idle (Python, Dask, NumPy, SciPy,
@@ -37,12 +44,18 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import tempfile
 import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _record import comparison, record  # noqa: E402
+
 ESTIMATORS = ("streaming", "rpca", "softimpute")
+#: comparison rows for the docs' page (the estimators with a Dask peer)
+ROWS = []
 
 
 # -- data: planted problems written to raw files, read back by block ---------------
@@ -156,7 +169,7 @@ class WorkerMemory:
 
 
 # -- the fits ---------------------------------------------------------------------
-def bench_streaming(client, gb, tmp, limit):
+def bench_streaming(client, gb, tmp, limit, dask_ml=False):
     from sksubspace.decomposition import StreamingPCA
 
     n, rows = 100, 25_000
@@ -174,9 +187,34 @@ def bench_streaming(client, gb, tmp, limit):
     with WorkerMemory(client) as mem:
         est = StreamingPCA(n_components=2, batch_size=5_000, random_state=0).fit(X)
     _predicted(mem, 2 * rows * n * 8, "R + 2b")
-    print(
-        f"  max angle to the planted top-2 directions: {_max_angle_deg(est.components_, np.eye(n)[:2]):.2f} deg"
-    )
+    angle = _max_angle_deg(est.components_, np.eye(n)[:2])
+    print(f"  max angle to the planted top-2 directions: {angle:.2f} deg")
+    try:  # the Dask ecosystem's PCA, on the same blocks and workers
+        if not dask_ml:
+            raise ImportError
+        from dask_ml.decomposition import PCA
+    except ImportError:
+        if dask_ml:
+            print("  dask-ml not installed: no peer row (pip install dask-ml)")
+    else:
+        print("  dask-ml PCA(n_components=2, svd_solver='tsqr'), same input and cluster:")
+        with WorkerMemory(client) as peer:
+            ref = PCA(n_components=2, svd_solver="tsqr").fit(X)
+        peer_angle = _max_angle_deg(ref.components_, np.eye(n)[:2])
+        print(f"  max angle to the planted top-2 directions: {peer_angle:.2f} deg")
+        ROWS.append(
+            comparison(
+                f"{X.nbytes / 1e9:.2f} GB on 2 x {limit / 1e6:.0f} MB workers (wall time)",
+                ours="StreamingPCA",
+                ours_time=mem.elapsed,
+                peer="dask-ml PCA (tsqr)",
+                peer_time=peer.elapsed,
+                metric="max angle to the planted subspace (deg)",
+                ours_quality=angle,
+                peer_quality=peer_angle,
+                higher_is_better=False,
+            )
+        )
     os.remove(path)
 
 
@@ -287,6 +325,9 @@ def main():
         help="RobustPCA's per-worker limit (it needs about R + 4S/W + 20b, see the scaling guide)",
     )
     parser.add_argument("--only", nargs="+", choices=ESTIMATORS, default=list(ESTIMATORS))
+    parser.add_argument(
+        "--dask-ml", action="store_true", help="compare StreamingPCA with dask-ml's PCA (tsqr)"
+    )
     args = parser.parse_args()
 
     from dask.utils import parse_bytes
@@ -304,11 +345,16 @@ def main():
             cluster, client = _cluster(limit)
             for name in names:
                 try:
-                    runs[name](client, gb, tmp, limit)
+                    if name == "streaming":
+                        bench_streaming(client, gb, tmp, limit, dask_ml=args.dask_ml)
+                    else:
+                        runs[name](client, gb, tmp, limit)
                 except Exception as exc:  # a KilledWorker is a result here, not a crash
                     print(f"  FAILED: {type(exc).__name__}: {str(exc)[:300]}")
             client.close()
             cluster.close()
+    if ROWS:
+        record(ROWS, family="Foundation")
 
 
 if __name__ == "__main__":

@@ -15,12 +15,14 @@ data may re-read it):
   300 MB workers do not hold it (the scaling guide gives its need);
 * SoftImpute (exact_als): rank 5, half the entries missing (NaN).
 
-With ``--dask-ml``, StreamingPCA is also compared with dask-ml's
-``PCA(svd_solver="tsqr")`` on the same blocks and cluster (several passes and
-an exact answer against one pass; see the scaling guide on when to use
-which). It is not in the default run: dask-ml pulls in pyarrow, which pandas
-then imports in every worker (idle RSS about 180 -> 245 MB, above the 80%
-of 300 MB at which Dask pauses a worker), so give it ``--memory-limit 1GB``.
+StreamingPCA is also compared with dask-ml's ``PCA(svd_solver="tsqr")`` on
+the same file of blocks (several passes and an exact answer against one
+pass; see the scaling guide on when to use which), in its own process,
+virtual environment and cluster of 1 GB workers (``--dask-ml-python``, or
+``SKSUBSPACE_DASKML_PYTHON``: an interpreter with ``dask[distributed]``,
+``dask-ml`` and ``psutil``). Not in the project's environment: dask-ml pulls
+in pyarrow, which pandas then imports in every worker (idle RSS about 180 ->
+245 MB, above the 80% of 300 MB at which Dask pauses a worker).
 
 For each fit it prints the wall time, the peak resident memory (RSS, the
 whole process, sampled every 10 ms by a thread inside each worker) of the
@@ -42,8 +44,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +58,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _record import comparison, record  # noqa: E402
 
 ESTIMATORS = ("streaming", "rpca", "softimpute")
+_DEFAULT_DASKML = "/work/venvs/daskml/bin/python"  # this project's machines; else skipped
 #: comparison rows for the docs' page (the estimators with a Dask peer)
 ROWS = []
 
@@ -115,9 +120,12 @@ def _start_sampler(dask_worker, interval=0.01):
 
 def _import_runtime():
     """What a worker imports for any sksubspace task (NumPy, SciPy, scikit-learn, sksubspace)."""
-    import sksubspace.decomposition  # noqa: F401
-    import sksubspace.impute  # noqa: F401
-    import sksubspace.kernel_ridge  # noqa: F401
+    try:
+        import sksubspace.decomposition  # noqa: F401
+        import sksubspace.impute  # noqa: F401
+        import sksubspace.kernel_ridge  # noqa: F401
+    except ImportError:  # the dask-ml peer's environment
+        import dask_ml.decomposition  # noqa: F401
 
 
 def _reset_peak(dask_worker):
@@ -169,7 +177,37 @@ class WorkerMemory:
 
 
 # -- the fits ---------------------------------------------------------------------
-def bench_streaming(client, gb, tmp, limit, dask_ml=False):
+def _peer_dask_ml(python, path, m, n, rows):
+    """dask-ml's tsqr PCA on the file, in ``python``'s environment: time, peaks, angle."""
+    cmd = [python, os.path.abspath(__file__), "--peer", path, str(m), str(n), str(rows)]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("PEER ")]
+    if res.returncode or not lines:
+        print(f"  FAILED: {(res.stderr.strip().splitlines() or ['?'])[-1][:300]}")
+        return None
+    for ln in res.stdout.splitlines():
+        if ln.startswith("  time "):
+            print(ln)
+    return json.loads(lines[-1][5:])
+
+
+def _peer_child(path, m, n, rows):
+    """In the peer's environment: its own cluster of 1 GB workers, the same blocks."""
+    from dask_ml.decomposition import PCA
+
+    m, n, rows = int(m), int(n), int(rows)
+    cluster, client = _cluster(1e9, quiet=True)
+    X = _from_file(path, m, n, rows)
+    with WorkerMemory(client) as mem:
+        pca = PCA(n_components=2, svd_solver="tsqr").fit(X)
+    angle = _max_angle_deg(pca.components_, np.eye(n)[:2])
+    client.close()
+    cluster.close()
+    print("PEER " + json.dumps(dict(time=mem.elapsed, peak=mem.peak, idle=mem.idle, angle=angle)))
+
+
+def bench_streaming(client, gb, tmp, limit, dask_ml=None):
     from sksubspace.decomposition import StreamingPCA
 
     n, rows = 100, 25_000
@@ -189,32 +227,24 @@ def bench_streaming(client, gb, tmp, limit, dask_ml=False):
     _predicted(mem, 2 * rows * n * 8, "R + 2b")
     angle = _max_angle_deg(est.components_, np.eye(n)[:2])
     print(f"  max angle to the planted top-2 directions: {angle:.2f} deg")
-    try:  # the Dask ecosystem's PCA, on the same blocks and workers
-        if not dask_ml:
-            raise ImportError
-        from dask_ml.decomposition import PCA
-    except ImportError:
-        if dask_ml:
-            print("  dask-ml not installed: no peer row (pip install dask-ml)")
-    else:
-        print("  dask-ml PCA(n_components=2, svd_solver='tsqr'), same input and cluster:")
-        with WorkerMemory(client) as peer:
-            ref = PCA(n_components=2, svd_solver="tsqr").fit(X)
-        peer_angle = _max_angle_deg(ref.components_, np.eye(n)[:2])
-        print(f"  max angle to the planted top-2 directions: {peer_angle:.2f} deg")
-        ROWS.append(
-            comparison(
-                f"{X.nbytes / 1e9:.2f} GB on 2 x {limit / 1e6:.0f} MB workers (wall time)",
-                ours="StreamingPCA",
-                ours_time=mem.elapsed,
-                peer="dask-ml PCA (tsqr)",
-                peer_time=peer.elapsed,
-                metric="max angle to the planted subspace (deg)",
-                ours_quality=angle,
-                peer_quality=peer_angle,
-                higher_is_better=False,
+    if dask_ml:  # the Dask ecosystem's PCA, same blocks, in its own environment
+        print(f"  dask-ml PCA(n_components=2, svd_solver='tsqr'), same file, {dask_ml}:")
+        peer = _peer_dask_ml(dask_ml, path, m, n, rows)
+        if peer is not None:
+            print(f"  max angle to the planted top-2 directions: {peer['angle']:.2f} deg")
+            ROWS.append(
+                comparison(
+                    f"{X.nbytes / 1e9:.2f} GB, 2 workers (wall time; ours 300 MB, dask-ml 1 GB)",
+                    ours="StreamingPCA",
+                    ours_time=mem.elapsed,
+                    peer="dask-ml PCA (tsqr)",
+                    peer_time=peer["time"],
+                    metric="max angle to the planted subspace (deg)",
+                    ours_quality=angle,
+                    peer_quality=peer["angle"],
+                    higher_is_better=False,
+                )
             )
-        )
     os.remove(path)
 
 
@@ -294,7 +324,7 @@ def _header(what, X, limit, rows):
     )
 
 
-def _cluster(limit):
+def _cluster(limit, quiet=False):
     from dask.distributed import Client, LocalCluster
 
     cluster = LocalCluster(
@@ -305,10 +335,11 @@ def _cluster(limit):
         dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
-    print(
-        f"\nLocalCluster: 2 worker processes x 1 thread, memory_limit {limit / 1e6:.0f} MB each "
-        "(the machine is shared with other jobs: times are indicative)"
-    )
+    if not quiet:
+        print(
+            f"\nLocalCluster: 2 worker processes x 1 thread, memory_limit {limit / 1e6:.0f} MB "
+            "each (the machine is shared with other jobs: times are indicative)"
+        )
     return cluster, Client(cluster)
 
 
@@ -326,9 +357,19 @@ def main():
     )
     parser.add_argument("--only", nargs="+", choices=ESTIMATORS, default=list(ESTIMATORS))
     parser.add_argument(
-        "--dask-ml", action="store_true", help="compare StreamingPCA with dask-ml's PCA (tsqr)"
+        "--dask-ml-python",
+        default=os.environ.get("SKSUBSPACE_DASKML_PYTHON", _DEFAULT_DASKML),
+        help="interpreter with dask-ml for the peer run (none: skipped)",
     )
+    parser.add_argument("--peer", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peer:
+        return _peer_child(*args.peer)
+    dask_ml = (
+        args.dask_ml_python if args.dask_ml_python and os.path.exists(args.dask_ml_python) else None
+    )
+    if dask_ml is None:
+        print("dask-ml peer skipped (no --dask-ml-python / SKSUBSPACE_DASKML_PYTHON interpreter)")
 
     from dask.utils import parse_bytes
 
@@ -346,7 +387,7 @@ def main():
             for name in names:
                 try:
                     if name == "streaming":
-                        bench_streaming(client, gb, tmp, limit, dask_ml=args.dask_ml)
+                        bench_streaming(client, gb, tmp, limit, dask_ml=dask_ml)
                     else:
                         runs[name](client, gb, tmp, limit)
                 except Exception as exc:  # a KilledWorker is a result here, not a crash

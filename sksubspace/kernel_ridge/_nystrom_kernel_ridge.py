@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backend import as_index, compute_context, from_numpy, solve_triangular, to_float, to_numpy
-from .._dask import align_rows, as_row_chunked, pick_ops, row_block_sum
+from .._dask import align_rows, as_row_chunked, pick_ops, row_block_sum, validate_dask_data
 from .._linalg import add_to_diagonal, cholesky, diagonal
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
@@ -605,12 +605,7 @@ class _DaskOps:
     @staticmethod
     def predict(est, X):
         # Lazy: one kernel block per row chunk of X, computed where it lives.
-        X = as_row_chunked(X)
-        if X.shape[1] != est.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
-                f"{est.n_features_in_} features as input."
-            )
+        X = validate_dask_data(est, X, reset=False, check_finite=False)
         C, coef = to_numpy(est.centers_), to_numpy(est.dual_coef_)
         fn = partial(_predict_block, C=C, coef=coef, kernel=est.kernel, params=est._params())
         if coef.ndim == 1:

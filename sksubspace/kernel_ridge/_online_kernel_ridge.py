@@ -12,10 +12,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import cho_solve, compute_context, device_of, solve_triangular, to_numpy
 from .._dask import (
-    as_row_chunked,
     iter_aligned_row_blocks,
     pick_ops,
     reject_sample_weight,
+    validate_dask_data,
 )
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._validation import validate_data
@@ -64,12 +64,7 @@ class _DaskOps:
     @staticmethod
     def predict(est, X):
         """Lazy: the in-memory ``predict`` of each row block, where the block lives."""
-        X = as_row_chunked(X)
-        if X.shape[1] != est.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
-                f"{est.n_features_in_} features as input."
-            )
+        X = validate_dask_data(est, X, reset=False, check_finite=False)
         fn = functools.partial(_InMemoryOps.predict, est)
         coef = est.dual_coef_
         if coef.ndim == 1:

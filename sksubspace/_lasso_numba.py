@@ -53,6 +53,22 @@ def _fresh_inverse(G, act, k, ridge, Hinv, L):
 
 
 @njit(cache=True, nogil=True)
+def _border(Hinv, k, u, sigma):
+    """Grow ``Hinv[:k, :k]`` (an inverse) by one coordinate, bordered in slot ``k``.
+
+    ``u = Hinv h`` for the new coordinate's column ``h`` and ``sigma`` its
+    Schur complement: the new inverse is ``[[Hinv + u u'/sigma, -u/sigma],
+    [-u'/sigma, 1/sigma]]``.
+    """
+    for s in range(k):
+        for t in range(k):
+            Hinv[s, t] += u[s] * u[t] / sigma
+        Hinv[s, k] = -u[s] / sigma
+        Hinv[k, s] = -u[s] / sigma
+    Hinv[k, k] = 1.0 / sigma
+
+
+@njit(cache=True, nogil=True)
 def _border_inverse(G, act, k, ridge, Hinv, u):
     """The same inverse grown one coordinate at a time (no allocation, O(k^3))."""
     for j in range(k):
@@ -64,13 +80,7 @@ def _border_inverse(G, act, k, ridge, Hinv, u):
                 acc += Hinv[s, t] * G[a, act[t]]
             u[s] = acc
             sigma -= G[a, act[s]] * acc
-        sigma = max(sigma, ridge)
-        for s in range(j):
-            for t in range(j):
-                Hinv[s, t] += u[s] * u[t] / sigma
-            Hinv[s, j] = -u[s] / sigma
-            Hinv[j, s] = -u[s] / sigma
-        Hinv[j, j] = 1.0 / sigma
+        _border(Hinv, j, u, max(sigma, ridge))
 
 
 @njit(cache=True, nogil=True)
@@ -161,13 +171,7 @@ def _solve_one(
                 null[k] = gj
                 Hinv[k, k] = 0.0
             else:
-                sigma = max(sigma, ridge)
-                for s in range(k):
-                    for t in range(k):
-                        Hinv[s, t] += z[s] * z[t] / sigma
-                    Hinv[s, k] = -z[s] / sigma
-                    Hinv[k, s] = -z[s] / sigma
-                Hinv[k, k] = 1.0 / sigma
+                _border(Hinv, k, z, max(sigma, ridge))
             act[k] = j
             in_act[j] = True
             theta[k] = gj

@@ -565,3 +565,12 @@ def _lasso_gram(G, B, l1, l2, *, init, valid, max_iter, positive, factor, xp):
     inv = xp.argsort(ids)
     slots, coef, conv = xp.take(slots, inv, axis=0), xp.take(coef, inv, axis=0), xp.take(conv, inv)
     return _dense_codes(slots, coef, p, xp), conv, n_iter
+
+
+def oracle_kernel():
+    """The compiled oracle rounds of self-representation (EnSC / SSC), or None without Numba."""
+    if _host_kernel() is None:  # pragma: no cover - numba is a dependency
+        return None
+    from ._lasso_numba import oracle_round_host
+
+    return oracle_round_host

@@ -21,8 +21,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+#: let reductions vectorize and fuse multiply-adds (no NaN / infinity assumptions)
+_FAST = {"reassoc", "contract", "nsz", "arcp"}
 
-@njit(cache=True, nogil=True)
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def _fresh_inverse(G, act, k, ridge, Hinv, L):
     """``Hinv[:k, :k] = inv((G + ridge I)[act, act])`` by Cholesky (``L``: scratch).
 
@@ -52,7 +55,7 @@ def _fresh_inverse(G, act, k, ridge, Hinv, L):
             Hinv[i, c] = acc / L[i, i]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def _border(Hinv, k, u, sigma):
     """Grow ``Hinv[:k, :k]`` (an inverse) by one coordinate, bordered in slot ``k``.
 
@@ -68,7 +71,7 @@ def _border(Hinv, k, u, sigma):
     Hinv[k, k] = 1.0 / sigma
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def _border_inverse(G, act, k, ridge, Hinv, u):
     """The same inverse grown one coordinate at a time (no allocation, O(k^3))."""
     for j in range(k):
@@ -83,7 +86,7 @@ def _border_inverse(G, act, k, ridge, Hinv, u):
         _border(Hinv, j, u, max(sigma, ridge))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def _solve_one(
     G, b, l1, l2, tiny, c0, valid, positive, max_iter, rtol, out, work, Hinv, act, in_act, L
 ):
@@ -255,7 +258,7 @@ def _solve_one(
     return converged, n_iter
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def lasso_gram_host(G, B, l1, l2, tiny, C0, valid, positive, max_iter, rtol):
     """Every problem of a batch (float64; ``G`` of shape (1, p, p) or (n, p, p))."""
     n, p = B.shape
@@ -291,3 +294,328 @@ def lasso_gram_host(G, B, l1, l2, tiny, C0, valid, positive, max_iter, rtol):
         conv[i] = c
         n_iter = max(n_iter, it)
     return out, conv, n_iter
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _dot(a, b):
+    acc = 0.0
+    for t in range(a.shape[0]):
+        acc += a[t] * b[t]
+    return acc
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _axpy(alpha, x, y):
+    """``y += alpha x``."""
+    for t in range(y.shape[0]):
+        y[t] += alpha * x[t]
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _rows_inverse(X, act, k, ridge, Hinv, L, Gs, ar):
+    """``Hinv[:k, :k] = inv(X[act] X[act]' + ridge I)`` (``L``, ``Gs``, ``ar``: scratch)."""
+    for s in range(k):
+        xs = X[act[s]]
+        for t in range(s + 1):
+            Gs[s, t] = _dot(xs, X[act[t]])
+    _fresh_inverse(Gs, ar, k, ridge, Hinv, L)
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def oracle_round_host(
+    X,
+    score,
+    rows,
+    ids,
+    l1,
+    l2,
+    tiny,
+    thr,
+    slack,
+    cap,
+    solve,
+    rtol,
+    act,
+    coef,
+    bsl,
+    theta,
+    kk,
+    nup,
+    settled,
+    stale,
+    slot,
+    Hstore,
+    R,
+    status,
+):
+    """One round of the oracle-guided active set for the points ``rows`` of a block.
+
+    Self-representation problems ``min l1|c|_1 + l2/2 |c|^2 + 1/2 |x - X'c|^2``
+    (``x = X[ids[i]]``, ``c_{ids[i]} = 0``) solved on growing active sets, in
+    the residual form: the correlations of the candidates come from the
+    residual ``R[i]``, so no Gram matrix of a working set is ever formed,
+    and each point's state (active set ``act[i, :kk[i]]``, codes, the
+    inverse ``Hinv[i]`` of its active Gram matrix + ``l2``) persists from
+    round to round: a round only pays for its joins and leaves.
+
+    ``score[t]`` holds ``<x_j, R[rows[t]]>`` for every point ``j`` (one GEMM
+    of the caller, possibly in single precision: with ``slack > 0`` the
+    scores within ``slack |R[rows[t]]|`` of the threshold are recomputed in
+    double precision). A point whose residual no point outside its active set
+    correlates with above ``thr[i]`` (and whose last solve ended optimal) is
+    done (``status`` 0); otherwise (``status`` 1), when ``solve``, its
+    ``cap[i]`` strongest violators are candidates and the same feature-sign
+    search as :func:`_solve_one` runs from the current codes. The caller
+    sizes the state so that ``kk[i] + cap[i]`` fits.
+    """
+    n, d = X.shape
+    K = act.shape[1]
+    mark = np.zeros(n, np.bool_)
+    vi = np.empty(n, np.int64)
+    vv = np.empty(n)
+    cand = np.empty(K, np.int64)
+    cin = np.zeros(K, np.bool_)
+    target = np.empty(K)
+    syn = np.empty(K)
+    slotc = np.empty(K, np.int64)
+    h = np.empty(K)
+    u = np.empty(K)
+    null = np.empty(K)
+    L = np.empty((K, K))
+    Gs = np.empty((K, K))
+    Hs = np.empty((K, K))
+    ar = np.arange(K)
+    for t in range(rows.shape[0]):
+        i = rows[t]
+        me = ids[i]
+        k = kk[i]
+        A = act[i]
+        c = coef[i]
+        b = bsl[i]
+        th = theta[i]
+        hs = slot[i]
+        H = Hstore[hs] if hs >= 0 else Hs
+        r = R[i]
+        # the scan: who breaks optimality outside the active set
+        for s in range(k):
+            mark[A[s]] = True
+        mark[me] = True
+        cnt = 0
+        lim = thr[i]
+        band = slack * np.sqrt(_dot(r, r)) if slack > 0.0 else 0.0
+        for j in range(n):
+            v = abs(score[t, j])
+            if v > lim - band and not mark[j]:
+                if v <= lim + band:  # too close to call in single precision
+                    v = abs(_dot(X[j], r))
+                if v > lim:
+                    vi[cnt] = j
+                    vv[cnt] = v
+                    cnt += 1
+        for s in range(k):
+            mark[A[s]] = False
+        mark[me] = False
+        if cnt == 0 and settled[i]:
+            status[i] = 0
+            continue
+        status[i] = 1
+        if not solve:
+            continue
+        # the cap[i] strongest violators are the candidates of this round
+        nc = min(cnt, cap[i])
+        if cnt > nc:
+            cut = -np.partition(-vv[:cnt], nc - 1)[nc - 1]
+            q = 0
+            for j in range(cnt):
+                if vv[j] > cut:
+                    cand[q] = vi[j]
+                    q += 1
+            for j in range(cnt):
+                if q < nc and vv[j] == cut:
+                    cand[q] = vi[j]
+                    q += 1
+        else:
+            for j in range(nc):
+                cand[j] = vi[j]
+        for q in range(nc):
+            cin[q] = False
+        ncand = nc
+        l1i = l1[i]
+        l2i = l2[i]
+        ridge = l2i + tiny[i]
+        lasso_like = l2i <= 100.0 * tiny[i]
+        x = X[me]
+        if stale[i] or hs < 0 or (not lasso_like and nup[i] > 4 * k + 64):
+            # not kept, or many rank-one updates since the last factorization:
+            # the inverse afresh
+            if k:
+                _rows_inverse(X, A, k, ridge, H, L, Gs, ar)
+            nup[i] = 0
+        stale[i] = hs < 0
+        for s in range(k):
+            syn[s] = c[s]
+            slotc[s] = -1
+        optimal = settled[i]
+        if optimal:
+            for s in range(k):
+                target[s] = c[s]
+        else:
+            for s in range(k):
+                acc = 0.0
+                for q in range(k):
+                    acc += H[s, q] * (b[q] - l1i * th[q])
+                target[s] = acc
+        thr_in = l1i * (1.0 + rtol) + 1e-30
+        max_inner = 4 * (k + nc) + 10
+        done = False
+        it = 0
+        while it < max_inner:
+            it += 1
+            deg = False
+            if optimal:
+                # the residual catches up with the codes; the strongest candidate joins
+                for s in range(k):
+                    dc = c[s] - syn[s]
+                    if dc != 0.0:
+                        _axpy(-dc, X[A[s]], r)
+                        syn[s] = c[s]
+                best = -1
+                top = 0.0
+                gbest = 0.0
+                for q in range(ncand):
+                    if not cin[q]:
+                        g = _dot(X[cand[q]], r)
+                        if abs(g) > top:
+                            top = abs(g)
+                            best = q
+                            gbest = g
+                if best < 0 or top <= thr_in:
+                    done = True
+                    break
+                if k == K:
+                    break
+                j = cand[best]
+                xj = X[j]
+                for s in range(k):
+                    h[s] = _dot(xj, X[A[s]])
+                sigma = _dot(xj, xj) + ridge
+                for s in range(k):
+                    acc = 0.0
+                    for q in range(k):
+                        acc += H[s, q] * h[q]
+                    u[s] = acc
+                    sigma -= h[s] * acc
+                deg = lasso_like and sigma - l2i <= 100.0 * tiny[i]
+                gj = np.sign(gbest)
+                bj = _dot(xj, x)
+                if deg:
+                    # a joiner in the span of the active rows: it enters along the null direction
+                    for s in range(k):
+                        null[s] = -gj * u[s]
+                        H[s, k] = 0.0
+                        H[k, s] = 0.0
+                    null[k] = gj
+                    H[k, k] = 0.0
+                else:
+                    sig = max(sigma, ridge)
+                    e = bj - l1i * gj
+                    for s in range(k):
+                        e -= h[s] * target[s]
+                    e /= sig
+                    _border(H, k, u, sig)
+                    for s in range(k):
+                        target[s] -= u[s] * e
+                    target[k] = e
+                    nup[i] += 1
+                A[k] = j
+                cin[best] = True
+                slotc[k] = best
+                th[k] = gj
+                b[k] = bj
+                c[k] = 0.0
+                syn[k] = 0.0
+                k += 1
+            if lasso_like and not deg:
+                # nearly singular systems: the Newton target from the inverse, afresh
+                for s in range(k):
+                    acc = 0.0
+                    for q in range(k):
+                        acc += H[s, q] * (b[q] - l1i * th[q])
+                    target[s] = acc
+            # towards the target, up to the first sign change
+            kmin = -1
+            t_step = 1.0
+            if deg:
+                t_step = 0.0
+                best_t = np.inf
+                for s in range(k):
+                    if c[s] * null[s] < 0.0:
+                        ts = -c[s] / null[s]
+                        if ts < best_t:
+                            best_t = ts
+                            kmin = s
+                if kmin >= 0:
+                    t_step = best_t
+                for s in range(k):
+                    c[s] += t_step * null[s]
+            else:
+                best_t = 2.0
+                for s in range(k):
+                    if c[s] != 0.0 and c[s] * target[s] <= 0.0:
+                        ts = c[s] / (c[s] - target[s])
+                        if ts < best_t:
+                            best_t = ts
+                            kmin = s
+                if best_t <= 1.0:
+                    t_step = best_t
+                else:
+                    kmin = -1
+                for s in range(k):
+                    c[s] += t_step * (target[s] - c[s])
+            optimal = kmin < 0
+            if kmin >= 0:
+                # the coefficient that reached zero leaves (back among the candidates)
+                g = A[kmin]
+                if syn[kmin] != 0.0:
+                    _axpy(syn[kmin], X[g], r)
+                vkk = H[kmin, kmin]
+                if not lasso_like and vkk != 0.0:
+                    tm = target[kmin]
+                    for s in range(k):
+                        u[s] = H[s, kmin]
+                    for s in range(k):
+                        f = u[s] / vkk
+                        for q in range(k):
+                            H[s, q] -= f * u[q]
+                        target[s] -= f * tm
+                    nup[i] += 1
+                q = slotc[kmin]
+                if q >= 0:
+                    cin[q] = False
+                elif ncand < K:
+                    cand[ncand] = g
+                    cin[ncand] = False
+                    ncand += 1
+                last = k - 1
+                if kmin != last:
+                    A[kmin] = A[last]
+                    c[kmin] = c[last]
+                    th[kmin] = th[last]
+                    b[kmin] = b[last]
+                    target[kmin] = target[last]
+                    syn[kmin] = syn[last]
+                    slotc[kmin] = slotc[last]
+                    for s in range(k):
+                        H[kmin, s] = H[last, s]
+                    for s in range(k):
+                        H[s, kmin] = H[s, last]
+                k -= 1
+                if lasso_like and k:
+                    _rows_inverse(X, A, k, ridge, H, L, Gs, ar)
+        settled[i] = done
+        kk[i] = k
+        # the exact residual, for the caller's next scan
+        for e in range(d):
+            r[e] = x[e]
+        for s in range(k):
+            _axpy(-c[s], X[A[s]], r)

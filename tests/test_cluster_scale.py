@@ -12,6 +12,7 @@ from sksubspace.cluster import (
     ElasticNetSubspaceClustering,
     OMPSubspaceClustering,
     ThresholdingSubspaceClustering,
+    _ensc,
 )
 from sksubspace.cluster._base import _fit_subspaces, refine_labels, subspace_residuals
 from sksubspace.cluster._ensc import enet_representation
@@ -66,6 +67,65 @@ def test_full_support_grows_to_the_exact_codes():
     assert unconverged == 0 and rounds == 1
     assert small.getnnz(axis=1).max() > 3
     np.testing.assert_allclose(small.toarray(), full.toarray(), atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "tau, penalty, kept",
+    [(0.9, None, None), (0.3, None, 0), (0.3, None, 400), (1.0, None, None), (1.0, 0.05, 0)],
+    ids=["enet", "enet-nothing-kept", "enet-some-kept", "lasso", "ssc-penalty"],
+)
+def test_host_rounds_match_the_batched_solver(tau, penalty, kept, monkeypatch):
+    # The compiled oracle rounds (residual form, state kept from round to
+    # round, single-precision scans checked near the threshold) give the
+    # codes of the batched array solver, whether each point's inverse Gram
+    # matrix is kept (default), rebuilt every round (kept=0), or kept for
+    # some points only while the sets grow (kept=400 entries).
+    X, _, _ = make_subspaces(3, 4, 15, 30, noise=0.05, random_state=1)
+    kw = dict(tau=tau, penalty=penalty, n_nonzero=None, support_size=4)
+    if kept is not None:
+        monkeypatch.setattr(_ensc, "_HOST_INVERSE_ENTRIES", kept)
+    host, rounds, unconverged = enet_representation(X, np, **kw)
+    assert rounds >= 3 and unconverged == 0
+    monkeypatch.setattr(_ensc, "oracle_kernel", lambda: None)
+    batched, _, _ = enet_representation(X, np, **kw)
+    assert host.nnz > 4 * X.shape[0]
+    np.testing.assert_allclose(host.toarray(), batched.toarray(), atol=1e-9)
+
+
+def test_host_scan_rechecks_single_precision_scores_near_the_threshold():
+    # The rounds scan single-precision correlations; one that rounding pushes
+    # over the threshold must not count (nor one pushed under it be missed).
+    from sksubspace._lasso import _rtol, oracle_kernel
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((40, 6))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    R = X[:1].copy()  # point 0, zero codes: its residual is itself
+    exact = np.abs(X @ R[0])
+    exact[0] = 0.0
+    j = int(np.argmax(exact))
+    slack = 8 * float(np.finfo(np.float32).eps)
+    K = 4
+
+    def status_of(thr, shift):
+        score = (X @ R[0]).astype(np.float32)[None, :]
+        score[0, j] += np.float32(np.sign(score[0, j]) * shift)
+        status = np.zeros(1, dtype=np.int64)
+        oracle_kernel()(
+            X, score, np.zeros(1, np.int64), np.zeros(1, np.int64), np.full(1, 0.1),
+            np.zeros(1), np.full(1, 1e-9), np.full(1, thr), slack, np.full(1, K), False,
+            _rtol(np.float64, np), np.zeros((1, K), np.int64), np.zeros((1, K)),
+            np.zeros((1, K)), np.zeros((1, K)), np.zeros(1, np.int64), np.zeros(1, np.int64),
+            np.ones(1, bool), np.ones(1, bool), np.full(1, -1), np.zeros((0, K, K)), R.copy(),
+            status,
+        )  # fmt: skip
+        return int(status[0])
+
+    top = exact[j]
+    band = 0.5 * slack  # |R[0]| = 1
+    assert status_of(top + 1e-9, +band) == 0  # looks like a violator, is not
+    assert status_of(top - 1e-9, -band) == 1  # looks settled, is violated
+    assert status_of(top + 1e-9, 0.0) == 0 and status_of(top - 1e-9, 0.0) == 1
 
 
 def test_unsettled_active_set_warns():

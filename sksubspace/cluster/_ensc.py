@@ -10,13 +10,19 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import device_kw, from_numpy, has_float64, is_numpy, to_numpy
-from .._lasso import lasso_gram
+from .._lasso import _rtol, lasso_gram, oracle_kernel
 from .._sklearn_compat import Interval
 from ..utils._threads import effective_n_threads, row_blocks, threaded_block_map, uses_n_jobs
 from ._base import BaseSubspaceClustering, _block_size, _normalize_rows, _top_indices
 
 #: entries of the (block x n_samples) correlation arrays of one block of points
 _ENSC_BLOCK_ENTRIES = 2**21
+
+#: entries of the (block x n_samples) correlations of one block on the host
+_HOST_BLOCK_ENTRIES = 2**19
+
+#: entries of the kept inverses of the active Gram matrices of one block on the host
+_HOST_INVERSE_ENTRIES = 2**22
 
 #: fraction of nonzeros in a violated active set above which the block's sets double
 _GROW = 0.75
@@ -168,6 +174,145 @@ def _violators(score, thr, S, valid, ids, s, xp):
     return cand, vals
 
 
+def _cap_codes(c, n_nonzero):
+    """Zero all but the ``n_nonzero`` largest magnitudes of each row of ``c`` (in place)."""
+    if n_nonzero is not None and n_nonzero < c.shape[1]:
+        order = np.argsort(-np.abs(c), axis=1, kind="stable")[:, n_nonzero:]
+        np.put_along_axis(c, order, 0.0, axis=1)
+    return c
+
+
+def _host_block(
+    kernel, X, X32, start, stop, *, gamma, tau, penalty, s, max_iter, n_nonzero, rtol, verbose
+):
+    """Codes of the points ``start:stop`` by the compiled oracle rounds (NumPy, float64).
+
+    Each round is one single-precision GEMM (the correlations of every point
+    with the block's residuals; ``X32`` is ``X`` in float32) and one kernel
+    call that reads the violators off it (checking in double precision the
+    scores too close to the threshold to call) and continues each point's
+    active-set solve from where the last round left it: its active set,
+    codes and inverse Gram matrix persist. Returns what ``solve_block`` of
+    :func:`enet_representation` returns.
+    """
+    n = X.shape[0]
+    ids = np.arange(start, stop)
+    m = ids.size
+    R = X[start:stop].copy()  # residuals of the zero codes
+    # bound on the single-precision error of <x, r> relative to |r| (|x| <= 1)
+    slack = (X.shape[1] + 2) * float(np.finfo(np.float32).eps)
+    score = R.astype(np.float32) @ X32.T
+    if penalty is None:
+        lam = _largest_correlation(score, X, ids, slack) / (tau * gamma)
+    else:
+        lam = np.full(m, float(penalty))
+    l1, l2 = lam * tau, lam * (1.0 - tau)
+    tiny = np.full(m, 1e-9)  # relative ridge of the host solver (unit-norm rows)
+    thr = l1 * (1.0 + rtol) + 1e-12
+    zero = np.zeros(m)  # the first candidates: the most correlated points
+    state = _HostState(m, min(2 * s, n - 1))
+    status = np.zeros(m, dtype=np.int64)
+    rows = np.arange(m)
+    rounds = 0
+    for rnd in range(1, max_iter + 2):
+        solve = rnd <= max_iter
+        if verbose > 1 and solve:
+            print(f"[ElasticNetSubspaceClustering] round {rnd}: {rows.size} points")
+        # a round takes up to max(s, nonzeros) new candidates: the sets can double
+        cap = np.maximum(s, state.kk)
+        state.fit(int((state.kk[rows] + cap[rows]).max()), n - 1, rows)
+        kernel(
+            X, score, rows, ids, l1, l2, tiny, thr if rnd > 1 else zero, slack, cap, solve,
+            _rtol(np.float64, np), state.act, state.coef, state.bsl, state.theta, state.kk,
+            state.nup, state.settled, state.stale, state.slot, state.H, R, status,
+        )  # fmt: skip
+        keep = status[rows] == 1
+        state.slot[rows[~keep]] = -1  # their kept inverses are free for others
+        rows = rows[keep]
+        if not rows.size or not solve:
+            break
+        rounds = rnd
+        score = R[rows].astype(np.float32) @ X32.T
+    c = np.zeros(state.coef.shape)
+    width = np.arange(c.shape[1])[None, :] < state.kk[:, None]
+    c[width] = state.coef[width]
+    c = _cap_codes(c, n_nonzero)
+    nz = c != 0
+    if verbose > 1:
+        print(
+            f"[ElasticNetSubspaceClustering] coded points {start}-{stop} of {n} ({rounds} rounds)"
+        )
+    return (
+        [np.broadcast_to(ids[:, None], nz.shape)[nz]],
+        [state.act[nz]],
+        [c[nz]],
+        max(rounds, 1),
+        int(rows.size),
+    )
+
+
+def _largest_correlation(score, X, ids, slack):
+    """``max_{j != i} |<x_i, x_j>|`` for the points ``ids`` (exact, in float64).
+
+    ``score`` holds the correlations in single precision; the entries within
+    their error bound of each row's maximum are recomputed exactly.
+    """
+    m = ids.size
+    a = np.abs(score)
+    a[np.arange(m), ids] = 0.0
+    top = a.max(axis=1)
+    rows, cols = np.nonzero(a >= (top - slack)[:, None])
+    exact = np.abs(np.einsum("ij,ij->i", X[ids[rows]], X[cols]))
+    exact[cols == ids[rows]] = 0.0
+    lam = np.zeros(m)
+    np.maximum.at(lam, rows, exact)
+    return lam
+
+
+class _HostState:
+    """Per-point state of the host oracle rounds (see ``oracle_round_host``).
+
+    The inverses of the active Gram matrices are kept for as many points as
+    fit in ``_HOST_INVERSE_ENTRIES`` (the first ones still being solved; the
+    others rebuild theirs each round), so the memory stays bounded however
+    many nonzeros the codes have.
+    """
+
+    def __init__(self, m, K):
+        self.kk = np.zeros(m, dtype=np.int64)
+        self.nup = np.zeros(m, dtype=np.int64)
+        self.settled = np.ones(m, dtype=bool)
+        self.stale = np.ones(m, dtype=bool)
+        self.slot = np.full(m, -1, dtype=np.int64)
+        self.act = np.zeros((m, K), dtype=np.int64)
+        self.coef, self.bsl, self.theta = np.zeros((m, K)), np.zeros((m, K)), np.zeros((m, K))
+        self.H = np.empty((min(m, _HOST_INVERSE_ENTRIES // (K * K)), K, K))
+
+    def fit(self, need, most, rows):
+        """Room for ``need`` active coordinates (at least doubling, at most ``most``),
+        and a kept inverse for as many of the points ``rows`` as fit."""
+        m, K = self.act.shape
+        if need > K:
+            K_new = min(max(need, 2 * K), max(most, need))
+            grow = ((0, 0), (0, K_new - K))
+            self.act = np.pad(self.act, grow)
+            self.coef, self.bsl, self.theta = (
+                np.pad(a, grow) for a in (self.coef, self.bsl, self.theta)
+            )
+            P = min(m, _HOST_INVERSE_ENTRIES // (K_new * K_new))
+            H = np.empty((P, K_new, K_new))
+            q = min(P, len(self.H))
+            H[:q, :K, :K] = self.H[:q]
+            self.H = H
+            lost = self.slot >= P
+            self.slot[lost] = -1
+            self.stale[lost] = True
+        free = np.setdiff1d(np.arange(len(self.H)), self.slot[rows])
+        waiting = rows[self.slot[rows] < 0][: free.size]
+        self.slot[waiting] = free[: waiting.size]
+        self.stale[waiting] = True
+
+
 def enet_representation(
     X,
     xp,
@@ -232,9 +377,7 @@ def enet_representation(
         unconverged = 0
 
         def emit(ids, S, c_np):
-            if n_nonzero is not None and n_nonzero < S.shape[1]:
-                order = np.argsort(-np.abs(c_np), axis=1, kind="stable")[:, n_nonzero:]
-                np.put_along_axis(c_np, order, 0.0, axis=1)
+            c_np = _cap_codes(c_np, n_nonzero)
             nz = c_np != 0
             rows.append(np.broadcast_to(ids[:, None], nz.shape)[nz])
             cols.append(S[nz])
@@ -304,8 +447,31 @@ def enet_representation(
             )
         return rows, cols, vals, rnd, unconverged
 
-    # Blocks are independent: on NumPy they are shared among host threads (much
-    # of a round is single-threaded NumPy work: selections, argpartition, masks).
+    kernel = oracle_kernel() if is_numpy(xp) else None
+    if kernel is not None:
+        Xh = np.ascontiguousarray(Xn, dtype=np.float64)
+        X32 = Xh.astype(np.float32)
+        block = _block_size(n, entries=_HOST_BLOCK_ENTRIES)
+
+        def solve_block(start, stop):  # noqa: F811 - the host path
+            return _host_block(
+                kernel,
+                Xh,
+                X32,
+                start,
+                stop,
+                gamma=gamma,
+                tau=tau,
+                penalty=penalty,
+                s=s,
+                max_iter=max_iter,
+                n_nonzero=n_nonzero,
+                rtol=rtol,
+                verbose=verbose,
+            )
+
+    # Blocks are independent: on NumPy they are shared among host threads (the
+    # compiled kernel releases the GIL).
     n_threads = effective_n_threads() if is_numpy(xp) else 1
     parts = threaded_block_map(
         solve_block,
@@ -345,14 +511,16 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
     the smallest one giving an all-zero ``c_j``. ``tau=1`` is the lasso of SSC;
     smaller ``tau`` connects more points of the same subspace.
 
-    The points are processed in blocks; each block solves its problems on
-    small active sets (``support_size`` points per problem to start with,
-    the most correlated ones): an exact feature-sign / homotopy solve (a
-    compiled kernel on the host, batched array operations on a device), then
-    the points whose correlation with the residual breaks the optimality
-    condition ``|<x_i, r_j>| <= lambda_j tau`` join, until none does (the
-    oracle-guided active set of You et al.); points that have converged leave
-    the block. The codes, capped at ``n_nonzero`` largest per point, form a
+    The points are processed in blocks; each problem is solved exactly on a
+    growing active set (the oracle-guided active set of You et al.): a round
+    finds the points whose correlation with the residual breaks the
+    optimality condition ``|<x_i, r_j>| <= lambda_j tau``, the strongest
+    become candidates (``support_size`` at first, the most correlated points),
+    and an exact feature-sign / homotopy search continues from the current
+    codes, until none violates; points that have converged leave the block.
+    On the host a compiled kernel keeps each point's active set and inverse
+    Gram matrix from round to round; on a device the block's problems go
+    through batched array operations. The codes, capped at ``n_nonzero`` largest per point, form a
     sparse ``C``; the affinity ``|C| + |C|'`` (rows of ``C`` scaled to unit
     norm) goes to normalized spectral clustering, whose labels are refined by
     a few K-subspaces rounds (``refine_iter``). Memory is
@@ -373,12 +541,13 @@ class ElasticNetSubspaceClustering(BaseSubspaceClustering):
     n_nonzero : int, default=50
         Coefficients kept per point (the largest in magnitude).
     support_size : int, default=50
-        Initial size of each point's active set; a block's sets double when
-        one is three-quarters nonzeros and still violated (solutions with more
-        nonzeros, e.g. in many dimensions), so it only trades rounds for
-        work per round.
+        Candidates a point takes in its first round (its most correlated
+        points); later rounds take up to ``max(support_size, nonzeros)``
+        violators (on a device: slots that double when three-quarters
+        nonzeros and still violated). The codes are the exact elastic-net
+        solutions whatever it is: it only trades rounds for work per round.
     max_iter : int, default=40
-        Maximum active-set rounds per block.
+        Maximum active-set rounds per point.
     affinity : {"nearest_neighbors", "symmetrize"}, default="nearest_neighbors"
         Graph built from ``C`` (rows scaled to unit norm): the symmetrized
         ``n_neighbors``-nearest-neighbour graph of the rows of ``|C|`` (points

@@ -84,6 +84,48 @@ def timed(fn):
     return out, cpu, wall
 
 
+def _rss_mib():
+    """Resident memory of this process now (MiB; Linux ``/proc``), or None elsewhere."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+    except OSError:
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def rss_added(fn, every=0.002):
+    """``fn()`` and the most resident memory (MiB) it added over what the process held before.
+
+    A thread samples the resident size every ``every`` seconds while ``fn``
+    runs (memory of every kind: NumPy, compiled kernels, BLAS buffers), so the
+    number is the job's working memory, apart from the interpreter, the
+    imports and the data the process already held. None where ``/proc`` is
+    missing.
+    """
+    import threading
+
+    before = _rss_mib()
+    if before is None:
+        return fn(), None
+    top = [before]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.wait(every):
+            top[0] = max(top[0], _rss_mib())
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    try:
+        out = fn()
+    finally:
+        stop.set()
+        watcher.join()
+    top[0] = max(top[0], _rss_mib())
+    return out, top[0] - before
+
+
 def peak_mib(fn):
     """Peak traced Python-heap memory (MiB) of one ``fn()`` call (NumPy allocations included)."""
     tracemalloc.start()

@@ -14,7 +14,10 @@ interpreter, from its own checkout. Both at one thread pinned to a core
 (``taskset -c 0``, ``*_NUM_THREADS=1``) and both at all cores. Printed: ACC,
 NMI, CPU time of ``fit`` (all threads), wall time and the child's peak
 resident memory (``ru_maxrss``: interpreter, imports and data included;
-ours includes Numba's ~110 MiB), and for ours the one-time CPU time of a
+ours includes Numba's ~110 MiB and scikit-learn 1.9's import of pandas,
+installed here by the test extra: ~30 MiB), the resident memory the fit
+itself adds (``fit MiB``: sampled while it runs, over what the process held
+before it), and for ours the one-time CPU time of a
 tiny warm-up fit that loads the compiled kernels (``load``: once per
 process, outside the timed fit, as the reference's library loads at import),
 medians over ``--repeats`` interleaved runs for the methods that take under
@@ -46,7 +49,7 @@ from contextlib import redirect_stderr
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _child import report, run_child, thread_settings, timed  # noqa: E402
+from _child import report, rss_added, run_child, thread_settings, timed  # noqa: E402
 from _record import comparison, record  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -115,10 +118,10 @@ def child(name, path):
             _, load, _ = timed(lambda: ours(name, k).fit(X[: 20 * k]))
     with warnings.catch_warnings(record=True) as caught, redirect_stderr(io.StringIO()):
         warnings.simplefilter("always")  # the reference's progress bar goes to stderr
-        _, cpu, wall = timed(lambda: est.fit(X))
+        (_, cpu, wall), added = rss_added(lambda: timed(lambda: est.fit(X)))
     warned = [f"{w.category.__name__}: {str(w.message).splitlines()[0]}" for w in caught]
     labels = np.asarray(est.labels_).tolist()
-    report(cpu=cpu, wall=wall, labels=labels, warnings=warned[:1], load=load)
+    report(cpu=cpu, wall=wall, labels=labels, warnings=warned[:1], load=load, added=added)
 
 
 def make_data(full):
@@ -206,32 +209,33 @@ def main():
                         )
                 print(
                     f"  {'method':28s} {'ACC':>6s} {'NMI':>6s} {'CPU s':>8s} {'wall s':>8s} "
-                    f"{'peak MiB':>9s} {'runs':>4s} {'load CPU s':>10s}"
+                    f"{'peak MiB':>9s} {'fit MiB':>8s} {'runs':>4s} {'load CPU s':>10s}"
                 )
                 med, accs = {}, {}
                 for m, rs in runs.items():
                     cpu = float(np.median([r["cpu"] for r in rs]))
                     wall = float(np.median([r["wall"] for r in rs]))
                     peak = max(r["peak_mib"] for r in rs)
+                    added = max(r.get("added") or 0.0 for r in rs)
                     labels = np.asarray(rs[0]["labels"])
                     acc = clustering_accuracy(y, labels)
                     nmi = normalized_mutual_info_score(y, labels)
-                    med[m] = (cpu, wall, peak)
+                    med[m] = (cpu, wall, peak, added)
                     accs[m] = acc
                     load = float(np.median([r.get("load", 0.0) for r in rs]))
                     print(
                         f"  {m:28s} {acc:6.3f} {nmi:6.3f} {cpu:8.2f} {wall:8.2f} {peak:9.0f} "
-                        f"{len(rs):4d} {load:10.2f}"
+                        f"{added:8.0f} {len(rs):4d} {load:10.2f}"
                     )
                 for m, rs in runs.items():
                     for w in rs[0].get("warnings", []):
                         print(f"  note: {m} warned: {w}")
                 for ours, ref in PAIRS:
                     if ours in med and ref in med:
-                        (c0, w0, p0), (c1, w1, p1) = med[ours], med[ref]
+                        (c0, w0, p0, a0), (c1, w1, p1, a1) = med[ours], med[ref]
                         print(
                             f"  {ours} / {ref}: CPU {c0 / c1:.2f}, wall {w0 / w1:.2f}, "
-                            f"peak memory {p0 / p1:.2f}"
+                            f"peak memory {p0 / p1:.2f}, memory the fit adds {a0 / max(a1, 1):.2f}"
                         )
                         rows.append(
                             comparison(

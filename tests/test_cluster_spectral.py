@@ -291,3 +291,21 @@ def test_estimate_subspace_dim(args, dim):
     assert est.subspace_dim_ == dim
     assert all(U.shape == (args[2], dim) for U in est.subspaces_)
     assert clustering_accuracy(y, est.labels_) >= 0.99
+
+
+@pytest.mark.parametrize("entries", [2**19, 700])
+def test_sparse_knn_graph_is_scikit_learns(entries):
+    # the same neighbours as kneighbors_graph (rows of several norms, one
+    # zero row), whatever the block size
+    from sklearn.neighbors import kneighbors_graph
+
+    from sksubspace.cluster._base import sparse_knn_graph
+
+    C = sp.random(300, 300, density=0.04, random_state=0, format="lil")
+    C[7] = 0
+    C = sp.csr_matrix(abs(C))
+    for k in (3, 10):
+        got = sparse_knn_graph(C, k, entries=entries)
+        ref = kneighbors_graph(C, k, include_self=False)
+        assert got.nnz == ref.nnz == 300 * k
+        assert abs(got - ref).sum() == 0

@@ -14,7 +14,6 @@ from abc import abstractmethod
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn import config_context
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils.validation import check_is_fitted
@@ -82,11 +81,7 @@ def affinity_from_representation(C, *, affinity="symmetrize", n_neighbors=3, xp=
         C = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ C
         if affinity == "symmetrize":
             return sp.csr_matrix(C + C.T)
-        # distances in row chunks of ~32 MB (scikit-learn's default is 1 GB)
-        with config_context(working_memory=32):
-            A = kneighbors_graph(
-                C, n_neighbors=min(n_neighbors, C.shape[0] - 1), include_self=False
-            )
+        A = sparse_knn_graph(C, n_neighbors)
         return sp.csr_matrix(0.5 * (A + A.T))
     xp = get_namespace(C) if xp is None else xp
     C = _normalize_rows(xp.abs(C), xp)
@@ -96,6 +91,33 @@ def affinity_from_representation(C, *, affinity="symmetrize", n_neighbors=3, xp=
         np.asarray(to_numpy(C)), n_neighbors=min(n_neighbors, C.shape[0] - 1), include_self=False
     )
     return sp.csr_matrix(0.5 * (A + A.T))
+
+
+def sparse_knn_graph(C, n_neighbors, entries=2**19):
+    """k-nearest-neighbour connectivity graph of the rows of a sparse ``C`` (Euclidean).
+
+    ``kneighbors_graph(C, n_neighbors, include_self=False)`` of scikit-learn
+    (the same neighbours, up to ties), with the squared distances
+    ``|c_i|^2 + |c_j|^2 - 2 <c_i, c_j>`` of a block of rows taken from one
+    sparse product at a time: dense work arrays of about ``entries`` entries
+    (scikit-learn's distance chunks on sparse input are much larger).
+    """
+    C = sp.csr_matrix(C)
+    n = C.shape[0]
+    k = min(n_neighbors, n - 1)
+    sq = np.asarray(C.multiply(C).sum(axis=1)).ravel()
+    Ct = sp.csr_matrix(C.T)
+    step = max(1, entries // max(n, 1))
+    cols = np.empty((n, k), dtype=np.int64)
+    for a in range(0, n, step):
+        z = min(a + step, n)
+        d2 = (C[a:z] @ Ct).toarray()
+        d2 *= -2.0
+        d2 += sq[a:z, None]
+        d2 += sq[None, :]
+        d2[np.arange(z - a), np.arange(a, z)] = np.inf  # not its own neighbour
+        cols[a:z] = np.argpartition(d2, k - 1, axis=1)[:, :k]
+    return sp.csr_matrix((np.ones(n * k), cols.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
 
 
 def _fit_subspaces(X, labels, n_clusters, xp, *, affine=False, dims=None):

@@ -87,6 +87,99 @@ def _border_inverse(G, act, k, ridge, Hinv, u):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
+def _schur(Hinv, k, h, diag, u):
+    """``u[:k] = Hinv h`` and the Schur complement ``diag - h'u`` of a joining coordinate."""
+    sigma = diag
+    for s in range(k):
+        acc = 0.0
+        for t in range(k):
+            acc += Hinv[s, t] * h[t]
+        u[s] = acc
+        sigma -= h[s] * acc
+    return sigma
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _null_join(Hinv, k, u, sign, null):
+    """A joiner in the span of the active coordinates (more atoms than features):
+    it enters along the null direction ``null[:k + 1]``, slot ``k`` of the
+    inverse left at zero."""
+    for s in range(k):
+        null[s] = -sign * u[s]
+        Hinv[s, k] = 0.0
+        Hinv[k, s] = 0.0
+    null[k] = sign
+    Hinv[k, k] = 0.0
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _newton_target(Hinv, k, b, theta, l1, out):
+    """``out[:k] = Hinv (b - l1 theta)``: the solution of the active system with signs ``theta``."""
+    for s in range(k):
+        acc = 0.0
+        for t in range(k):
+            acc += Hinv[s, t] * (b[t] - l1 * theta[t])
+        out[s] = acc
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _first_crossing(coef, target, k):
+    """``(t, s)``: the step ``t <= 1`` towards ``target`` at which ``coef[s]`` first
+    reaches zero (``s = -1`` and ``t = 1``: no sign changes on the way)."""
+    best = 2.0
+    kmin = -1
+    for s in range(k):
+        if coef[s] != 0.0 and coef[s] * target[s] <= 0.0:
+            ts = coef[s] / (coef[s] - target[s])
+            if ts < best:
+                best = ts
+                kmin = s
+    if best <= 1.0:
+        return best, kmin
+    return 1.0, -1
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _null_crossing(coef, null, k):
+    """``(t, s)``: how far along the null direction until ``coef[s]`` reaches zero
+    (``(0, -1)`` when none does)."""
+    best = np.inf
+    kmin = -1
+    for s in range(k):
+        if coef[s] * null[s] < 0.0:
+            ts = -coef[s] / null[s]
+            if ts < best:
+                best = ts
+                kmin = s
+    if kmin >= 0:
+        return best, kmin
+    return 0.0, -1
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _downdate(Hinv, k, m, col):
+    """Remove coordinate ``m`` from the inverse ``Hinv[:k, :k]`` (its slot keeps zeros
+    in exact arithmetic); ``col`` receives the old column ``m``. Returns its pivot."""
+    v = Hinv[m, m]
+    for s in range(k):
+        col[s] = Hinv[s, m]
+    for s in range(k):
+        f = col[s] / v
+        for t in range(k):
+            Hinv[s, t] -= f * col[t]
+    return v
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _move_last(Hinv, m, last):
+    """Row and column ``last`` of ``Hinv[:last + 1, :last + 1]`` into slot ``m``."""
+    for s in range(last + 1):
+        Hinv[m, s] = Hinv[last, s]
+    for s in range(last + 1):
+        Hinv[s, m] = Hinv[s, last]
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def _solve_one(
     G, b, l1, l2, tiny, c0, valid, positive, max_iter, rtol, out, work, Hinv, act, in_act, L
 ):
@@ -155,24 +248,11 @@ def _solve_one(
                 break
             for s in range(k):
                 h[s] = G[j, act[s]]
-            sigma = G[j, j] + ridge
-            for s in range(k):
-                acc = 0.0
-                for t in range(k):
-                    acc += Hinv[s, t] * h[t]
-                z[s] = acc  # u = Hinv h
-                sigma -= h[s] * acc
+            sigma = _schur(Hinv, k, h, G[j, j] + ridge, z)
             deg = lasso_like and sigma - l2_part <= 100.0 * tiny
             gj = np.sign(grad[j])
             if deg:
-                # a joiner in the span of the active coordinates (more atoms
-                # than features): it enters along the null direction
-                for s in range(k):
-                    null[s] = -gj * z[s]
-                    Hinv[s, k] = 0.0
-                    Hinv[k, s] = 0.0
-                null[k] = gj
-                Hinv[k, k] = 0.0
+                _null_join(Hinv, k, z, gj, null)
             else:
                 _border(Hinv, k, z, max(sigma, ridge))
             act[k] = j
@@ -182,38 +262,13 @@ def _solve_one(
             coef[k] = 0.0
             k += 1
         # Newton step towards the active system's solution, up to the first sign change
-        t_step = 1.0
-        kmin = -1
         if deg:
-            t_step = 0.0
-            best = np.inf
-            for s in range(k):
-                if coef[s] * null[s] < 0.0:
-                    ts = -coef[s] / null[s]
-                    if ts < best:
-                        best = ts
-                        kmin = s
-            if kmin >= 0:
-                t_step = best
+            t_step, kmin = _null_crossing(coef, null, k)
             for s in range(k):
                 z[s] = null[s]  # the step direction
         else:
-            for s in range(k):
-                acc = 0.0
-                for t in range(k):
-                    acc += Hinv[s, t] * (bslot[t] - l1 * theta[t])
-                h[s] = acc
-            best = 2.0
-            for s in range(k):
-                if coef[s] != 0.0 and coef[s] * h[s] <= 0.0:
-                    ts = coef[s] / (coef[s] - h[s])
-                    if ts < best:
-                        best = ts
-                        kmin = s
-            if best <= 1.0:
-                t_step = best
-            else:
-                kmin = -1
+            _newton_target(Hinv, k, bslot, theta, l1, h)
+            t_step, kmin = _first_crossing(coef, h, k)
             for s in range(k):
                 z[s] = h[s] - coef[s]
         # move, and the gradient with it: O(k p)
@@ -229,13 +284,8 @@ def _solve_one(
         if kmin >= 0:
             # the coefficient that reached zero leaves: downdate, move the last
             # slot into its place
-            vkk = Hinv[kmin, kmin]
-            if not lasso_like and vkk != 0.0:
-                for s in range(k):
-                    h[s] = Hinv[s, kmin]
-                for s in range(k):
-                    for t in range(k):
-                        Hinv[s, t] -= h[s] * h[t] / vkk
+            if not lasso_like and Hinv[kmin, kmin] != 0.0:
+                _downdate(Hinv, k, kmin, h)
             last = k - 1
             in_act[act[kmin]] = False
             if kmin != last:
@@ -243,10 +293,7 @@ def _solve_one(
                 coef[kmin] = coef[last]
                 theta[kmin] = theta[last]
                 bslot[kmin] = bslot[last]
-                for s in range(k):
-                    Hinv[kmin, s] = Hinv[last, s]
-                for s in range(k):
-                    Hinv[s, kmin] = Hinv[s, last]
+                _move_last(Hinv, kmin, last)
             k -= 1
             if lasso_like and k:
                 # nearly singular active sets: the downdate loses accuracy
@@ -460,11 +507,7 @@ def oracle_round_host(
             for s in range(k):
                 target[s] = c[s]
         else:
-            for s in range(k):
-                acc = 0.0
-                for q in range(k):
-                    acc += H[s, q] * (b[q] - l1i * th[q])
-                target[s] = acc
+            _newton_target(H, k, b, th, l1i, target)
         thr_in = l1i * (1.0 + rtol) + 1e-30
         max_inner = 4 * (k + nc) + 10
         done = False
@@ -498,24 +541,12 @@ def oracle_round_host(
                 xj = X[j]
                 for s in range(k):
                     h[s] = _dot(xj, X[A[s]])
-                sigma = _dot(xj, xj) + ridge
-                for s in range(k):
-                    acc = 0.0
-                    for q in range(k):
-                        acc += H[s, q] * h[q]
-                    u[s] = acc
-                    sigma -= h[s] * acc
+                sigma = _schur(H, k, h, _dot(xj, xj) + ridge, u)
                 deg = lasso_like and sigma - l2i <= 100.0 * tiny[i]
                 gj = np.sign(gbest)
                 bj = _dot(xj, x)
                 if deg:
-                    # a joiner in the span of the active rows: it enters along the null direction
-                    for s in range(k):
-                        null[s] = -gj * u[s]
-                        H[s, k] = 0.0
-                        H[k, s] = 0.0
-                    null[k] = gj
-                    H[k, k] = 0.0
+                    _null_join(H, k, u, gj, null)
                 else:
                     sig = max(sigma, ridge)
                     e = bj - l1i * gj
@@ -537,39 +568,14 @@ def oracle_round_host(
                 k += 1
             if lasso_like and not deg:
                 # nearly singular systems: the Newton target from the inverse, afresh
-                for s in range(k):
-                    acc = 0.0
-                    for q in range(k):
-                        acc += H[s, q] * (b[q] - l1i * th[q])
-                    target[s] = acc
+                _newton_target(H, k, b, th, l1i, target)
             # towards the target, up to the first sign change
-            kmin = -1
-            t_step = 1.0
             if deg:
-                t_step = 0.0
-                best_t = np.inf
-                for s in range(k):
-                    if c[s] * null[s] < 0.0:
-                        ts = -c[s] / null[s]
-                        if ts < best_t:
-                            best_t = ts
-                            kmin = s
-                if kmin >= 0:
-                    t_step = best_t
+                t_step, kmin = _null_crossing(c, null, k)
                 for s in range(k):
                     c[s] += t_step * null[s]
             else:
-                best_t = 2.0
-                for s in range(k):
-                    if c[s] != 0.0 and c[s] * target[s] <= 0.0:
-                        ts = c[s] / (c[s] - target[s])
-                        if ts < best_t:
-                            best_t = ts
-                            kmin = s
-                if best_t <= 1.0:
-                    t_step = best_t
-                else:
-                    kmin = -1
+                t_step, kmin = _first_crossing(c, target, k)
                 for s in range(k):
                     c[s] += t_step * (target[s] - c[s])
             optimal = kmin < 0
@@ -578,16 +584,11 @@ def oracle_round_host(
                 g = A[kmin]
                 if syn[kmin] != 0.0:
                     _axpy(syn[kmin], X[g], r)
-                vkk = H[kmin, kmin]
-                if not lasso_like and vkk != 0.0:
-                    tm = target[kmin]
+                if not lasso_like and H[kmin, kmin] != 0.0:
+                    # the reduced system's solution follows the inverse
+                    tm = target[kmin] / _downdate(H, k, kmin, u)
                     for s in range(k):
-                        u[s] = H[s, kmin]
-                    for s in range(k):
-                        f = u[s] / vkk
-                        for q in range(k):
-                            H[s, q] -= f * u[q]
-                        target[s] -= f * tm
+                        target[s] -= u[s] * tm
                     nup[i] += 1
                 q = slotc[kmin]
                 if q >= 0:
@@ -605,10 +606,7 @@ def oracle_round_host(
                     target[kmin] = target[last]
                     syn[kmin] = syn[last]
                     slotc[kmin] = slotc[last]
-                    for s in range(k):
-                        H[kmin, s] = H[last, s]
-                    for s in range(k):
-                        H[s, kmin] = H[s, last]
+                    _move_last(H, kmin, last)
                 k -= 1
                 if lasso_like and k:
                     _rows_inverse(X, A, k, ridge, H, L, Gs, ar)

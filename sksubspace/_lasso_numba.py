@@ -21,6 +21,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+#: largest inverse pivot (1 / Schur complement; unit-norm rows) that a lasso
+#: system is downdated through rather than refactorized
+_PIVOT_MAX = 1e3
+
 #: let reductions vectorize and fuse multiply-adds (no NaN / infinity assumptions)
 _FAST = {"reassoc", "contract", "nsz", "arcp"}
 
@@ -498,7 +502,6 @@ def oracle_round_host(
             if k:
                 _rows_inverse(X, A, k, ridge, H, L, Gs, ar)
             nup[i] = 0
-        stale[i] = hs < 0
         for s in range(k):
             syn[s] = c[s]
             slotc[s] = -1
@@ -509,6 +512,8 @@ def oracle_round_host(
         else:
             _newton_target(H, k, b, th, l1i, target)
         thr_in = l1i * (1.0 + rtol) + 1e-30
+        since = 0  # downdates since the inverse was last factorized
+        pending = False  # a null-direction join left the inverse incomplete
         max_inner = 4 * (k + nc) + 10
         done = False
         it = 0
@@ -547,6 +552,7 @@ def oracle_round_host(
                 bj = _dot(xj, x)
                 if deg:
                     _null_join(H, k, u, gj, null)
+                    pending = True
                 else:
                     sig = max(sigma, ridge)
                     e = bj - l1i * gj
@@ -584,12 +590,20 @@ def oracle_round_host(
                 g = A[kmin]
                 if syn[kmin] != 0.0:
                     _axpy(syn[kmin], X[g], r)
-                if not lasso_like and H[kmin, kmin] != 0.0:
+                vkk = H[kmin, kmin]
+                # a downdate, unless a nearly singular system (lasso: a small
+                # Schur complement, or many downdates since the last
+                # factorization) needs the inverse afresh
+                cheap = vkk != 0.0 and (
+                    not lasso_like or (vkk <= _PIVOT_MAX and since <= k and not pending)
+                )
+                if cheap:
                     # the reduced system's solution follows the inverse
                     tm = target[kmin] / _downdate(H, k, kmin, u)
                     for s in range(k):
                         target[s] -= u[s] * tm
                     nup[i] += 1
+                    since += 1
                 q = slotc[kmin]
                 if q >= 0:
                     cin[q] = False
@@ -608,9 +622,12 @@ def oracle_round_host(
                     slotc[kmin] = slotc[last]
                     _move_last(H, kmin, last)
                 k -= 1
-                if lasso_like and k:
+                if not cheap and lasso_like and k:
                     _rows_inverse(X, A, k, ridge, H, L, Gs, ar)
+                    since = 0
+                    pending = False
         settled[i] = done
+        stale[i] = hs < 0 or pending
         kk[i] = k
         # the exact residual, for the caller's next scan
         for e in range(d):

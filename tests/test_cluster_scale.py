@@ -70,17 +70,29 @@ def test_full_support_grows_to_the_exact_codes():
 
 
 @pytest.mark.parametrize(
-    "tau, penalty, kept",
-    [(0.9, None, None), (0.3, None, 0), (0.3, None, 400), (1.0, None, None), (1.0, 0.05, 0)],
-    ids=["enet", "enet-nothing-kept", "enet-some-kept", "lasso", "ssc-penalty"],
+    "tau, penalty, kept, ambient",
+    [
+        (0.9, None, None, 15),
+        (0.3, None, 0, 15),
+        (0.3, None, 400, 15),
+        (1.0, None, None, 15),
+        (1.0, 0.05, 0, 15),
+        (1.0, None, None, 9),
+    ],
+    ids=["enet", "enet-nothing-kept", "enet-some-kept", "lasso", "ssc-penalty", "lasso-in-R9"],
 )
-def test_host_rounds_match_the_batched_solver(tau, penalty, kept, monkeypatch):
+def test_host_rounds_match_the_batched_solver(tau, penalty, kept, ambient, monkeypatch):
     # The compiled oracle rounds (residual form, state kept from round to
     # round, single-precision scans checked near the threshold) give the
     # codes of the batched array solver, whether each point's inverse Gram
     # matrix is kept (default), rebuilt every round (kept=0), or kept for
-    # some points only while the sets grow (kept=400 entries).
-    X, _, _ = make_subspaces(3, 4, 15, 30, noise=0.05, random_state=1)
+    # some points only while the sets grow (kept=400 entries). In R^9 the
+    # lasso's active sets fill the space (joins along null directions, nearly
+    # singular systems that leaves refactorize rather than downdate).
+    if ambient == 9:  # the textbook problem, smaller: 5 of dim 6, pairwise intersecting
+        X, _, _ = make_subspaces(5, 6, 9, 40, noise=0.01, random_state=0)
+    else:
+        X, _, _ = make_subspaces(3, 4, ambient, 30, noise=0.05, random_state=1)
     kw = dict(tau=tau, penalty=penalty, n_nonzero=None, support_size=4)
     if kept is not None:
         monkeypatch.setattr(_ensc, "_HOST_INVERSE_ENTRIES", kept)

@@ -52,13 +52,17 @@ def _batch_cost(Xb, C, D, alpha, penalty, xp):
     return cost / Xb.shape[0]
 
 
-def _forgetting_factor(step, batch_size, rho=10.0):
-    """Weight ``(1 - 1/t)^rho`` of the past statistics at step ``t`` (Mairal et al. 2010, 3.4.3).
+def _forgetting_factor(n_seen, n_batch, rho=10.0):
+    """Weight ``(1 - 1/t)^rho`` of the past statistics at step ``t`` (Mairal et al. 2010, sec. 3.4).
 
-    With ``rho > 1`` the codes of the first (poor) dictionaries are forgotten
-    quickly; the effective memory grows like ``t / rho`` steps.
+    Time is counted in signals: after ``n_seen`` signals, a batch of
+    ``n_batch`` more scales the past by ``(n_seen / (n_seen + n_batch))^rho``,
+    which is ``(1 - 1/t)^rho`` for batches of equal size, and a short batch
+    (the last one of an epoch) forgets in proportion to its size. With
+    ``rho > 1`` the codes of the first (poor) dictionaries are forgotten
+    quickly; the effective memory grows like ``n_seen / (rho + 1)`` signals.
     """
-    return (1.0 - 1.0 / (step + 1)) ** rho
+    return (n_seen / (n_seen + n_batch)) ** rho
 
 
 def _update_dictionary(D, A, B, *, dead, replacements, positive):
@@ -127,8 +131,10 @@ class OnlineDictionaryLearning(
     by alternating, on minibatches, (1) sparse coding of the batch with the
     batched solvers of :func:`sparse_encode` (the exact active-set lasso solver
     by default, or batched OMP / iterative hard thresholding), (2) updating the sufficient
-    statistics ``A = sum c' c`` and ``B = sum c' x`` (normalized by the batch
-    size, with the forgetting factor of Mairal et al.), and (3) one pass of
+    statistics ``A = sum c' c`` and ``B = sum c' x`` (each signal weighted by
+    ``1 / batch_size``, the past scaled by the forgetting factor of Mairal et
+    al. with time counted in signals, so a short last batch of an epoch counts
+    by its size), and (3) one pass of
     block-coordinate descent over the atoms. Atoms that are never used are
     resampled from the batch. All coding is matrix-matrix work, so large
     batches run at BLAS (or GPU) speed.
@@ -304,6 +310,7 @@ class OnlineDictionaryLearning(
         self._ewa_cost = None
         self._ewa_cost_min = None
         self._no_improvement = 0
+        self._n_seen = 0
         self.n_steps_ = 0
 
     def _step(self, Xb, rng):
@@ -324,10 +331,13 @@ class OnlineDictionaryLearning(
             gram=G,
         )
         cost = _batch_cost(Xb, C, D, self.alpha, self.fit_algorithm, xp)
-        beta = _forgetting_factor(self.n_steps_, bs)
+        # Every signal adds c'c / batch_size: a short batch (the end of an epoch, or
+        # a small partial_fit call) weighs by its size, not as much as a full one.
+        beta = _forgetting_factor(self._n_seen, bs)
+        self._n_seen += bs
         Ct = xp.matrix_transpose(C)
-        self._A = beta * self._A + (Ct @ C) / bs
-        self._B = beta * self._B + (Ct @ Xb) / bs
+        self._A = beta * self._A + (Ct @ C) / self.batch_size
+        self._B = beta * self._B + (Ct @ Xb) / self.batch_size
         diag = np.asarray(to_numpy(xp.linalg.diagonal(self._A)))
         dead = diag <= 1e-6
         replacements = None

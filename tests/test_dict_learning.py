@@ -266,6 +266,33 @@ def test_online_dictionary_learning_short_batch_counts_by_its_size(planted):
     assert f(3 * 256, 256) == pytest.approx((1 - 1 / 4) ** 10)
 
 
+@pytest.mark.parametrize("fit_algorithm", ["lasso", "omp"])
+def test_online_dictionary_learning_threads_do_not_change_the_atoms(fit_algorithm):
+    """Minibatches of 2048 signals x 64 atoms are coded in two blocks on two threads."""
+    X, _, _ = make_sparse_coded_signals(4096, 64, 32, n_nonzero_coefs=3, random_state=1)
+    fits = [
+        OnlineDictionaryLearning(
+            64,
+            alpha=0.1,
+            fit_algorithm=fit_algorithm,
+            fit_n_nonzero_coefs=3,
+            batch_size=2048,
+            max_iter=2,
+            tol=0,
+            max_no_improvement=None,
+            random_state=0,
+            n_jobs=n_jobs,
+        )
+        for n_jobs in (1, 2)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one, two = (odl.fit(X).components_ for odl in fits)
+    np.testing.assert_allclose(two, one, rtol=1e-8, atol=1e-10)
+    with pytest.raises(ValueError, match="n_jobs == 0"):
+        OnlineDictionaryLearning(8, n_jobs=0).fit(X)
+
+
 def test_online_dictionary_learning_positive_and_float32(planted):
     X, _, _ = planted
     Xp = np.abs(X).astype(np.float32)

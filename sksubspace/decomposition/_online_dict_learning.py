@@ -46,14 +46,14 @@ __all__ = ["OnlineDictionaryLearning"]
 
 
 def _batch_cost(Xb, C, D, alpha, penalty, xp):
-    """Mean over the batch of ``0.5 ||x - c D||^2 + alpha * pen(c)``."""
+    """Sum over the batch of ``0.5 ||x - c D||^2 + alpha * pen(c)``."""
     R = Xb - C @ D
     cost = 0.5 * xp.sum(R * R)
     if penalty == "lasso":
         cost = cost + alpha * xp.sum(xp.abs(C))
     elif penalty == "l0":
         cost = cost + alpha * xp.sum(xp.astype(C != 0, C.dtype))
-    return cost / Xb.shape[0]
+    return cost
 
 
 def _forgetting_factor(n_seen, n_batch, rho=10.0):
@@ -129,7 +129,7 @@ def _coding_threads(n_rows, n_atoms, xp):
     """``code(fn, X)``: ``fn`` applied to row blocks of ``X`` on threads, or None.
 
     For minibatches of ``n_rows`` signals coded on ``n_atoms`` atoms; ``code``
-    returns the blocks' results stacked in order.
+    returns the list of the blocks' results, in order.
 
     NumPy only, and only when a minibatch splits into blocks of at least
     :data:`_MIN_BLOCK_ENTRIES` (signals x atoms). The compiled coders release
@@ -147,7 +147,7 @@ def _coding_threads(n_rows, n_atoms, xp):
 
         def code(fn, X):
             blocks = row_blocks(X.shape[0], -(-X.shape[0] // n_threads))
-            return np.concatenate(list(pool.map(lambda b: fn(X[b[0] : b[1]]), blocks)))
+            return list(pool.map(lambda b: fn(X[b[0] : b[1]]), blocks))
 
         yield code
 
@@ -370,8 +370,9 @@ class OnlineDictionaryLearning(
         bs = Xb.shape[0]
         G = D @ xp.matrix_transpose(D)
 
-        def encode(X):
-            return _encode(
+        def code(X):
+            """Codes of the signals ``X``, their sums ``C'C`` and ``C'X``, and their cost."""
+            C = _encode(
                 X,
                 D,
                 algorithm=self.fit_algorithm,
@@ -382,16 +383,23 @@ class OnlineDictionaryLearning(
                 positive=self.positive_code,
                 gram=G,
             )
+            Ct = xp.matrix_transpose(C)
+            cost = _batch_cost(X, C, D, self.alpha, self.fit_algorithm, xp)
+            return C, Ct @ C, Ct @ X, cost
 
-        C = encode(Xb) if threads is None else threads(encode, Xb)
-        cost = _batch_cost(Xb, C, D, self.alpha, self.fit_algorithm, xp)
+        if threads is None:
+            C, CtC, CtX, cost = code(Xb)
+        else:  # NumPy: the blocks' parts summed
+            parts = threads(code, Xb)
+            C = np.concatenate([part[0] for part in parts])
+            CtC, CtX, cost = (sum(part[i] for part in parts) for i in (1, 2, 3))
+        cost = cost / bs  # the mean over the minibatch
         # Every signal adds c'c / batch_size: a short batch (the end of an epoch, or
         # a small partial_fit call) weighs by its size, not as much as a full one.
         beta = _forgetting_factor(self._n_seen, bs)
         self._n_seen += bs
-        Ct = xp.matrix_transpose(C)
-        self._A = beta * self._A + (Ct @ C) / self.batch_size
-        self._B = beta * self._B + (Ct @ Xb) / self.batch_size
+        self._A = beta * self._A + CtC / self.batch_size
+        self._B = beta * self._B + CtX / self.batch_size
         diag = np.asarray(to_numpy(xp.linalg.diagonal(self._A)))
         dead = diag <= 1e-6
         replacements = None

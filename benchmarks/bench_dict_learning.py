@@ -122,6 +122,13 @@ def main():
     )
     if not have_spams:
         print(f"SPAMS interpreter {SPAMS_PYTHON} not found: ours only (pip install spams-bin).")
+    else:
+        version = subprocess.run(
+            [SPAMS_PYTHON, "-c", "import importlib.metadata as m; print(m.version('spams-bin'))"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        print(f"SPAMS: spams-bin {version or '?'} ({SPAMS_PYTHON}), trainDL's defaults otherwise.")
     table = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, epochs in work:

@@ -18,6 +18,7 @@ from sksubspace.decomposition import (
     SparseCoder,
     sparse_encode,
 )
+from sksubspace.decomposition._online_dict_learning import _forgetting_factor
 from sksubspace.metrics import dictionary_recovery_score
 
 from ._helpers import assert_allclose_ref
@@ -243,6 +244,53 @@ def test_online_dictionary_learning_partial_fit_and_callback_stop(planted):
         24, batch_size=100, max_iter=50, random_state=0, callback=lambda info: info["step"] >= 3
     ).fit(X)
     assert stopper.n_steps_ == 3
+
+
+def test_online_dictionary_learning_short_batch_counts_by_its_size(planted):
+    """Every signal adds ``c'c / batch_size`` and the past is forgotten in signal time,
+    ``(n_seen / (n_seen + m))^rho``: a short batch (the end of an epoch) does not weigh
+    as much as a full one (it used to be normalized by its own size)."""
+    X, _, _ = planted
+    odl = OnlineDictionaryLearning(24, alpha=0.05, batch_size=200, random_state=0)
+    odl.partial_fit(X[:200])
+    A1, B1, D1 = odl._A.copy(), odl._B.copy(), odl.components_.copy()
+    short = X[200:220]
+    odl.partial_fit(short)
+    C = sparse_encode(short, D1, algorithm="lasso", alpha=0.05)
+    beta = (200 / 220) ** 10
+    np.testing.assert_allclose(odl._A, beta * A1 + C.T @ C / 200, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(odl._B, beta * B1 + C.T @ short / 200, rtol=1e-8, atol=1e-12)
+    # in signal time, two half batches forget as much as one full batch
+    f = _forgetting_factor
+    assert f(1000, 100) * f(1100, 100) == pytest.approx(f(1000, 200))
+    assert f(3 * 256, 256) == pytest.approx((1 - 1 / 4) ** 10)
+
+
+@pytest.mark.parametrize("fit_algorithm", ["lasso", "omp"])
+def test_online_dictionary_learning_threads_do_not_change_the_atoms(fit_algorithm):
+    """Minibatches of 2048 signals x 64 atoms are coded in two blocks on two threads."""
+    X, _, _ = make_sparse_coded_signals(4096, 64, 32, n_nonzero_coefs=3, random_state=1)
+    fits = [
+        OnlineDictionaryLearning(
+            64,
+            alpha=0.1,
+            fit_algorithm=fit_algorithm,
+            fit_n_nonzero_coefs=3,
+            batch_size=2048,
+            max_iter=2,
+            tol=0,
+            max_no_improvement=None,
+            random_state=0,
+            n_jobs=n_jobs,
+        )
+        for n_jobs in (1, 2)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one, two = (odl.fit(X).components_ for odl in fits)
+    np.testing.assert_allclose(two, one, rtol=1e-8, atol=1e-10)
+    with pytest.raises(ValueError, match="n_jobs == 0"):
+        OnlineDictionaryLearning(8, n_jobs=0).fit(X)
 
 
 def test_online_dictionary_learning_positive_and_float32(planted):

@@ -75,7 +75,7 @@ MODES = ("quick", "full")
 # A script that accepts ``--quick`` gets that instead; one in neither runs as is.
 QUICK_ARGS = {
     "bench_dask_out_of_core": ["--gb", "0.2"],
-    "bench_dict_learning": ["20000", "1024x10"],
+    "bench_dict_learning": ["20000", "100000", "20000x3"],
     "bench_dict_recovery": ["1"],
     "bench_kernel_ridge": ["3000", "1"],
     "bench_multirepresentation": ["50", "2"],

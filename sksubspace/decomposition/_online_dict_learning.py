@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_random_state
+from threadpoolctl import threadpool_limits
 
 from .._backend import (
     as_index,
@@ -24,6 +27,7 @@ from .._backend import (
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ..utils._progress import progress_bar
+from ..utils._threads import effective_n_threads, row_blocks, uses_n_jobs
 from ._dict_init import (
     _atoms_to_replace,
     _check_dictionary_size,
@@ -42,23 +46,27 @@ __all__ = ["OnlineDictionaryLearning"]
 
 
 def _batch_cost(Xb, C, D, alpha, penalty, xp):
-    """Mean over the batch of ``0.5 ||x - c D||^2 + alpha * pen(c)``."""
+    """Sum over the batch of ``0.5 ||x - c D||^2 + alpha * pen(c)``."""
     R = Xb - C @ D
     cost = 0.5 * xp.sum(R * R)
     if penalty == "lasso":
         cost = cost + alpha * xp.sum(xp.abs(C))
     elif penalty == "l0":
         cost = cost + alpha * xp.sum(xp.astype(C != 0, C.dtype))
-    return cost / Xb.shape[0]
+    return cost
 
 
-def _forgetting_factor(step, batch_size, rho=10.0):
-    """Weight ``(1 - 1/t)^rho`` of the past statistics at step ``t`` (Mairal et al. 2010, 3.4.3).
+def _forgetting_factor(n_seen, n_batch, rho=10.0):
+    """Weight ``(1 - 1/t)^rho`` of the past statistics at step ``t`` (Mairal et al. 2010, sec. 3.4).
 
-    With ``rho > 1`` the codes of the first (poor) dictionaries are forgotten
-    quickly; the effective memory grows like ``t / rho`` steps.
+    Time is counted in signals: after ``n_seen`` signals, a batch of
+    ``n_batch`` more scales the past by ``(n_seen / (n_seen + n_batch))^rho``,
+    which is ``(1 - 1/t)^rho`` for batches of equal size, and a short batch
+    (the last one of an epoch) forgets in proportion to its size. With
+    ``rho > 1`` the codes of the first (poor) dictionaries are forgotten
+    quickly; the effective memory grows like ``n_seen / (rho + 1)`` signals.
     """
-    return (1.0 - 1.0 / (step + 1)) ** rho
+    return (n_seen / (n_seen + n_batch)) ** rho
 
 
 def _update_dictionary(D, A, B, *, dead, replacements, positive):
@@ -111,6 +119,39 @@ def _update_dictionary_numpy(D, A, B, *, dead, replacements, positive):
     return D
 
 
+#: Signals x atoms per block of a minibatch coded on its own thread: smaller
+#: blocks cost more in thread hand-offs than they save.
+_MIN_BLOCK_ENTRIES = 1 << 16
+
+
+@contextlib.contextmanager
+def _coding_threads(n_rows, n_atoms, xp):
+    """``code(fn, X)``: ``fn`` applied to row blocks of ``X`` on threads, or None.
+
+    For minibatches of ``n_rows`` signals coded on ``n_atoms`` atoms; ``code``
+    returns the list of the blocks' results, in order.
+
+    NumPy only, and only when a minibatch splits into blocks of at least
+    :data:`_MIN_BLOCK_ENTRIES` (signals x atoms). The compiled coders release
+    the GIL, so the blocks run in parallel; BLAS is held at one thread
+    meanwhile (one limit for the whole fit: taking it per minibatch costs
+    about a millisecond), so that its idle pool does not spin on the cores
+    the blocks use.
+    """
+    n_threads = effective_n_threads() if is_numpy(xp) else 1
+    n_threads = min(n_threads, n_rows * n_atoms // _MIN_BLOCK_ENTRIES)
+    if n_threads <= 1:
+        yield None
+        return
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
+
+        def code(fn, X):
+            blocks = row_blocks(X.shape[0], -(-X.shape[0] // n_threads))
+            return list(pool.map(lambda b: fn(X[b[0] : b[1]]), blocks))
+
+        yield code
+
+
 class OnlineDictionaryLearning(
     _CodingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -127,8 +168,10 @@ class OnlineDictionaryLearning(
     by alternating, on minibatches, (1) sparse coding of the batch with the
     batched solvers of :func:`sparse_encode` (the exact active-set lasso solver
     by default, or batched OMP / iterative hard thresholding), (2) updating the sufficient
-    statistics ``A = sum c' c`` and ``B = sum c' x`` (normalized by the batch
-    size, with the forgetting factor of Mairal et al.), and (3) one pass of
+    statistics ``A = sum c' c`` and ``B = sum c' x`` (each signal weighted by
+    ``1 / batch_size``, the past scaled by the forgetting factor of Mairal et
+    al. with time counted in signals, so a short last batch of an epoch counts
+    by its size), and (3) one pass of
     block-coordinate descent over the atoms. Atoms that are never used are
     resampled from the batch. All coding is matrix-matrix work, so large
     batches run at BLAS (or GPU) speed.
@@ -186,6 +229,13 @@ class OnlineDictionaryLearning(
         over the epochs (``verbose=1``), or after every minibatch (``verbose>=2``).
     random_state : int, RandomState instance or None, default=None
         Initialization, shuffling and atom resampling.
+    n_jobs : int, default=None
+        Host threads coding each minibatch by blocks of signals on NumPy input
+        (every signal is coded on its own, so the codes do not depend on it;
+        only minibatches of at least ``2**16`` signals x atoms are split):
+        ``None`` means the available CPUs (``joblib.cpu_count``, capped by
+        ``OMP_NUM_THREADS``; 1 when called from a worker thread), ``-1`` all
+        CPUs. BLAS runs on one thread during a threaded fit.
     device : {None, "cpu", "gpu"}, default=None
         Where to compute; ``None`` follows the input.
 
@@ -235,6 +285,7 @@ class OnlineDictionaryLearning(
         "callback": [callable, None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
+        "n_jobs": [numbers.Integral, None],
         "device": [StrOptions({"cpu", "gpu"}), None],
     }
     _test_init_params = {"n_components": 3, "max_iter": 5, "batch_size": 20, "random_state": 0}
@@ -262,6 +313,7 @@ class OnlineDictionaryLearning(
         callback=None,
         verbose=0,
         random_state=None,
+        n_jobs=None,
         device=None,
     ):
         self.n_components = n_components
@@ -284,6 +336,7 @@ class OnlineDictionaryLearning(
         self.callback = callback
         self.verbose = verbose
         self.random_state = random_state
+        self.n_jobs = n_jobs
         self.device = device
 
     # -- state ------------------------------------------------------------
@@ -304,30 +357,49 @@ class OnlineDictionaryLearning(
         self._ewa_cost = None
         self._ewa_cost_min = None
         self._no_improvement = 0
+        self._n_seen = 0
         self.n_steps_ = 0
 
-    def _step(self, Xb, rng):
-        """Code one minibatch, update the statistics and the atoms; returns the batch cost."""
+    def _step(self, Xb, rng, threads=None):
+        """Code one minibatch, update the statistics and the atoms; returns the batch cost.
+
+        ``threads`` (from :func:`_coding_threads`) codes the minibatch by row blocks.
+        """
         xp = get_namespace(Xb)
         D = self._D
         bs = Xb.shape[0]
         G = D @ xp.matrix_transpose(D)
-        C = _encode(
-            Xb,
-            D,
-            algorithm=self.fit_algorithm,
-            n_nonzero_coefs=self.fit_n_nonzero_coefs,
-            alpha=self.alpha if self.fit_algorithm != "omp" else None,
-            max_iter=self.fit_max_iter,
-            tol=1e-4,
-            positive=self.positive_code,
-            gram=G,
-        )
-        cost = _batch_cost(Xb, C, D, self.alpha, self.fit_algorithm, xp)
-        beta = _forgetting_factor(self.n_steps_, bs)
-        Ct = xp.matrix_transpose(C)
-        self._A = beta * self._A + (Ct @ C) / bs
-        self._B = beta * self._B + (Ct @ Xb) / bs
+
+        def code(X):
+            """Codes of the signals ``X``, their sums ``C'C`` and ``C'X``, and their cost."""
+            C = _encode(
+                X,
+                D,
+                algorithm=self.fit_algorithm,
+                n_nonzero_coefs=self.fit_n_nonzero_coefs,
+                alpha=self.alpha if self.fit_algorithm != "omp" else None,
+                max_iter=self.fit_max_iter,
+                tol=1e-4,
+                positive=self.positive_code,
+                gram=G,
+            )
+            Ct = xp.matrix_transpose(C)
+            cost = _batch_cost(X, C, D, self.alpha, self.fit_algorithm, xp)
+            return C, Ct @ C, Ct @ X, cost
+
+        if threads is None:
+            C, CtC, CtX, cost = code(Xb)
+        else:  # NumPy: the blocks' parts summed
+            parts = threads(code, Xb)
+            C = np.concatenate([part[0] for part in parts])
+            CtC, CtX, cost = (sum(part[i] for part in parts) for i in (1, 2, 3))
+        cost = cost / bs  # the mean over the minibatch
+        # Every signal adds c'c / batch_size: a short batch (the end of an epoch, or
+        # a small partial_fit call) weighs by its size, not as much as a full one.
+        beta = _forgetting_factor(self._n_seen, bs)
+        self._n_seen += bs
+        self._A = beta * self._A + CtC / self.batch_size
+        self._B = beta * self._B + CtX / self.batch_size
         diag = np.asarray(to_numpy(xp.linalg.diagonal(self._A)))
         dead = diag <= 1e-6
         replacements = None
@@ -397,6 +469,7 @@ class OnlineDictionaryLearning(
     # -- fit ---------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @uses_n_jobs
     def fit(self, X, y=None):
         """Learn the dictionary from ``X``.
 
@@ -421,45 +494,46 @@ class OnlineDictionaryLearning(
         n_batches = int(np.ceil(n / bs))
         stop, t0 = None, time.perf_counter()
         epoch = 0
-        epochs = progress_bar(
-            range(1, self.max_iter + 1),
-            desc="[OnlineDictionaryLearning]",
-            unit="epochs",
-            verbose=self.verbose,
-        )
-        for epoch in epochs:
-            order = rng.permutation(n) if self.shuffle else np.arange(n)
-            order_x = as_index(order, Xc)
-            for b in range(n_batches):
-                Xb = xp.take(Xc, order_x[b * bs : min((b + 1) * bs, n)], axis=0)
-                cost, D_old = self._step(Xb, rng)
-                cost = to_float(cost)
-                self._update_ewa(cost, n, bs)
-                # No stopping during the first epoch (at most 100 steps): the atoms
-                # and the smoothed cost are still far from their limits.
-                if self.n_steps_ > min(100, n / bs):
-                    stop = self._converged(D_old)
-                if self.verbose >= 2:
-                    print(f"step {self.n_steps_}: batch cost {cost:.6g}, ewa {self._ewa_cost}")
-                if self.callback is not None:
-                    info = dict(
-                        step=self.n_steps_,
-                        epoch=epoch,
-                        batch_cost=cost,
-                        ewa_cost=self._ewa_cost,
-                        components=self._D,
+        with _coding_threads(bs, self._D.shape[0], xp) as threads:
+            epochs = progress_bar(
+                range(1, self.max_iter + 1),
+                desc="[OnlineDictionaryLearning]",
+                unit="epochs",
+                verbose=self.verbose,
+            )
+            for epoch in epochs:
+                order = rng.permutation(n) if self.shuffle else np.arange(n)
+                order_x = as_index(order, Xc)
+                for b in range(n_batches):
+                    Xb = xp.take(Xc, order_x[b * bs : min((b + 1) * bs, n)], axis=0)
+                    cost, D_old = self._step(Xb, rng, threads)
+                    cost = to_float(cost)
+                    self._update_ewa(cost, n, bs)
+                    # No stopping during the first epoch (at most 100 steps): the atoms
+                    # and the smoothed cost are still far from their limits.
+                    if self.n_steps_ > min(100, n / bs):
+                        stop = self._converged(D_old)
+                    if self.verbose >= 2:
+                        print(f"step {self.n_steps_}: batch cost {cost:.6g}, ewa {self._ewa_cost}")
+                    if self.callback is not None:
+                        info = dict(
+                            step=self.n_steps_,
+                            epoch=epoch,
+                            batch_cost=cost,
+                            ewa_cost=self._ewa_cost,
+                            components=self._D,
+                        )
+                        if self.callback(info):
+                            stop = "callback"
+                    if stop:
+                        break
+                if self.verbose:
+                    epochs.write(
+                        f"[OnlineDictionaryLearning] epoch {epoch}, {self.n_steps_} steps, "
+                        f"smoothed cost {self._ewa_cost}, {time.perf_counter() - t0:.2f} s"
                     )
-                    if self.callback(info):
-                        stop = "callback"
                 if stop:
                     break
-            if self.verbose:
-                epochs.write(
-                    f"[OnlineDictionaryLearning] epoch {epoch}, {self.n_steps_} steps, "
-                    f"smoothed cost {self._ewa_cost}, {time.perf_counter() - t0:.2f} s"
-                )
-            if stop:
-                break
         if self.verbose and stop:
             print(f"[OnlineDictionaryLearning] stopped: {stop}.")
         if stop is None and self.max_no_improvement is not None and self.tol > 0:
@@ -472,6 +546,7 @@ class OnlineDictionaryLearning(
         self._publish(ctx)
         return self
 
+    @uses_n_jobs
     def partial_fit(self, X, y=None):
         """Update the dictionary with one minibatch ``X``.
 
@@ -501,7 +576,8 @@ class OnlineDictionaryLearning(
         else:
             self._D = ctx.asarray(self._D)
             self._A, self._B = ctx.asarray(self._A), ctx.asarray(self._B)
-        self._step(Xc, rng)
+        with _coding_threads(Xc.shape[0], self._D.shape[0], ctx.xp) as threads:
+            self._step(Xc, rng, threads)
         self._publish(ctx)
         return self
 

@@ -371,8 +371,9 @@ def enet_representation(
     # rounding errors of ~1e3 eps relative (float32: ~1e-4)
     rtol = max(1e-6, 1e3 * float(xp.finfo(X.dtype).eps))
 
-    def solve_block(start, stop):
-        """Codes of points ``start:stop``: (rows, cols, values, rounds, unconverged)."""
+    def batched_block(start, stop):
+        """Codes of points ``start:stop`` by the batched solver: (rows, cols, values,
+        rounds, unconverged)."""
         rows, cols, vals = [], [], []
         unconverged = 0
 
@@ -447,13 +448,14 @@ def enet_representation(
             )
         return rows, cols, vals, rnd, unconverged
 
+    solve_block = batched_block
     kernel = oracle_kernel() if is_numpy(xp) else None
-    if kernel is not None:
+    if kernel is not None:  # the host: compiled rounds
         Xh = np.ascontiguousarray(Xn, dtype=np.float64)
         X32 = Xh.astype(np.float32)
         block = _block_size(n, entries=_HOST_BLOCK_ENTRIES)
 
-        def solve_block(start, stop):  # noqa: F811 - the host path
+        def solve_block(start, stop):
             return _host_block(
                 kernel,
                 Xh,

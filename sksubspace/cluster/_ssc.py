@@ -194,7 +194,7 @@ def _smallest_top_correlation(Xn, xp):
     Xn_t = xp.matrix_transpose(Xn)
     cols = xp.arange(n, **device_kw(Xn))[None, :]
     mu = float("inf")
-    for start, stop in row_blocks(n, _block_size(n)):
+    for start, stop in row_blocks(n, _block_size(n, entries=2**19)):
         T = xp.abs(Xn[start:stop, :] @ Xn_t)
         ids = xp.arange(start, stop, **device_kw(Xn))[:, None]
         T = xp.where(cols == ids, xp.zeros_like(T), T)

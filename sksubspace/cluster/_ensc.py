@@ -21,6 +21,9 @@ _ENSC_BLOCK_ENTRIES = 2**21
 #: entries of the (block x n_samples) correlations of one block on the host
 _HOST_BLOCK_ENTRIES = 2**19
 
+#: fewest points per block on the host (above ~8,000 points the entries bound gives fewer)
+_HOST_MIN_ROWS = 64
+
 #: entries of the kept inverses of the active Gram matrices of one block on the host
 _HOST_INVERSE_ENTRIES = 2**22
 
@@ -453,7 +456,8 @@ def enet_representation(
     if kernel is not None:  # the host: compiled rounds
         Xh = np.ascontiguousarray(Xn, dtype=np.float64)
         X32 = Xh.astype(np.float32)
-        block = _block_size(n, entries=_HOST_BLOCK_ENTRIES)
+        # enough rows that a round's GEMM is not bound by reading all points
+        block = min(n, max(_HOST_MIN_ROWS, _block_size(n, entries=_HOST_BLOCK_ENTRIES)))
 
         def solve_block(start, stop):
             return _host_block(

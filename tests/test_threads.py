@@ -11,6 +11,7 @@ from sksubspace.kernel_ridge._kernels import (
     pairwise_kernel,
 )
 from sksubspace.utils._threads import (
+    block_pool,
     effective_n_threads,
     row_blocks,
     threaded_block_map,
@@ -236,3 +237,14 @@ def test_subspace_clustering_rejects_bad_n_jobs(n_jobs):
     error = ValueError  # InvalidParameterError is a ValueError
     with pytest.raises(error, match="n_jobs"):
         OMPSubspaceClustering(3, n_jobs=n_jobs).fit(X)
+
+
+def test_block_pool_maps_row_blocks_in_order():
+    X = np.arange(21.0).reshape(7, 3)
+    with block_pool(1) as run:
+        assert run is None
+    with block_pool(3) as run:
+        parts = run(lambda B: B.sum(axis=1), X)
+        again = run(lambda B: B.shape[0], X)  # the pool serves many loops
+    assert len(parts) == 3 and again == [3, 3, 1]
+    np.testing.assert_array_equal(np.concatenate(parts), X.sum(axis=1))

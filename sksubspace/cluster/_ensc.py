@@ -1,4 +1,5 @@
-"""Elastic net subspace clustering (EnSC) with the shared batched active-set solver."""
+"""Elastic net subspace clustering (EnSC): oracle-guided active sets, exact codes (compiled
+rounds on the host, the shared batched active-set solver elsewhere)."""
 
 from __future__ import annotations
 
@@ -223,7 +224,7 @@ def _host_block(
             print(f"[ElasticNetSubspaceClustering] round {rnd}: {rows.size} points")
         # a round takes up to max(s, nonzeros) new candidates: the sets can double
         cap = np.maximum(s, state.kk)
-        state.fit(int((state.kk[rows] + cap[rows]).max()), n - 1, rows)
+        state.reserve(int((state.kk[rows] + cap[rows]).max()), n - 1, rows)
         kernel(
             X, score, rows, ids, l1, l2, tiny, thr if rnd > 1 else zero, slack, cap, solve,
             _rtol(np.float64, np), state.act, state.coef, state.bsl, state.theta, state.kk,
@@ -291,7 +292,7 @@ class _HostState:
         self.coef, self.bsl, self.theta = np.zeros((m, K)), np.zeros((m, K)), np.zeros((m, K))
         self.H = np.empty((min(m, _HOST_INVERSE_ENTRIES // (K * K)), K, K))
 
-    def fit(self, need, most, rows):
+    def reserve(self, need, most, rows):
         """Room for ``need`` active coordinates (at least doubling, at most ``most``),
         and a kept inverse for as many of the points ``rows`` as fit."""
         m, K = self.act.shape

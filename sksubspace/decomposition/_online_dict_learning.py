@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_random_state
-from threadpoolctl import threadpool_limits
 
 from .._backend import (
     as_index,
@@ -27,7 +24,7 @@ from .._backend import (
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import validate_data
 from ..utils._progress import progress_bar
-from ..utils._threads import effective_n_threads, row_blocks, uses_n_jobs
+from ..utils._threads import block_pool, effective_n_threads, uses_n_jobs
 from ._dict_init import (
     _atoms_to_replace,
     _check_dictionary_size,
@@ -124,32 +121,18 @@ def _update_dictionary_numpy(D, A, B, *, dead, replacements, positive):
 _MIN_BLOCK_ENTRIES = 1 << 16
 
 
-@contextlib.contextmanager
 def _coding_threads(n_rows, n_atoms, xp):
-    """``code(fn, X)``: ``fn`` applied to row blocks of ``X`` on threads, or None.
-
-    For minibatches of ``n_rows`` signals coded on ``n_atoms`` atoms; ``code``
-    returns the list of the blocks' results, in order.
+    """A :func:`~sksubspace.utils._threads.block_pool` for minibatches of ``n_rows``
+    signals coded on ``n_atoms`` atoms (yields None: code in one piece).
 
     NumPy only, and only when a minibatch splits into blocks of at least
     :data:`_MIN_BLOCK_ENTRIES` (signals x atoms). The compiled coders release
-    the GIL, so the blocks run in parallel; BLAS is held at one thread
-    meanwhile (one limit for the whole fit: taking it per minibatch costs
-    about a millisecond), so that its idle pool does not spin on the cores
-    the blocks use.
+    the GIL, so the blocks run in parallel; the pool (and its one-thread BLAS
+    limit) lives for the whole fit: taking them per minibatch costs about a
+    millisecond.
     """
     n_threads = effective_n_threads() if is_numpy(xp) else 1
-    n_threads = min(n_threads, n_rows * n_atoms // _MIN_BLOCK_ENTRIES)
-    if n_threads <= 1:
-        yield None
-        return
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
-
-        def code(fn, X):
-            blocks = row_blocks(X.shape[0], -(-X.shape[0] // n_threads))
-            return list(pool.map(lambda b: fn(X[b[0] : b[1]]), blocks))
-
-        yield code
+    return block_pool(min(n_threads, n_rows * n_atoms // _MIN_BLOCK_ENTRIES))
 
 
 class OnlineDictionaryLearning(

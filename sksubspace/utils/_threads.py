@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from ._progress import progress_bar
 
 __all__ = [
+    "block_pool",
     "effective_n_threads",
     "n_jobs_context",
     "row_blocks",
@@ -157,3 +158,25 @@ def threaded_block_map(fn, blocks, n_threads=1, *, verbose=0, desc=None):
             return [run(block) for block in blocks]
         with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as ex:
             return list(ex.map(run, blocks))
+
+
+@contextlib.contextmanager
+def block_pool(n_threads):
+    """A pool of host threads kept over many row-block loops, or None for one thread.
+
+    Yields ``map_rows(fn, X)``: ``[fn(X[a:b]) for a, b in blocks]`` over
+    ``n_threads`` equal row blocks of ``X``, in order, run on the pool. For
+    loops too short to pay for a pool and a BLAS limit each time (a
+    minibatch): :func:`threaded_block_map` takes both per call. BLAS is held
+    at one thread while the pool lives.
+    """
+    if n_threads <= 1:
+        yield None
+        return
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
+
+        def map_rows(fn, X):
+            blocks = row_blocks(X.shape[0], -(-X.shape[0] // n_threads))
+            return list(pool.map(lambda b: fn(X[b[0] : b[1]]), blocks))
+
+        yield map_rows
